@@ -1,0 +1,32 @@
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "core/time.hpp"
+
+namespace moesim::core {
+namespace {
+
+TEST(Time, UnitsArePicoseconds) {
+  EXPECT_EQ(Time::ns(1).count(), 1'000);
+  EXPECT_EQ(Time::us(1).count(), 1'000'000);
+  EXPECT_EQ(Time::ms(2).count(), 2'000'000'000);
+  EXPECT_DOUBLE_EQ(Time::us(1500).milliseconds(), 1.5);
+}
+
+TEST(Time, FromSecondsRoundsToNearestPicosecond) {
+  EXPECT_EQ(Time::from_seconds(1.5e-6).count(), 1'500'000);
+  EXPECT_EQ(Time::from_seconds(0.4e-12).count(), 0);
+  EXPECT_EQ(Time::from_seconds(0.6e-12).count(), 1);
+}
+
+TEST(Time, FromSecondsRejectsWhatDoesNotFit) {
+  EXPECT_THROW((void)Time::from_seconds(std::numeric_limits<double>::infinity()),
+               std::out_of_range);
+  EXPECT_THROW((void)Time::from_seconds(std::numeric_limits<double>::quiet_NaN()),
+               std::out_of_range);
+  EXPECT_THROW((void)Time::from_seconds(1e9), std::out_of_range);  // 31 years > int64 ps
+}
+
+}  // namespace
+}  // namespace moesim::core
