@@ -5,7 +5,9 @@ function(moesim_set_warnings target)
   set(flags -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
             -Wnon-virtual-dtor -Woverloaded-virtual
             # GCC 12 false positive on std::string concatenation (GCC PR 105651).
-            -Wno-restrict)
+            -Wno-restrict
+            # GCC 12 middle-end false positive inside yaml-cpp 0.7's node/impl.h.
+            -Wno-dangling-pointer)
   if(MOESIM_WERROR)
     list(APPEND flags -Werror)
   endif()

@@ -22,18 +22,23 @@ void DurationRunner::start(Engine& engine, std::span<const OpId> ops) {
   }
 }
 
-Engine::Engine(const OpGraph& graph, ActivityRunner& runner) : graph_(graph), runner_(runner) {
+Engine::Engine(const OpGraph& graph, ActivityRunner& runner)
+    : graph_(graph), runner_(runner), timeline_(graph) {
   if (!graph.finalized()) throw std::logic_error("Engine: the op graph must be finalized first");
   const auto n = graph.op_count();
-  pending_.resize(n);
+  const auto& waits = graph.initial_waits();
+  ops_.resize(n);
   for (OpId op = 0; op < n; ++op) {
-    pending_[op] = static_cast<std::uint32_t>(graph.prerequisites(op).size()) +
-                   (graph.previous_on_stream(op) != kNoId ? 1u : 0u);
+    const auto successors = graph.successors(op);
+    ops_[op] = OpRecord{waits[op],
+                        OpState::kWaiting,
+                        graph.op_gang(op),
+                        graph.next_on_stream(op),
+                        graph.first_successor(op),
+                        static_cast<std::uint32_t>(successors.size())};
   }
-  state_.assign(n, OpState::kWaiting);
-  start_time_.assign(n, Time::zero());
+  successor_items_ = graph.successor_items();
   gang_ready_.assign(graph.gang_count(), 0);
-  timeline_.reserve(n);
   queue_.reserve(graph.stream_count() + 16);
 }
 
@@ -43,30 +48,30 @@ void Engine::set_progress(ProgressCallback callback, std::uint64_t every_events)
 }
 
 void Engine::finish_at(OpId op, Time when) {
-  if (op >= state_.size() || state_[op] != OpState::kRunning) {
+  if (op >= ops_.size() || ops_[op].state != OpState::kRunning) {
     throw std::logic_error("Engine::finish_at: " + graph_.describe(op) + " is not running");
   }
   if (when < now_) throw std::logic_error("Engine::finish_at: time in the past");
-  state_[op] = OpState::kFinishing;
+  ops_[op].state = OpState::kFinishing;
   queue_.push(when, op);
 }
 
 Engine::TimerHandle Engine::schedule_timer(Time when, std::uint64_t tag) {
   if (when < now_) throw std::logic_error("Engine::schedule_timer: time in the past");
   if (tag & kTimerBit) throw std::logic_error("Engine::schedule_timer: tag uses the top bit");
-  return queue_.push(when, tag | kTimerBit);
+  return queue_.push_cancellable(when, tag | kTimerBit);
 }
 
 void Engine::start(std::span<const OpId> ops) {
   for (const OpId op : ops) {
-    state_[op] = OpState::kRunning;
-    start_time_[op] = now_;
+    ops_[op].state = OpState::kRunning;
+    timeline_.set_start(op, now_);
   }
   runner_.start(*this, ops);
 }
 
 void Engine::release(OpId op) {
-  const GangId gang = graph_.op_gang(op);
+  const GangId gang = ops_[op].gang;
   if (gang == kNoId) {
     start(std::span<const OpId>(&op, 1));
     return;
@@ -76,21 +81,24 @@ void Engine::release(OpId op) {
 }
 
 void Engine::finish(OpId op) {
-  state_[op] = OpState::kFinished;
-  timeline_.add(Span{op, graph_.op_rank(op), graph_.op_stream(op), start_time_[op], now_});
+  OpRecord& record = ops_[op];
+  record.state = OpState::kFinished;
+  timeline_.set_end(op, now_);
   ++finished_;
-  for (const OpId next : graph_.successors(op)) {
-    if (--pending_[next] == 0) release(next);
+  const OpId* successor = successor_items_ + record.first_successor;
+  const OpId* const last = successor + record.successor_count;
+  const OpId next_on_stream = record.next_on_stream;
+  for (; successor != last; ++successor) {
+    if (--ops_[*successor].waits == 0) release(*successor);
   }
-  const OpId next = graph_.next_on_stream(op);
-  if (next != kNoId && --pending_[next] == 0) release(next);
+  if (next_on_stream != kNoId && --ops_[next_on_stream].waits == 0) release(next_on_stream);
 }
 
 Timeline Engine::run() {
   if (events_processed_ != 0 || finished_ != 0) throw std::logic_error("Engine::run: ran already");
   const auto n = graph_.op_count();
   for (OpId op = 0; op < n; ++op) {
-    if (pending_[op] == 0) release(op);
+    if (ops_[op].waits == 0) release(op);
   }
   while (!queue_.empty()) {
     const auto event = queue_.pop();
@@ -115,10 +123,10 @@ void Engine::report_deadlock() const {
   std::size_t never_started = 0, never_finished = 0;
   OpId first_waiting = kNoId;
   for (OpId op = 0; op < n; ++op) {
-    if (state_[op] == OpState::kWaiting) {
+    if (ops_[op].state == OpState::kWaiting) {
       ++never_started;
       if (first_waiting == kNoId) first_waiting = op;
-    } else if (state_[op] != OpState::kFinished) {
+    } else if (ops_[op].state != OpState::kFinished) {
       ++never_finished;
     }
   }
@@ -128,9 +136,9 @@ void Engine::report_deadlock() const {
              " started but never finished. ";
   if (first_waiting == kNoId) {
     for (OpId op = 0; op < n; ++op) {
-      if (state_[op] != OpState::kFinished) {
-        message += graph_.describe(op) + " started at t = " +
-                   std::to_string(start_time_[op].count()) +
+      if (ops_[op].state != OpState::kFinished) {
+        message += graph_.describe(op) +
+                   " started at t = " + std::to_string(timeline_.start_of(op).count()) +
                    " ps, but its runner never finished it";
         break;
       }
@@ -143,26 +151,26 @@ void Engine::report_deadlock() const {
   std::vector<OpId> chain;
   std::vector<std::string> reasons;
   OpId op = first_waiting;
-  while (seen_at[op] == kNoId && state_[op] == OpState::kWaiting) {
+  while (seen_at[op] == kNoId && ops_[op].state == OpState::kWaiting) {
     seen_at[op] = static_cast<std::uint32_t>(chain.size());
     chain.push_back(op);
     OpId blocker = kNoId;
     std::string reason;
     for (const OpId p : graph_.prerequisites(op)) {
-      if (state_[p] != OpState::kFinished) {
+      if (ops_[p].state != OpState::kFinished) {
         blocker = p;
         reason = "waits for";
         break;
       }
     }
     const OpId previous = graph_.previous_on_stream(op);
-    if (blocker == kNoId && previous != kNoId && state_[previous] != OpState::kFinished) {
+    if (blocker == kNoId && previous != kNoId && ops_[previous].state != OpState::kFinished) {
       blocker = previous;
       reason = "runs after (same stream)";
     }
     if (blocker == kNoId) {  // ready, so held by its gang
       for (const OpId member : graph_.gang_members(graph_.op_gang(op))) {
-        if (pending_[member] != 0) {
+        if (ops_[member].waits != 0) {
           blocker = member;
           reason = "waits for its gang member";
           break;
@@ -175,7 +183,7 @@ void Engine::report_deadlock() const {
     reasons.push_back(reason);
     op = blocker;
   }
-  const bool cycle = state_[op] == OpState::kWaiting;
+  const bool cycle = ops_[op].state == OpState::kWaiting;
   const std::size_t begin = cycle ? seen_at[op] : 0;
   message += cycle ? "Waiting cycle: " : "Waiting chain: ";
   message += graph_.describe(chain[begin]);

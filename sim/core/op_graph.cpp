@@ -42,7 +42,6 @@ void OpGraph::reserve(std::size_t ops, std::size_t dependencies) {
   op_name_.reserve(ops);
   op_label_set_.reserve(ops);
   op_args_.reserve(ops);
-  op_gang_.reserve(ops);
   op_prev_on_stream_.reserve(ops);
   op_next_on_stream_.reserve(ops);
   edges_.reserve(dependencies);
@@ -79,7 +78,6 @@ OpId OpGraph::add_op(StreamId stream, std::string_view name,
   }
   op_label_set_.push_back(set_id);
   op_args_.push_back(kNoId);
-  op_gang_.push_back(kNoId);
 
   const OpId previous = stream_last_op_[stream];
   op_prev_on_stream_.push_back(previous);
@@ -132,22 +130,18 @@ std::span<const OpArg> OpGraph::op_args(OpId op) const {
 }
 
 std::span<const OpId> OpGraph::gang_members(GangId gang) const {
-  return {gang_items_.data() + gang_offsets_[gang],
-          gang_offsets_[gang + 1] - gang_offsets_[gang]};
+  return {gang_items_.data() + gang_offsets_[gang], gang_offsets_[gang + 1] - gang_offsets_[gang]};
 }
 
 std::span<const OpId> OpGraph::prerequisites(OpId op) const {
-  return {prereq_items_.data() + prereq_offsets_[op], prereq_offsets_[op + 1] - prereq_offsets_[op]};
-}
-
-std::span<const OpId> OpGraph::successors(OpId op) const {
-  return {succ_items_.data() + succ_offsets_[op], succ_offsets_[op + 1] - succ_offsets_[op]};
+  return {prereq_items_.data() + prereq_offsets_[op],
+          prereq_offsets_[op + 1] - prereq_offsets_[op]};
 }
 
 std::string OpGraph::describe(OpId op) const {
   if (op >= op_count()) return "op #" + std::to_string(op) + " (no such op)";
-  return "'" + std::string(op_name(op)) + "' (rank " + std::to_string(op_rank(op)) +
-         ", stream " + std::string(stream_name(op_stream(op))) + ")";
+  return "'" + std::string(op_name(op)) + "' (rank " + std::to_string(op_rank(op)) + ", stream " +
+         std::string(stream_name(op_stream(op))) + ")";
 }
 
 void OpGraph::check_dependencies() const {
@@ -196,14 +190,19 @@ void OpGraph::check_gangs() const {
   }
 }
 
+void OpGraph::count_initial_waits() {
+  const auto n = op_count();
+  initial_waits_.resize(n);
+  for (OpId op = 0; op < n; ++op) {
+    initial_waits_[op] = static_cast<std::uint32_t>(prerequisites(op).size()) +
+                         (op_prev_on_stream_[op] != kNoId ? 1u : 0u);
+  }
+}
+
 void OpGraph::check_acyclic() const {
   // Kahn's algorithm over explicit dependencies plus stream order.
   const auto n = op_count();
-  std::vector<std::uint32_t> waiting(n, 0);
-  for (OpId op = 0; op < n; ++op) {
-    waiting[op] = static_cast<std::uint32_t>(prerequisites(op).size()) +
-                  (op_prev_on_stream_[op] != kNoId ? 1u : 0u);
-  }
+  std::vector<std::uint32_t> waiting = initial_waits_;
   std::vector<OpId> ready;
   for (OpId op = 0; op < n; ++op) {
     if (waiting[op] == 0) ready.push_back(op);
@@ -216,7 +215,7 @@ void OpGraph::check_acyclic() const {
     for (const OpId next : successors(op)) {
       if (--waiting[next] == 0) ready.push_back(next);
     }
-    const OpId next = op_next_on_stream_[op];
+    const OpId next = next_on_stream(op);
     if (next != kNoId && --waiting[next] == 0) ready.push_back(next);
   }
   if (done == n) return;
@@ -258,7 +257,7 @@ void OpGraph::check_acyclic() const {
   throw GraphError(message);
 }
 
-void OpGraph::build_adjacency() {
+void OpGraph::build_adjacency(std::vector<std::uint32_t>& succ_offsets) {
   const auto n = op_count();
   // Stable grouping keeps the order in which dependencies were added.
   build_rows(
@@ -266,20 +265,37 @@ void OpGraph::build_adjacency() {
       prereq_offsets_, prereq_items_);
   build_rows(
       n, edges_, [](const auto& e) { return e.second; }, [](const auto& e) { return e.first; },
-      succ_offsets_, succ_items_);
+      succ_offsets, succ_items_);
+}
+
+void OpGraph::build_links(const std::vector<std::uint32_t>& succ_offsets) {
+  const auto n = op_count();
+  links_.resize(n);
+  for (OpId op = 0; op < n; ++op) {
+    links_[op] = OpLinks{succ_offsets[op], succ_offsets[op + 1] - succ_offsets[op],
+                         op_next_on_stream_[op], kNoId};
+  }
+  for (GangId g = 0; g < gang_count(); ++g) {
+    for (const OpId op : gang_members(g)) links_[op].gang = g;
+  }
+  op_next_on_stream_ = {};  // links_ holds it now
 }
 
 void OpGraph::finalize() {
   require_building();
   check_dependencies();
-  build_adjacency();
-  check_gangs();
-  check_acyclic();
-  op_gang_.assign(op_count(), kNoId);
-  for (GangId g = 0; g < gang_count(); ++g) {
-    for (const OpId op : gang_members(g)) op_gang_[op] = g;
+  std::vector<std::uint32_t> succ_offsets;
+  build_adjacency(succ_offsets);
+  build_links(succ_offsets);
+  finalized_ = true;  // the checks below read through the finalized accessors
+  try {
+    count_initial_waits();
+    check_gangs();
+    check_acyclic();
+  } catch (...) {
+    finalized_ = false;
+    throw;
   }
-  finalized_ = true;
 }
 
 }  // namespace moesim::core

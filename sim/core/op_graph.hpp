@@ -67,16 +67,26 @@ class OpGraph {
   std::string_view label(std::uint32_t id) const { return strings_.at(id); }
   bool has_label(OpId op, std::string_view label) const;
   std::span<const OpArg> op_args(OpId op) const;
-  GangId op_gang(OpId op) const { return op_gang_[op]; }
+  GangId op_gang(OpId op) const { return finalized_ ? links_[op].gang : kNoId; }
   std::span<const OpId> gang_members(GangId gang) const;
   OpId previous_on_stream(OpId op) const { return op_prev_on_stream_[op]; }
-  OpId next_on_stream(OpId op) const { return op_next_on_stream_[op]; }
+  OpId next_on_stream(OpId op) const {
+    return finalized_ ? links_[op].next_on_stream : op_next_on_stream_[op];
+  }
   const StreamInfo& stream(StreamId id) const { return streams_[id]; }
   std::string_view stream_name(StreamId id) const { return strings_.at(streams_[id].name); }
 
   // After finalize(): the ops `op` waits for, and the ops waiting for `op` (stream order excluded).
   std::span<const OpId> prerequisites(OpId op) const;
-  std::span<const OpId> successors(OpId op) const;
+  std::span<const OpId> successors(OpId op) const {
+    return {succ_items_.data() + links_[op].first_successor, links_[op].successor_count};
+  }
+  // All successor lists back to back; successors(op) starts at first_successor(op).
+  const OpId* successor_items() const { return succ_items_.data(); }
+  std::uint32_t first_successor(OpId op) const { return links_[op].first_successor; }
+  // After finalize(): per op, how many ops it waits for at the start (prerequisites, plus one
+  // for its predecessor on the stream).
+  const std::vector<std::uint32_t>& initial_waits() const { return initial_waits_; }
 
   // "'name' (rank 3, stream compute)": how errors and reports refer to an op.
   std::string describe(OpId op) const;
@@ -86,7 +96,9 @@ class OpGraph {
   void check_dependencies() const;
   void check_gangs() const;
   void check_acyclic() const;
-  void build_adjacency();
+  void count_initial_waits();
+  void build_adjacency(std::vector<std::uint32_t>& succ_offsets);
+  void build_links(const std::vector<std::uint32_t>& succ_offsets);
 
   StringPool strings_;
   std::vector<StreamInfo> streams_;
@@ -97,9 +109,17 @@ class OpGraph {
   std::vector<std::uint32_t> op_name_;
   std::vector<std::uint32_t> op_label_set_;
   std::vector<std::uint32_t> op_args_;  // index into args_, or kNoId
-  std::vector<GangId> op_gang_;
   std::vector<OpId> op_prev_on_stream_;
-  std::vector<OpId> op_next_on_stream_;
+  std::vector<OpId> op_next_on_stream_;  // while building; links_ after finalize()
+
+  // What the engine reads when an op finishes, packed so that it is one cache access.
+  struct OpLinks {
+    std::uint32_t first_successor;  // index into succ_items_
+    std::uint32_t successor_count;
+    OpId next_on_stream;
+    GangId gang;
+  };
+  std::vector<OpLinks> links_;
 
   // Label sets are interned: ops of the same kind share one entry.
   std::vector<std::uint32_t> label_set_offsets_{0};
@@ -112,8 +132,9 @@ class OpGraph {
   std::vector<OpId> gang_items_;
 
   std::vector<std::pair<OpId, OpId>> edges_;  // (op, prerequisite)
-  std::vector<std::uint32_t> prereq_offsets_, succ_offsets_;
+  std::vector<std::uint32_t> prereq_offsets_;
   std::vector<OpId> prereq_items_, succ_items_;
+  std::vector<std::uint32_t> initial_waits_;
   bool finalized_ = false;
 };
 

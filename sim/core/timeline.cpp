@@ -4,8 +4,8 @@ namespace moesim::core {
 
 Time Timeline::busy(StreamId stream) const {
   Time total = Time::zero();
-  for (const auto& span : spans_) {
-    if (span.stream == stream) total += span.end - span.start;
+  for (OpId op = 0; op < times_.size(); ++op) {
+    if (graph_->op_stream(op) == stream) total += times_[op].end - times_[op].start;
   }
   return total;
 }

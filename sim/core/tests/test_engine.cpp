@@ -23,7 +23,7 @@ struct Durations {
 
 std::map<OpId, Span> by_op(const Timeline& t) {
   std::map<OpId, Span> m;
-  for (const auto& s : t.spans()) m.emplace(s.op, s);
+  for (OpId op = 0; op < t.size(); ++op) m.emplace(op, t.span(op));
   return m;
 }
 
@@ -207,7 +207,8 @@ TEST(Engine, RunnersCanFinishOpsFromTimersAndCancelThem) {
 
 std::string dump(const OpGraph& g, const Timeline& t) {
   std::ostringstream out;
-  for (const auto& s : t.spans()) {
+  for (OpId op = 0; op < t.size(); ++op) {
+    const auto s = t.span(op);
     out << g.describe(s.op) << ' ' << s.start.count() << ' ' << s.end.count() << '\n';
   }
   return out.str();

@@ -34,8 +34,8 @@ TEST(EventQueue, TiesResolveByInsertionOrder) {
 
 TEST(EventQueue, CancelRemovesOnlyThatEvent) {
   EventQueue<int> q;
-  const auto a = q.push(Time::ns(1), 1);
-  const auto b = q.push(Time::ns(2), 2);
+  const auto a = q.push_cancellable(Time::ns(1), 1);
+  const auto b = q.push_cancellable(Time::ns(2), 2);
   q.push(Time::ns(3), 3);
   EXPECT_TRUE(q.pending(b));
   EXPECT_TRUE(q.cancel(b));
@@ -47,11 +47,33 @@ TEST(EventQueue, CancelRemovesOnlyThatEvent) {
   EXPECT_EQ(q.pop().payload, 3);
 }
 
+TEST(EventQueue, PlainAndCancellableEventsInterleaveInOrder) {
+  EventQueue<int> q;
+  q.push(Time::ns(2), 20);
+  const auto h = q.push_cancellable(Time::ns(2), 21);
+  q.push(Time::ns(1), 10);
+  q.push_cancellable(Time::ns(2), 22);
+  q.push(Time::ns(2), 23);
+  EXPECT_TRUE(q.cancel(h));
+  std::vector<int> order;
+  while (!q.empty()) order.push_back(q.pop().payload);
+  EXPECT_EQ(order, (std::vector<int>{10, 20, 22, 23}));
+}
+
+TEST(EventQueue, RejectsTimeBeforeTheLastPopped) {
+  EventQueue<int> q;
+  q.push(Time::ns(5), 1);
+  q.pop();
+  EXPECT_THROW(q.push(Time::ns(4), 2), std::logic_error);
+  q.push(Time::ns(5), 3);  // equal is fine
+  EXPECT_EQ(q.pop().payload, 3);
+}
+
 TEST(EventQueue, StaleHandleDoesNotCancelAReusedSlot) {
   EventQueue<int> q;
-  const auto old = q.push(Time::ns(1), 1);
+  const auto old = q.push_cancellable(Time::ns(1), 1);
   q.pop();
-  const auto reused = q.push(Time::ns(2), 2);  // takes the freed slot
+  const auto reused = q.push_cancellable(Time::ns(2), 2);  // takes the freed slot
   EXPECT_EQ(reused.slot, old.slot);
   EXPECT_FALSE(q.cancel(old));
   EXPECT_EQ(q.size(), 1u);
@@ -69,11 +91,11 @@ TEST(EventQueue, MatchesASortedReferenceUnderRandomPushPopCancel) {
     const auto action = rng() % 4;
     if (action <= 1 || live.empty()) {
       const Time::Rep t = now + static_cast<Time::Rep>(rng() % 50);  // many ties
-      live.push_back({{t, seq}, q.push(Time::ps(t), seq)});
+      live.push_back({{t, seq}, q.push_cancellable(Time::ps(t), seq)});
       ++seq;
     } else if (action == 2) {
-      const auto it = std::min_element(live.begin(), live.end(),
-                                       [](const auto& a, const auto& b) { return a.first < b.first; });
+      const auto it = std::min_element(
+          live.begin(), live.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
       const auto e = q.pop();
       ASSERT_EQ(e.time.count(), std::get<0>(it->first));
       ASSERT_EQ(e.payload, std::get<1>(it->first));

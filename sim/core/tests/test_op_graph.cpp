@@ -1,5 +1,5 @@
-#include <gtest/gtest.h>
 #include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "core/error.hpp"
 #include "core/op_graph.hpp"
@@ -48,10 +48,9 @@ TEST(OpGraph, DanglingDependencyNamesTheOpAndTheMissingId) {
   const auto s = g.add_stream(0, "compute");
   const auto a = g.add_op(s, "gate");
   g.add_dependency(a, 17);
-  EXPECT_THAT(finalize_error(g), AllOf(HasSubstr("dangling dependency"),
-                                       HasSubstr("'gate' (rank 0, stream compute)"),
-                                       HasSubstr("op #17, which does not exist"),
-                                       HasSubstr("has 1 ops")));
+  EXPECT_THAT(finalize_error(g),
+              AllOf(HasSubstr("dangling dependency"), HasSubstr("'gate' (rank 0, stream compute)"),
+                    HasSubstr("op #17, which does not exist"), HasSubstr("has 1 ops")));
 }
 
 TEST(OpGraph, CycleAcrossRanksIsReportedWithTheOpNames) {
@@ -64,10 +63,11 @@ TEST(OpGraph, CycleAcrossRanksIsReportedWithTheOpNames) {
   g.add_dependency(b, a);
   g.add_dependency(a, c);  // c runs after b on its stream: a -> c -> b -> a
   const auto message = finalize_error(g);
-  EXPECT_THAT(message, AllOf(HasSubstr("dependency cycle"), HasSubstr("'send' (rank 0, stream comm)"),
-                             HasSubstr("'recv' (rank 1, stream comm)"),
-                             HasSubstr("'reply' (rank 1, stream comm)"),
-                             HasSubstr("runs after (same stream)")));
+  EXPECT_THAT(
+      message,
+      AllOf(HasSubstr("dependency cycle"), HasSubstr("'send' (rank 0, stream comm)"),
+            HasSubstr("'recv' (rank 1, stream comm)"), HasSubstr("'reply' (rank 1, stream comm)"),
+            HasSubstr("runs after (same stream)")));
 }
 
 TEST(OpGraph, SelfDependencyIsACycle) {
@@ -83,8 +83,8 @@ TEST(OpGraph, GangWithTwoOpsOnOneStreamIsRejected) {
   const auto a = g.add_op(s, "a2a.dispatch");
   const auto b = g.add_op(s, "a2a.combine");
   g.add_gang({a, b});
-  EXPECT_THAT(finalize_error(g), AllOf(HasSubstr("two ops on one stream"),
-                                       HasSubstr("could never run together")));
+  EXPECT_THAT(finalize_error(g),
+              AllOf(HasSubstr("two ops on one stream"), HasSubstr("could never run together")));
 }
 
 TEST(OpGraph, OpInTwoGangsIsRejected) {
