@@ -1,0 +1,37 @@
+#pragma once
+// A YAML configuration document: where it came from (file, or embedded defaults), its tree, and
+// the --set overrides applied to it, so that every error can say where a value was written.
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+namespace moesim::config {
+
+class Document {
+ public:
+  // Throws ConfigError when the file cannot be read or is not valid YAML.
+  static Document load_file(const std::string& path);
+  // `name` stands for the file in messages, e.g. "<embedded default experiment>".
+  static Document from_string(std::string_view yaml, std::string name);
+
+  // Applies "key.path=value" (value in YAML syntax). Creates missing sections; an unknown key
+  // is caught when the document is read. Throws ConfigError on a malformed assignment.
+  void apply_override(std::string_view assignment);
+
+  const YAML::Node& root() const { return root_; }
+  const std::string& name() const { return name_; }
+  // "file.yaml:12:5", or "--set a.b=v" when that path (or a section above it) was overridden.
+  std::string location(std::string_view path, const YAML::Node& node) const;
+
+ private:
+  Document(std::string name, YAML::Node root) : name_(std::move(name)), root_(std::move(root)) {}
+
+  std::string name_;
+  YAML::Node root_;
+  std::vector<std::pair<std::string, std::string>> overrides_;  // (key path, assignment)
+};
+
+}  // namespace moesim::config

@@ -1,0 +1,89 @@
+#pragma once
+// Emits a configuration struct as YAML: every field, defaults included, quantities with units,
+// each key followed by its help text as a comment. Reading the output back gives the same values.
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include <yaml-cpp/yaml.h>
+
+#include "check.hpp"
+#include "quantity.hpp"
+
+namespace moesim::config {
+
+class Writer;
+
+template <class T>
+concept WritableStruct = requires(T& t, Writer& w) {
+  t.fields(w);
+};
+
+class Writer {
+ public:
+  explicit Writer(YAML::Emitter& out) : out_(out) {}
+
+  template <class T>
+  void field(std::string_view key, const T& value, std::string_view help, const Check& = {}) {
+    if constexpr (WritableStruct<T>) {  // a section: its help goes above it
+      if (!help.empty()) out_ << YAML::Newline << YAML::Comment(std::string(help));
+      out_ << YAML::Key << std::string(key) << YAML::Value;
+      write(value);
+    } else {
+      out_ << YAML::Key << std::string(key) << YAML::Value;
+      write(value);
+      if (!help.empty()) out_ << YAML::Comment(std::string(help));
+    }
+  }
+
+  template <class T>
+  void write(const T& value) {
+    if constexpr (WritableStruct<T>) {
+      out_ << YAML::BeginMap;
+      T copy = value;  // fields() is shared with Reader, which needs mutable access
+      copy.fields(*this);
+      out_ << YAML::EndMap;
+    } else if constexpr (std::is_same_v<T, bool>) {
+      out_ << (value ? "true" : "false");
+    } else if constexpr (std::is_integral_v<T>) {
+      out_ << std::to_string(value);
+    } else if constexpr (std::is_floating_point_v<T>) {
+      out_ << format_real(static_cast<double>(value));
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      out_ << YAML::DoubleQuoted << value;
+    } else if constexpr (std::is_same_v<T, core::Time> || std::is_same_v<T, Bytes> ||
+                         std::is_same_v<T, Bandwidth> || std::is_same_v<T, Flops> ||
+                         std::is_same_v<T, FlopRate>) {
+      out_ << format(value);
+    } else if constexpr (std::is_enum_v<T>) {
+      for (const auto& [name, e] : enum_names(T{})) {
+        if (e == value) out_ << std::string(name);
+      }
+    } else if constexpr (requires {
+                           typename T::value_type;
+                           value.begin();
+                         }) {
+      out_ << YAML::BeginSeq;
+      for (const auto& item : value) write(item);
+      out_ << YAML::EndSeq;
+    } else {
+      static_assert(sizeof(T) == 0, "config::Writer: unsupported field type");
+    }
+  }
+
+ private:
+  static std::string format_real(double value);
+  YAML::Emitter& out_;
+};
+
+// The resolved configuration as YAML text, with a header comment.
+template <WritableStruct T>
+std::string to_yaml(const T& config, std::string_view header) {
+  YAML::Emitter out;
+  if (!header.empty()) out << YAML::Comment(std::string(header)) << YAML::Newline;
+  Writer writer(out);
+  writer.write(config);
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace moesim::config

@@ -1,0 +1,105 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "config/document.hpp"
+#include "config/error.hpp"
+#include "config/reader.hpp"
+
+namespace moesim::config {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+struct Inner {
+  std::int64_t ranks = 1;
+  core::Time compute = core::Time::us(1);
+  template <class V>
+  void fields(V& v) {
+    v.field("ranks", ranks, "ranks", Check::at_least(1));
+    v.field("compute", compute, "compute", Check::positive());
+  }
+};
+struct Outer {
+  std::string name = "x";
+  Inner inner;
+  template <class V>
+  void fields(V& v) {
+    v.field("name", name, "name");
+    v.field("inner", inner, "inner");
+  }
+};
+
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no error";
+  return {};
+}
+
+TEST(Document, OverridesReplaceValuesAndCreateSections) {
+  auto doc = Document::from_string("name: a\ninner:\n  ranks: 2\n", "e.yaml");
+  doc.apply_override("inner.ranks=16");
+  doc.apply_override("inner.compute=3 us");
+  const auto c = read_document<Outer>(doc);
+  EXPECT_EQ(c.inner.ranks, 16);
+  EXPECT_EQ(c.inner.compute, core::Time::us(3));
+
+  auto empty = Document::from_string("", "<defaults>");
+  empty.apply_override("inner.ranks=4");
+  EXPECT_EQ(read_document<Outer>(empty).inner.ranks, 4);
+}
+
+TEST(Document, LaterOverrideWins) {
+  auto doc = Document::from_string("", "e.yaml");
+  doc.apply_override("inner.ranks=2");
+  doc.apply_override("inner.ranks=3");
+  EXPECT_EQ(read_document<Outer>(doc).inner.ranks, 3);
+}
+
+TEST(Document, ErrorsInOverriddenValuesPointAtTheOverride) {
+  auto doc = Document::from_string("inner:\n  ranks: 2\n", "e.yaml");
+  doc.apply_override("inner.ranks=zero");
+  EXPECT_EQ(error_of([&] { read_document<Outer>(doc); }),
+            "--set inner.ranks=zero: inner.ranks: \"zero\" is not an integer");
+  auto typo = Document::from_string("", "e.yaml");
+  typo.apply_override("inner.rank=2");
+  EXPECT_THAT(error_of([&] { read_document<Outer>(typo); }),
+              AllOf(StartsWith("--set inner.rank=2: inner.rank: unknown key"),
+                    HasSubstr("did you mean 'ranks'?")));
+}
+
+TEST(Document, MalformedOverrides) {
+  auto doc = Document::from_string("name: a\n", "e.yaml");
+  EXPECT_THAT(error_of([&] { doc.apply_override("inner.ranks"); }), HasSubstr("no '='"));
+  EXPECT_THAT(error_of([&] { doc.apply_override("=3"); }), HasSubstr("no key before '='"));
+  EXPECT_THAT(error_of([&] { doc.apply_override("inner.ranks="); }), HasSubstr("no value"));
+  EXPECT_THAT(error_of([&] { doc.apply_override("inner..ranks=1"); }), HasSubstr("empty key"));
+  EXPECT_THAT(error_of([&] { doc.apply_override("name.first=1"); }),
+              HasSubstr("'name' is a value, not a section"));
+  EXPECT_THAT(error_of([&] { doc.apply_override("inner.ranks=[1"); }), HasSubstr("not valid YAML"));
+}
+
+TEST(Document, FileErrors) {
+  EXPECT_THAT(error_of([] { Document::load_file("/nonexistent/e.yaml"); }),
+              AllOf(HasSubstr("cannot open '/nonexistent/e.yaml'"), HasSubstr("No such file")));
+  const auto path = std::filesystem::temp_directory_path() / "moesim_test_bad.yaml";
+  { std::ofstream(path) << "name: a\ninner: [1, 2\n"; }
+  EXPECT_THAT(error_of([&] { Document::load_file(path.string()); }),
+              AllOf(HasSubstr(path.string() + ":"), HasSubstr("invalid YAML")));
+  { std::ofstream(path) << "- a\n- b\n"; }
+  EXPECT_THAT(error_of([&] { Document::load_file(path.string()); }),
+              HasSubstr("must be a map of keys"));
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace moesim::config
