@@ -1,0 +1,17 @@
+#pragma once
+// The timeline as CSV, one row per op in op-id order (the order the workload created them):
+//   op,rank,stream,name,labels,start_ps,end_ps
+// Times are integers in picoseconds, so the file is byte-identical across identical runs.
+#include <string>
+
+#include "core/op_graph.hpp"
+#include "core/timeline.hpp"
+
+namespace moesim::report {
+
+std::string timeline_csv(const core::OpGraph& graph, const core::Timeline& timeline);
+
+// Quotes a CSV field when it holds a comma, quote or newline (RFC 4180).
+std::string csv_field(std::string_view text);
+
+}  // namespace moesim::report

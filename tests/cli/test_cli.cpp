@@ -1,0 +1,127 @@
+// Runs the moesim binary as a user would and checks exit codes, messages and files.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using ::testing::StartsWith;
+
+struct Result {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    work_ = fs::temp_directory_path() / (std::string("moesim_cli_") + info->name());
+    fs::remove_all(work_);
+    fs::create_directories(work_);
+  }
+  void TearDown() override { fs::remove_all(work_); }
+
+  Result run(const std::string& args) const {
+    const auto err_file = work_ / "stderr.txt";
+    const std::string command = "cd '" + work_.string() + "' && '" MOESIM_BINARY "' " + args +
+                                " 2>'" + err_file.string() + "'";
+    FILE* pipe = popen(command.c_str(), "r");
+    std::string out;
+    std::array<char, 4096> buffer{};
+    while (const auto n = fread(buffer.data(), 1, buffer.size(), pipe))
+      out.append(buffer.data(), n);
+    const int status = pclose(pipe);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, slurp(err_file)};
+  }
+  fs::path write(const std::string& name, const std::string& text) const {
+    std::ofstream(work_ / name) << text;
+    return work_ / name;
+  }
+  fs::path work_;
+};
+
+TEST_F(Cli, VersionNamesTheFeatures) {
+  const auto r = run("--version");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out,
+              MatchesRegex("moesim [0-9.]+ \\(CUDA (on|off), NCCL (on|off), MPI (on|off)\\)\n"));
+}
+
+TEST_F(Cli, DefaultRunWritesResolvedConfigTimelineAndUsage) {
+  const auto r = run("run -q --trace");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("experiment synthetic-demo: 8 ranks, 128 ops"));
+  for (const char* file : {"resolved.yaml", "timeline.csv", "streams.csv", "trace.json"}) {
+    EXPECT_TRUE(fs::exists(work_ / "out/synthetic-demo" / file)) << file;
+  }
+  EXPECT_THAT(slurp(work_ / "out/synthetic-demo/resolved.yaml"), HasSubstr("compute: 400 us"));
+}
+
+TEST_F(Cli, ConfigErrorIsOneLineExitTwoAndWritesNothing) {
+  const auto file = write("bad.yaml", "name: bad\nsynthetic:\n  ranks: 4\n  compute: 150\n");
+  const auto r = run("run -q bad.yaml");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "moesim: error: bad.yaml:4:12: synthetic.compute: \"150\" has no unit; expected a time "
+            "such as \"1.5 us\" (units: s, ms, us, \xC2\xB5s, ns, ps)\n");
+  EXPECT_FALSE(fs::exists(work_ / "out")) << "nothing may be written for a rejected config";
+}
+
+TEST_F(Cli, BadOverrideNamesTheOverride) {
+  const auto r = run("run -q --set synthetic.rank=4");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err,
+              StartsWith("moesim: error: --set synthetic.rank=4: synthetic.rank: unknown key "
+                         "(did you mean 'ranks'?)"));
+}
+
+TEST_F(Cli, UsageErrorsExitTwo) {
+  EXPECT_EQ(run("").exit_code, 2);
+  EXPECT_EQ(run("run missing.yaml").exit_code, 2);
+  EXPECT_EQ(run("frobnicate").exit_code, 2);
+  EXPECT_EQ(run("run --help").exit_code, 0);
+}
+
+TEST_F(Cli, SameInputsGiveByteIdenticalOutputs) {
+  ASSERT_EQ(run("run -q --set synthetic.skew=0.7 --out a").exit_code, 0);
+  ASSERT_EQ(run("run -q --set synthetic.skew=0.7 --out b --trace").exit_code, 0);
+  for (const char* file : {"resolved.yaml", "timeline.csv", "streams.csv"}) {
+    EXPECT_EQ(slurp(work_ / "a" / file), slurp(work_ / "b" / file)) << file;
+  }
+}
+
+TEST_F(Cli, ResolvedConfigReproducesTheRun) {
+  ASSERT_EQ(run("run -q --set synthetic.ranks=3 --set synthetic.chunks=4 --out a").exit_code, 0);
+  ASSERT_EQ(run("run -q a/resolved.yaml --out b").exit_code, 0);
+  EXPECT_EQ(slurp(work_ / "a/timeline.csv"), slurp(work_ / "b/timeline.csv"));
+}
+
+// Golden outputs: regenerate with scripts/update-golden and read the diff in review.
+TEST_F(Cli, GoldenSyntheticSmall) {
+  const fs::path golden = fs::path(MOESIM_SOURCE_DIR) / "tests/golden/synthetic_small";
+  ASSERT_EQ(run("run -q '" + (golden.string() + ".yaml") + "' --out got").exit_code, 0);
+  for (const char* file : {"timeline.csv", "streams.csv"}) {
+    EXPECT_EQ(slurp(work_ / "got" / file), slurp(golden / file)) << file << " differs from golden";
+  }
+}
+
+}  // namespace

@@ -1,0 +1,91 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/engine.hpp"
+#include "core/error.hpp"
+#include "report/chrome_trace.hpp"
+#include "report/output_dir.hpp"
+#include "report/stream_summary.hpp"
+#include "report/timeline_csv.hpp"
+
+namespace moesim::report {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct Fixture {
+  core::OpGraph graph;
+  core::Timeline timeline{graph};
+  Fixture() {
+    const auto compute = graph.add_stream(0, "compute");
+    const auto comm = graph.add_stream(0, "comm");
+    const auto a = graph.add_op(compute, "gemm, fused", {"compute", "expert"});
+    const auto b = graph.add_op(comm, "a2a \"dispatch\"", {"comm"});
+    graph.set_args(b, {{"bytes", "1048576"}});
+    graph.add_dependency(b, a);
+    graph.finalize();
+    core::DurationRunner runner(
+        [](const core::OpGraph&, core::OpId op) { return core::Time::ps(1'500'000 + op); });
+    core::Engine engine(graph, runner);
+    timeline = engine.run();
+  }
+};
+
+TEST(Report, TimelineCsvQuotesAndUsesIntegerPicoseconds) {
+  Fixture f;
+  EXPECT_EQ(timeline_csv(f.graph, f.timeline),
+            "op,rank,stream,name,labels,start_ps,end_ps\n"
+            "0,0,compute,\"gemm, fused\",compute;expert,0,1500000\n"
+            "1,0,comm,\"a2a \"\"dispatch\"\"\",comm,1500000,3000001\n");
+}
+
+TEST(Report, StreamUsage) {
+  Fixture f;
+  const auto usage = stream_usage(f.graph, f.timeline);
+  ASSERT_EQ(usage.size(), 2u);
+  EXPECT_EQ(usage[0].busy, core::Time::ps(1'500'000));
+  EXPECT_EQ(usage[0].idle, core::Time::ps(1'500'001));
+  EXPECT_EQ(stream_usage_csv(usage, f.timeline.end()),
+            "rank,stream,ops,busy_ms,idle_ms,busy_share\n"
+            "0,compute,1,0.001500,0.001500,0.5000\n"
+            "0,comm,1,0.001500,0.001500,0.5000\n");
+}
+
+TEST(Report, ChromeTraceHasTracksAndEscapedNames) {
+  Fixture f;
+  const auto json = chrome_trace_json(f.graph, f.timeline);
+  EXPECT_THAT(json, HasSubstr(R"("name":"process_name","pid":0,"args":{"name":"rank 0"})"));
+  EXPECT_THAT(json, HasSubstr(R"("name":"a2a \"dispatch\"")"));
+  EXPECT_THAT(json, HasSubstr(R"("ts":1.500000,"dur":1.500001)"));
+  EXPECT_THAT(json, HasSubstr(R"("bytes":"1048576")"));
+}
+
+TEST(Report, OutputDirWritesWholeFilesAndLeavesNoTemporaries) {
+  const auto root = std::filesystem::temp_directory_path() / "moesim_test_output_dir";
+  std::filesystem::remove_all(root);
+  const OutputDir dir(root / "nested");
+  dir.write("a.csv", "x\n");
+  dir.write("a.csv", "y\n");  // replaced whole
+  std::ifstream in(root / "nested" / "a.csv");
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(), "y\n");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(root / "nested"),
+                          std::filesystem::directory_iterator()),
+            1);
+  std::filesystem::remove_all(root);
+}
+
+TEST(Report, OutputDirOverAFileIsAnError) {
+  const auto file = std::filesystem::temp_directory_path() / "moesim_test_not_a_dir";
+  std::ofstream(file) << "x";
+  EXPECT_THROW(OutputDir{file}, moesim::Error);
+  std::filesystem::remove(file);
+}
+
+}  // namespace
+}  // namespace moesim::report
