@@ -108,6 +108,38 @@ void Document::apply_override(std::string_view assignment) {
   overrides_.emplace_back(path, std::string(assignment));
 }
 
+std::string Document::locate(std::string_view path) const {
+  YAML::Node node;
+  node.reset(root_);
+  std::size_t i = 0;
+  while (i < path.size()) {
+    YAML::Node next;
+    if (path[i] == '[') {
+      const auto close = path.find(']', i);
+      if (close == std::string_view::npos) break;
+      const auto index = std::stoul(std::string(path.substr(i + 1, close - i - 1)));
+      const YAML::Node here = node;  // const: look-ups must not insert
+      if (!here.IsSequence() || index >= here.size()) break;
+      next.reset(here[index]);
+      i = close + 1;
+    } else {
+      if (path[i] == '.') ++i;
+      const auto end = path.find_first_of(".[", i);
+      const std::string key(path.substr(i, end == std::string_view::npos ? path.size() - i : end - i));
+      const YAML::Node here = node;  // const: look-ups must not insert
+      if (!here.IsMap() || !here[key].IsDefined()) break;
+      next.reset(here[key]);
+      i = end == std::string_view::npos ? path.size() : end;
+    }
+    node.reset(next);
+  }
+  return location(path, node);
+}
+
+ConfigError Document::error_at(std::string_view path, std::string_view problem) const {
+  return ConfigError(fmt::format("{}: {}: {}", locate(path), path, problem));
+}
+
 std::string Document::location(std::string_view path, const YAML::Node& node) const {
   // The latest override that covers this path wins, as it did when it was applied.
   for (auto it = overrides_.rbegin(); it != overrides_.rend(); ++it) {

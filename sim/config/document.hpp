@@ -8,6 +8,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "error.hpp"
+
 namespace moesim::config {
 
 class Document {
@@ -25,6 +27,11 @@ class Document {
   const std::string& name() const { return name_; }
   // "file.yaml:12:5", or "--set a.b=v" when that path (or a section above it) was overridden.
   std::string location(std::string_view path, const YAML::Node& node) const;
+  // The location of a key path such as "tables.gemm[3].time" (or of its deepest existing part),
+  // for errors found after reading: inconsistent values, impossible combinations.
+  std::string locate(std::string_view path) const;
+  // "<location>: <path>: <problem>", the form of every configuration error.
+  ConfigError error_at(std::string_view path, std::string_view problem) const;
 
  private:
   Document(std::string name, YAML::Node root) : name_(std::move(name)), root_(std::move(root)) {}

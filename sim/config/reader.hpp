@@ -18,6 +18,7 @@
 // `enum_names(E)` returning pairs of (name, value).
 #include <concepts>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -123,7 +124,11 @@ Q Reader::to_quantity(const YAML::Node& node, const std::string& path, Parse par
 template <class T>
 void Reader::read(const YAML::Node& node, const std::string& path, T& value,
                   const Check& check) const {
-  if constexpr (ConfigStruct<T>) {
+  if constexpr (requires { typename T::value_type; value.has_value(); value.reset(); }) {
+    typename T::value_type inner{};  // std::optional: present means set
+    read(node, path, inner, check);
+    value = std::move(inner);
+  } else if constexpr (ConfigStruct<T>) {
     if (!node.IsMap()) fail(node, path, "expected a section of keys (a YAML map)");
     Reader(document_, node, path).read_section(value);
   } else if constexpr (std::is_same_v<T, bool>) {

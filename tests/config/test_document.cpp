@@ -103,3 +103,40 @@ TEST(Document, FileErrors) {
 
 }  // namespace
 }  // namespace moesim::config
+
+namespace moesim::config {
+namespace {
+TEST(Document, LocatesKeyPathsForLaterErrors) {
+  const auto doc =
+      Document::from_string("name: a\ntables:\n  gemm:\n    - {m: 1}\n    - {m: 2, time: 3 us}\n",
+                            "p.yaml");
+  EXPECT_EQ(doc.locate("tables.gemm[1].time"), "p.yaml:5:20");
+  EXPECT_EQ(doc.locate("tables.gemm[1]"), "p.yaml:5:7");
+  EXPECT_EQ(doc.locate("tables.missing"), "p.yaml:3:3") << "deepest existing part";
+  EXPECT_EQ(std::string(doc.error_at("tables.gemm[1].time", "too slow").what()),
+            "p.yaml:5:20: tables.gemm[1].time: too slow");
+  EXPECT_FALSE(doc.root()["tables"]["missing"].IsDefined()) << "locate() must not insert keys";
+}
+
+struct WithOptional {
+  std::optional<FlopRate> fp8;
+  std::optional<std::int64_t> count;
+  template <class V>
+  void fields(V& v) {
+    v.field("fp8", fp8, "only where the GPU has it", Check::positive());
+    v.field("count", count, "optional count");
+  }
+};
+
+TEST(Document, OptionalFieldsAreAbsentOrChecked) {
+  const auto absent = read_document<WithOptional>(Document::from_string("", "o.yaml"));
+  EXPECT_FALSE(absent.fp8.has_value());
+  const auto present =
+      read_document<WithOptional>(Document::from_string("fp8: 1979 TFLOP/s\n", "o.yaml"));
+  ASSERT_TRUE(present.fp8.has_value());
+  EXPECT_DOUBLE_EQ(present.fp8->flops_per_second, 1979e12);
+  EXPECT_THROW(read_document<WithOptional>(Document::from_string("fp8: 0 TFLOP/s\n", "o.yaml")),
+               ConfigError);
+}
+}  // namespace
+}  // namespace moesim::config
