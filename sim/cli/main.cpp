@@ -6,6 +6,7 @@
 
 #include "build_info.hpp"
 #include "config/error.hpp"
+#include "profile_command.hpp"
 #include "run_command.hpp"
 
 namespace {
@@ -41,6 +42,15 @@ int main(int argc, char** argv) {
   bool quiet = false;
   run->add_flag("-q,--quiet", quiet, "No progress on stderr");
 
+  moesim::cli::ProfileOptions profile_options;
+  auto* profile = app.add_subcommand(
+      "profile", "Check a GPU profile and show how the cost model prices kernels with it");
+  profile->add_option("profile", profile_options.profile, "Profile YAML (calibrate/profiles/...)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  profile->add_option("--sweep", profile_options.sweep_csv,
+                      "Write a GEMM efficiency sweep (CSV) for plots/gemm_efficiency.py");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -52,6 +62,8 @@ int main(int argc, char** argv) {
       if (!experiment.empty()) run_options.experiment = experiment;
       run_options.progress = !quiet;
       moesim::cli::run(run_options, std::cout, std::cerr);
+    } else if (*profile) {
+      moesim::cli::profile(profile_options, std::cout);
     }
     return 0;
   } catch (const moesim::config::ConfigError& e) {

@@ -1,0 +1,215 @@
+#pragma once
+// A GPU profile: what the cost model knows about one GPU type. The same format holds profiles
+// derived from published figures and profiles measured by `moesim calibrate`; the provenance
+// block says which, and from what.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/check.hpp"
+#include "config/document.hpp"
+#include "config/quantity.hpp"
+#include "core/time.hpp"
+#include "dtype.hpp"
+
+namespace moesim::cost {
+
+enum class ProvenanceKind { kDerived, kMeasured };
+constexpr auto enum_names(ProvenanceKind) {
+  return std::array{std::pair{std::string_view("derived"), ProvenanceKind::kDerived},
+                    std::pair{std::string_view("measured"), ProvenanceKind::kMeasured}};
+}
+
+struct Provenance {
+  ProvenanceKind kind = ProvenanceKind::kDerived;
+  std::vector<std::string> sources;  // derived: the published figures used
+  std::string device, driver, cuda, cublas, nccl, date, command;  // measured
+  std::string notes;
+  template <class V>
+  void fields(V& v) {
+    v.field("kind", kind, "derived (from published figures) or measured (by moesim calibrate)");
+    v.field("sources", sources, "derived: which published figures, with where they were read");
+    v.field("device", device, "measured: device name as the driver reports it");
+    v.field("driver", driver, "measured: driver version");
+    v.field("cuda", cuda, "measured: CUDA runtime version");
+    v.field("cublas", cublas, "measured: cuBLAS version");
+    v.field("nccl", nccl, "measured: NCCL version");
+    v.field("date", date, "measured: date of the measurement (YYYY-MM-DD)");
+    v.field("command", command, "measured: the command that produced this profile");
+    v.field("notes", notes, "assumptions and caveats");
+  }
+};
+
+// Peak dense throughput by dtype; a dtype the GPU lacks is left out.
+struct PeakThroughput {
+  std::optional<config::FlopRate> bf16, fp16, fp32, fp8;
+  template <class V>
+  void fields(V& v) {
+    const auto positive = config::Check::positive();
+    v.field("bf16", bf16, "dense BF16 tensor-core peak", positive);
+    v.field("fp16", fp16, "dense FP16 tensor-core peak", positive);
+    v.field("fp32", fp32, "FP32 peak (non-tensor)", positive);
+    v.field("fp8", fp8, "dense FP8 tensor-core peak", positive);
+  }
+};
+
+// A point of an achievable-fraction curve; the cost model interpolates in log(size).
+struct ComputeEfficiencyPoint {
+  config::Flops size;
+  double fraction = 1;
+  template <class V>
+  void fields(V& v) {
+    v.field("size", size, "FLOPs of one kernel", config::Check::positive().required());
+    v.field("fraction", fraction, "fraction of peak reached at that size",
+            config::Check{true, 0.0, true, 1.0});
+  }
+};
+struct MemoryEfficiencyPoint {
+  config::Bytes size;
+  double fraction = 1;
+  template <class V>
+  void fields(V& v) {
+    v.field("size", size, "bytes moved by one kernel", config::Check::positive().required());
+    v.field("fraction", fraction, "fraction of peak bandwidth reached at that size",
+            config::Check{true, 0.0, true, 1.0});
+  }
+};
+
+struct ComputeSpec {
+  PeakThroughput peak;
+  std::vector<ComputeEfficiencyPoint> efficiency;
+  template <class V>
+  void fields(V& v) {
+    v.field("peak", peak, "peak dense throughput per dtype", config::Check::none().required());
+    v.field("efficiency", efficiency, "achievable fraction of peak by kernel size",
+            config::Check::none().required());
+  }
+};
+
+struct MemorySpec {
+  config::Bandwidth bandwidth;
+  std::vector<MemoryEfficiencyPoint> efficiency;
+  template <class V>
+  void fields(V& v) {
+    v.field("bandwidth", bandwidth, "peak device-memory bandwidth",
+            config::Check::positive().required());
+    v.field("efficiency", efficiency, "achievable fraction of bandwidth by bytes moved",
+            config::Check::none().required());
+  }
+};
+
+// --- measured tables ----------------------------------------------------------------------------
+struct GemmPoint {
+  std::int64_t m = 0, n = 0, k = 0;
+  Dtype dtype = Dtype::kBf16;
+  core::Time time;
+  template <class V>
+  void fields(V& v) {
+    const auto dim = config::Check::at_least(1).required();
+    v.field("m", m, "rows of A and C", dim);
+    v.field("n", n, "columns of B and C", dim);
+    v.field("k", k, "inner dimension", dim);
+    v.field("dtype", dtype, "element type");
+    v.field("time", time, "measured kernel time", config::Check::positive().required());
+  }
+};
+struct MemoryPoint {
+  config::Bytes bytes;
+  core::Time time;
+  template <class V>
+  void fields(V& v) {
+    v.field("bytes", bytes, "bytes read plus written", config::Check::positive().required());
+    v.field("time", time, "measured kernel time", config::Check::positive().required());
+  }
+};
+struct AttentionPoint {
+  std::int64_t batch = 0, heads = 0, seq = 0, head_dim = 0;
+  bool causal = true;
+  Dtype dtype = Dtype::kBf16;
+  core::Time time;
+  template <class V>
+  void fields(V& v) {
+    const auto dim = config::Check::at_least(1).required();
+    v.field("batch", batch, "sequences", dim);
+    v.field("heads", heads, "query heads", dim);
+    v.field("seq", seq, "sequence length (queries = keys)", dim);
+    v.field("head_dim", head_dim, "dimension per head", dim);
+    v.field("causal", causal, "causal mask");
+    v.field("dtype", dtype, "element type");
+    v.field("time", time, "measured forward kernel time", config::Check::positive().required());
+  }
+};
+enum class Collective { kAllToAll, kAllReduce, kAllGather, kReduceScatter, kSendRecv };
+constexpr auto enum_names(Collective) {
+  return std::array{std::pair{std::string_view("all_to_all"), Collective::kAllToAll},
+                    std::pair{std::string_view("all_reduce"), Collective::kAllReduce},
+                    std::pair{std::string_view("all_gather"), Collective::kAllGather},
+                    std::pair{std::string_view("reduce_scatter"), Collective::kReduceScatter},
+                    std::pair{std::string_view("send_recv"), Collective::kSendRecv}};
+}
+enum class LinkClass { kNvlink, kPcie, kNetwork };
+constexpr auto enum_names(LinkClass) {
+  return std::array{std::pair{std::string_view("nvlink"), LinkClass::kNvlink},
+                    std::pair{std::string_view("pcie"), LinkClass::kPcie},
+                    std::pair{std::string_view("network"), LinkClass::kNetwork}};
+}
+struct CollectivePoint {
+  Collective op = Collective::kAllToAll;
+  config::Bytes bytes;
+  std::int64_t ranks = 0;
+  LinkClass link = LinkClass::kNvlink;
+  core::Time time;
+  template <class V>
+  void fields(V& v) {
+    v.field("op", op, "collective");
+    v.field("bytes", bytes, "size per rank, as nccl-tests prints it",
+            config::Check::positive().required());
+    v.field("ranks", ranks, "ranks taking part", config::Check::at_least(2).required());
+    v.field("link", link, "slowest link class crossed");
+    v.field("time", time, "measured time", config::Check::positive().required());
+  }
+};
+
+struct Tables {
+  std::vector<GemmPoint> gemm;
+  std::vector<MemoryPoint> memory;
+  std::vector<AttentionPoint> attention;
+  std::vector<CollectivePoint> collective;
+  template <class V>
+  void fields(V& v) {
+    v.field("gemm", gemm, "GEMM time by (m, n, k, dtype)");
+    v.field("memory", memory, "memory-bound kernel time by bytes moved");
+    v.field("attention", attention, "attention time by (batch, heads, seq, head_dim, causal)");
+    v.field("collective", collective, "collective time by (op, bytes, ranks, link)");
+  }
+};
+
+struct Profile {
+  std::string name;
+  Provenance provenance;
+  ComputeSpec compute;
+  MemorySpec memory;
+  core::Time launch_overhead = core::Time::us(3);
+  Tables tables;
+  template <class V>
+  void fields(V& v) {
+    v.field("name", name, "GPU type", config::Check::none().required());
+    v.field("provenance", provenance, "where the numbers come from",
+            config::Check::none().required());
+    v.field("compute", compute, "tensor-core and FP32 throughput",
+            config::Check::none().required());
+    v.field("memory", memory, "device memory", config::Check::none().required());
+    v.field("launch_overhead", launch_overhead, "fixed cost of one kernel",
+            config::Check::non_negative());
+    v.field("tables", tables, "measured kernel times (empty in derived profiles)");
+  }
+};
+
+// Reads and checks a profile: the fields, then what spans entries (provenance complete for its
+// kind, at least one peak, curves in increasing size, tables monotone where time must grow with
+// size, no duplicate table points). Throws config::ConfigError naming the place.
+Profile read_profile(const config::Document& document);
+Profile load_profile(const std::string& path);
+
+}  // namespace moesim::cost
