@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -38,7 +39,9 @@ bool starts_with_path(std::string_view path, std::string_view prefix) {
 
 }  // namespace
 
-Document Document::load_file(const std::string& path) {
+namespace {
+
+std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw ConfigError(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
@@ -46,7 +49,73 @@ Document Document::load_file(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw ConfigError(fmt::format("cannot read '{}'", path));
-  return Document(path, parse(text.str(), path));
+  return text.str();
+}
+
+// Copies `from` into `into` where `into` has no value; recurses into maps present in both.
+// Records the key paths taken from `file`.
+void merge_under(YAML::Node into, const YAML::Node& from, const std::string& path,
+                 const std::string& file, std::vector<std::pair<std::string, std::string>>& taken) {
+  for (auto it = from.begin(); it != from.end(); ++it) {
+    const std::string key = it->first.Scalar();
+    const std::string child = path.empty() ? key : path + "." + key;
+    const YAML::Node here = into;
+    if (!here[key].IsDefined()) {
+      into[key] = it->second;  // shares the node, keeping its line and column
+      taken.emplace_back(child, file);
+    } else if (here[key].IsMap() && it->second.IsMap()) {
+      merge_under(into[key], it->second, child, file, taken);
+    }
+  }
+}
+
+}  // namespace
+
+Document Document::load_file(const std::string& path) {
+  Document doc(path, parse(read_text(path), path));
+  const YAML::Node root = doc.root_;
+  const YAML::Node base = root["base"];
+  if (!base.IsDefined()) return doc;
+  if (!base.IsScalar() && !base.IsSequence()) {
+    throw ConfigError(fmt::format("{}:{}:{}: base: expected a file name or a list of them", path,
+                                  base.Mark().line + 1, base.Mark().column + 1));
+  }
+  std::vector<std::string> files;
+  if (base.IsScalar()) {
+    files.push_back(base.Scalar());
+  } else {
+    for (const auto& f : base) files.push_back(f.Scalar());
+  }
+  doc.root_.remove("base");
+  const auto dir = std::filesystem::path(path).parent_path();
+  // Later bases win over earlier ones, and this file over all: merge the last base first.
+  for (auto f = files.rbegin(); f != files.rend(); ++f) {
+    const auto base_path = (dir / *f).lexically_normal().string();
+    if (base_path == std::filesystem::path(path).lexically_normal().string()) {
+      throw ConfigError(fmt::format("{}: base: a file cannot inherit itself", path));
+    }
+    const Document parent = load_file(base_path);
+    std::vector<std::pair<std::string, std::string>> taken;
+    merge_under(doc.root_, parent.root_, "", base_path, taken);
+    for (auto& [key, file] : taken) {
+      // A value the parent itself inherited keeps its original file.
+      std::string origin = file;
+      for (const auto& [k, f2] : parent.inherited_) {
+        if (starts_with_path(key, k)) origin = f2;
+      }
+      doc.inherited_.emplace_back(key, origin);
+    }
+    // Inside an inherited subtree, values the parent inherited keep their own origin.
+    for (const auto& [k, f2] : parent.inherited_) {
+      for (const auto& [key, file] : taken) {
+        if (starts_with_path(k, key)) {
+          doc.inherited_.emplace_back(k, f2);
+          break;
+        }
+      }
+    }
+  }
+  return doc;
 }
 
 Document Document::from_string(std::string_view yaml, std::string name) {
@@ -125,7 +194,8 @@ std::string Document::locate(std::string_view path) const {
     } else {
       if (path[i] == '.') ++i;
       const auto end = path.find_first_of(".[", i);
-      const std::string key(path.substr(i, end == std::string_view::npos ? path.size() - i : end - i));
+      const std::string key(
+          path.substr(i, end == std::string_view::npos ? path.size() - i : end - i));
       const YAML::Node here = node;  // const: look-ups must not insert
       if (!here.IsMap() || !here[key].IsDefined()) break;
       next.reset(here[key]);
@@ -137,6 +207,7 @@ std::string Document::locate(std::string_view path) const {
 }
 
 ConfigError Document::error_at(std::string_view path, std::string_view problem) const {
+  if (path.empty()) return ConfigError(fmt::format("{}: {}", locate(path), problem));
   return ConfigError(fmt::format("{}: {}: {}", locate(path), path, problem));
 }
 
@@ -148,10 +219,18 @@ std::string Document::location(std::string_view path, const YAML::Node& node) co
       return "--set " + it->second;
     }
   }
-  if (node.IsDefined() && node.Mark().line >= 0) {
-    return fmt::format("{}:{}:{}", name_, node.Mark().line + 1, node.Mark().column + 1);
+  std::string file = name_;
+  std::size_t best = 0;
+  for (const auto& [key, origin] : inherited_) {
+    if (starts_with_path(path, key) && key.size() >= best) {
+      file = origin;
+      best = key.size();
+    }
   }
-  return name_;
+  if (node.IsDefined() && node.Mark().line >= 0) {
+    return fmt::format("{}:{}:{}", file, node.Mark().line + 1, node.Mark().column + 1);
+  }
+  return file;
 }
 
 }  // namespace moesim::config

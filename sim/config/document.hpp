@@ -14,7 +14,10 @@ namespace moesim::config {
 
 class Document {
  public:
-  // Throws ConfigError when the file cannot be read or is not valid YAML.
+  // Throws ConfigError when the file cannot be read or is not valid YAML. A top-level key
+  // `base: FILE` or `base: [FILE, ...]` (paths relative to this file) inherits those files:
+  // they are merged in order, then this file over them (maps merge key by key; other values
+  // replace). Errors in inherited values name the file they came from.
   static Document load_file(const std::string& path);
   // `name` stands for the file in messages, e.g. "<embedded default experiment>".
   static Document from_string(std::string_view yaml, std::string name);
@@ -39,6 +42,7 @@ class Document {
   std::string name_;
   YAML::Node root_;
   std::vector<std::pair<std::string, std::string>> overrides_;  // (key path, assignment)
+  std::vector<std::pair<std::string, std::string>> inherited_;  // (key path, file it came from)
 };
 
 }  // namespace moesim::config

@@ -54,10 +54,10 @@ class EventQueue {
   std::size_t size() const { return live_; }
   // Events pushed so far (also the sequence number the next push receives).
   std::uint64_t pushed() const { return next_sequence_; }
-  Time top_time() {
-    settle();
-    return Time::ps(now_[head_].time);
-  }
+  // The next event, without removing it. Peeking never moves the queue's floor, so events may
+  // still be pushed at any time from the last popped one on.
+  Time top_time() const { return Time::ps(peek().time); }
+  const Payload& top_payload() const { return peek().payload; }
 
   // Throws std::logic_error for a time before the last popped event, std::length_error past
   // the limits above.
@@ -164,7 +164,29 @@ class EventQueue {
     }
     free_.push_back(slot);
   }
-  // Makes buckets_[0][head_] the next live event. Precondition: !empty().
+  // The earliest live entry: in the now bucket, else the smallest in the lowest used bucket.
+  const Entry& peek() const {
+    assert(!empty());
+    for (std::size_t i = head_; i < now_.size(); ++i) {
+      if (live(now_[i])) return now_[i];
+    }
+    for (std::size_t level = 0; level < kLevels; ++level) {
+      for (std::uint64_t digits = occupied_digits_[level]; digits != 0; digits &= digits - 1) {
+        const auto& bucket =
+            buckets_[level * kDigits + static_cast<std::size_t>(std::countr_zero(digits))];
+        const Entry* best = nullptr;
+        for (const Entry& e : bucket) {
+          if (live(e) && (best == nullptr || e.time < best->time ||
+                          (e.time == best->time && e.key < best->key))) {
+            best = &e;
+          }
+        }
+        if (best != nullptr) return *best;
+      }
+    }
+    throw std::logic_error("EventQueue: no live event although not empty");
+  }
+  // Makes now_[head_] the next live event. Precondition: !empty().
   void settle() {
     assert(!empty());
     for (;;) {

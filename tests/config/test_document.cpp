@@ -140,3 +140,30 @@ TEST(Document, OptionalFieldsAreAbsentOrChecked) {
 }
 }  // namespace
 }  // namespace moesim::config
+
+namespace moesim::config {
+namespace {
+TEST(Document, BaseFilesAreInheritedAndErrorsNameTheirFile) {
+  const auto dir = std::filesystem::temp_directory_path() / "moesim_test_base";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "parts");
+  std::ofstream(dir / "parts" / "grand.yaml") << "name: grand\ninner:\n  ranks: 3\n  compute: 9\n";
+  std::ofstream(dir / "parent.yaml") << "base: parts/grand.yaml\nname: parent\n";
+  std::ofstream(dir / "child.yaml") << "base: [parent.yaml]\ninner:\n  ranks: 5\n";
+  const auto doc = Document::load_file((dir / "child.yaml").string());
+  EXPECT_EQ(doc.root()["name"].Scalar(), "parent") << "parent over grandparent";
+  EXPECT_EQ(doc.root()["inner"]["ranks"].Scalar(), "5") << "child over both";
+  EXPECT_FALSE(doc.root()["base"].IsDefined());
+  try {
+    read_document<Outer>(doc);
+    FAIL() << "compute has no unit";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(std::string(e.what()),
+                StartsWith((dir / "parts" / "grand.yaml").string() + ":4:12: inner.compute:"));
+  }
+  std::ofstream(dir / "self.yaml") << "base: self.yaml\n";
+  EXPECT_THROW(Document::load_file((dir / "self.yaml").string()), ConfigError);
+  std::filesystem::remove_all(dir);
+}
+}  // namespace
+}  // namespace moesim::config

@@ -1,0 +1,86 @@
+#pragma once
+// A cluster as a graph: devices (GPUs, NVSwitches, PCIe switches, host bridges/CPUs, NICs,
+// network switches) joined by directed links. A full-duplex cable is two links, one each way.
+// Links carry their wire bandwidth per direction, the fraction of it that the communication
+// stack reaches (NCCL protocol overheads, TCP), and a latency per hop.
+#include <boost/graph/adjacency_list.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/time.hpp"
+
+namespace moesim::topo {
+
+class TopologyError : public moesim::Error {
+ public:
+  using moesim::Error::Error;
+};
+
+enum class DeviceKind { kGpu, kNvSwitch, kPcieSwitch, kHost, kNic, kSwitch };
+enum class LinkKind { kNvlink, kPcie, kHostBus, kNetwork };
+std::string_view name(DeviceKind kind);
+std::string_view name(LinkKind kind);
+
+using LinkId = std::uint32_t;
+using DeviceId = std::uint32_t;
+
+struct Device {
+  DeviceKind kind = DeviceKind::kGpu;
+  std::string name;
+  int node = -1;   // server it sits in; -1 for network switches
+  int local = -1;  // GPU or NIC index inside its node (the rail)
+};
+
+struct Link {
+  LinkId id = 0;
+  LinkKind kind = LinkKind::kNvlink;
+  DeviceId from = 0, to = 0;
+  double bandwidth = 0;   // wire rate, bytes per second, this direction
+  double efficiency = 1;  // fraction of the wire rate the stack reaches
+  core::Time latency;     // per traversal
+  double capacity() const { return bandwidth * efficiency; }  // what transfers share
+};
+
+using Graph =
+    boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, Device, LinkId>;
+
+class Cluster {
+ public:
+  explicit Cluster(std::string name) : name_(std::move(name)) {}
+
+  DeviceId add_device(Device device);
+  // Adds two links, a -> b and b -> a, with the same properties.
+  void add_duplex(DeviceId a, DeviceId b, LinkKind kind, double bandwidth, double efficiency,
+                  core::Time latency);
+
+  const std::string& name() const { return name_; }
+  const Graph& graph() const { return graph_; }
+  const Device& device(DeviceId id) const { return graph_[id]; }
+  std::size_t device_count() const { return boost::num_vertices(graph_); }
+  const std::vector<Link>& links() const { return links_; }
+  const Link& link(LinkId id) const { return links_[id]; }
+  // GPUs in rank order: node-major, then local index.
+  const std::vector<DeviceId>& gpus() const { return gpus_; }
+  int nodes() const { return nodes_; }
+  int gpus_per_node() const { return gpus_per_node_; }
+  int gpu_node(int rank) const { return device(gpus_[rank]).node; }
+  int gpu_local(int rank) const { return device(gpus_[rank]).local; }
+
+  // Checks that the graph is usable: every link has a positive bandwidth and every GPU can
+  // reach every other. Throws TopologyError naming what is wrong. Called by the builders.
+  void validate() const;
+
+ private:
+  std::string name_;
+  Graph graph_;
+  std::vector<Link> links_;
+  std::vector<DeviceId> gpus_;
+  int nodes_ = 0;
+  int gpus_per_node_ = 0;
+};
+
+}  // namespace moesim::topo
