@@ -99,13 +99,17 @@ NodeDevices build_node(Cluster& c, const NodeSpec& s, int node, const Document& 
       break;
     }
   }
-  // NICs sit on PCIe switches: NIC i beside GPU i (rail i), or spread over the switches.
+  // NIC i beside GPU i (rail i; GPUDirect RDMA pairs them), or NICs spread over the switches.
   const int nics = s.nics == NicAttach::kPerGpu    ? gpus
                    : s.nics == NicAttach::kPerNode ? static_cast<int>(s.nics_per_node)
                                                    : 0;
   for (int i = 0; i < nics; ++i) {
     d.nics.push_back(c.add_device({DeviceKind::kNic, fmt::format("{}nic{}", prefix, i), node, i}));
-    add(c, d.nics.back(), switch_of(i, nics), LinkKind::kPcie, s.pcie);
+    if (s.nics == NicAttach::kPerGpu) {
+      add(c, d.nics.back(), d.gpus[static_cast<std::size_t>(i)], LinkKind::kPcie, s.pcie);
+    } else {
+      add(c, d.nics.back(), switch_of(i, nics), LinkKind::kPcie, s.pcie);
+    }
   }
   return d;
 }

@@ -6,6 +6,8 @@
 
 #include "build_info.hpp"
 #include "config/error.hpp"
+#include "net/network_model.hpp"
+#include "network_commands.hpp"
 #include "profile_command.hpp"
 #include "run_command.hpp"
 
@@ -51,6 +53,48 @@ int main(int argc, char** argv) {
   profile->add_option("--sweep", profile_options.sweep_csv,
                       "Write a GEMM efficiency sweep (CSV) for plots/gemm_efficiency.py");
 
+  moesim::cli::TopoOptions topo_options;
+  auto* topo = app.add_subcommand("topo", "Cluster topologies");
+  topo->require_subcommand(1);
+  auto* topo_show = topo->add_subcommand(
+      "show", "Counts, per-GPU injection and bisection bandwidth, sample routes");
+  topo_show->add_option("cluster", topo_options.cluster, "Cluster YAML (topologies/presets/...)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  topo_show->add_option("--set", topo_options.overrides, "Override a key, e.g. --set nodes=4")
+      ->take_all();
+  topo_show->add_option("--dot", topo_options.dot, "Also write the graph in Graphviz DOT");
+  topo_show->add_flag("--ecmp", topo_options.ecmp, "Spread flows over equal-cost paths");
+  topo_show->add_flag("--pxn", topo_options.pxn, "Route inter-node traffic NCCL-PXN style");
+
+  moesim::cli::CollectiveOptions coll_options;
+  std::string models_help = "Network model:";
+  for (const auto& m : moesim::net::network_models()) {
+    models_help += fmt::format("\n  {}: {}", m.name, m.equation);
+  }
+  auto* coll = app.add_subcommand(
+      "collective", "Simulate a collective over every GPU of a cluster, nccl-tests style");
+  coll->add_option("cluster", coll_options.topo.cluster, "Cluster YAML")
+      ->required()
+      ->check(CLI::ExistingFile);
+  coll->add_option("--set", coll_options.topo.overrides, "Override a cluster key")->take_all();
+  coll->add_option("--op", coll_options.op,
+                   "all_to_all, all_reduce, all_gather, reduce_scatter, send_recv")
+      ->capture_default_str();
+  coll->add_option("--algo", coll_options.algorithm,
+                   "direct|pairwise|hierarchical (all_to_all), ring|tree (all_reduce)");
+  coll->add_option("--model", coll_options.model, models_help)->capture_default_str();
+  coll->add_option("--sizes", coll_options.sizes, "Sizes as nccl-tests prints them")
+      ->delimiter(',')
+      ->capture_default_str();
+  coll->add_option("--window", coll_options.window, "All-to-all peers in flight per rank")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  coll->add_option("--overhead", coll_options.overhead, "Per-message overhead")
+      ->capture_default_str();
+  coll->add_flag("--ecmp", coll_options.topo.ecmp, "Spread flows over equal-cost paths");
+  coll->add_flag("--pxn", coll_options.topo.pxn, "Route inter-node traffic NCCL-PXN style");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -64,6 +108,10 @@ int main(int argc, char** argv) {
       moesim::cli::run(run_options, std::cout, std::cerr);
     } else if (*profile) {
       moesim::cli::profile(profile_options, std::cout);
+    } else if (*topo_show) {
+      moesim::cli::topo_show(topo_options, std::cout);
+    } else if (*coll) {
+      moesim::cli::collective(coll_options, std::cout);
     }
     return 0;
   } catch (const moesim::config::ConfigError& e) {

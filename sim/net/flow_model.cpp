@@ -207,13 +207,20 @@ void FlowModel::reallocate() {
     solve_set();
     if (verify_set()) break;
     ++stats_.expansions;
-    // Grow the set by each violator and the transfers it shares links with, then re-solve.
+    // Grow the set: an outside violator joins; a violator already inside is held back by a
+    // faster transfer outside on one of its links, which joins.
     const auto violators = violators_;
     const auto size = set_.size();
     for (const auto v : violators) {
-      add_to_set(v);
+      if (set_epoch_[v] != epoch_) {
+        add_to_set(v);
+        continue;
+      }
+      const double rate = current_rate(v);
       for (const auto l : transfers_[v].route) {
-        for (const auto h : flows_[l]) add_to_set(h);
+        for (const auto h : flows_[l]) {
+          if (set_epoch_[h] != epoch_ && transfers_[h].rate > rate) add_to_set(h);
+        }
       }
     }
     // The scratch of this epoch is stale now: start a new epoch keeping the set.

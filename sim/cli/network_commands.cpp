@@ -1,0 +1,143 @@
+#include "network_commands.hpp"
+
+#include <fmt/format.h>
+
+#include <numeric>
+#include <ostream>
+
+#include "config/document.hpp"
+#include "config/error.hpp"
+#include "config/quantity.hpp"
+#include "net/collectives.hpp"
+#include "net/network_model.hpp"
+#include "net/run_transfers.hpp"
+#include "report/output_dir.hpp"
+#include "topologies/analysis.hpp"
+#include "topologies/build.hpp"
+
+namespace moesim::cli {
+
+namespace {
+
+topo::Cluster load(const TopoOptions& o) {
+  auto doc = config::Document::load_file(o.cluster);
+  for (const auto& assignment : o.overrides) doc.apply_override(assignment);
+  return topo::load_cluster(doc);
+}
+
+[[noreturn]] void bad_option(std::string_view option, std::string_view value,
+                             std::string_view expected) {
+  throw config::ConfigError(fmt::format("{} {}: expected {}", option, value, expected));
+}
+
+}  // namespace
+
+void topo_show(const TopoOptions& o, std::ostream& out) {
+  const auto cluster = load(o);
+  const topo::Router router(cluster, {o.ecmp, o.pxn});
+  out << topo::format_summary(cluster, topo::summarize(router));
+  if (o.dot) {
+    const std::filesystem::path path(*o.dot);
+    const report::OutputDir dir(path.has_parent_path() ? path.parent_path() : ".");
+    dir.write(path.filename().string(), topo::to_dot(cluster));
+    out << fmt::format("wrote {} (render with: dot -Tsvg {} -o graph.svg)\n", path.string(),
+                       path.string());
+  }
+}
+
+void collective(const CollectiveOptions& o, std::ostream& out) {
+  const auto cluster = load(o.topo);
+  const topo::Router router(cluster, {o.topo.ecmp, o.topo.pxn});
+  const int n = static_cast<int>(cluster.gpus().size());
+  std::vector<int> ranks(static_cast<std::size_t>(n));
+  std::iota(ranks.begin(), ranks.end(), 0);
+  net::NetworkParams params;
+  try {
+    params.message_overhead = config::parse_time(o.overhead);
+  } catch (const config::ConfigError& e) {
+    bad_option("--overhead", "", e.what());
+  }
+
+  net::CollectiveKind kind;
+  if (o.op == "all_to_all") {
+    kind = net::CollectiveKind::kAllToAll;
+  } else if (o.op == "all_reduce") {
+    kind = net::CollectiveKind::kAllReduce;
+  } else if (o.op == "all_gather") {
+    kind = net::CollectiveKind::kAllGather;
+  } else if (o.op == "reduce_scatter") {
+    kind = net::CollectiveKind::kReduceScatter;
+  } else if (o.op == "send_recv") {
+    kind = net::CollectiveKind::kSendRecv;
+  } else {
+    bad_option("--op", o.op, "all_to_all, all_reduce, all_gather, reduce_scatter or send_recv");
+  }
+  net::AllToAllOptions a2a;
+  a2a.window = o.window;
+  a2a.gpus_per_node = cluster.gpus_per_node();
+  net::AllReduceAlgorithm ar = net::AllReduceAlgorithm::kRing;
+  if (!o.algorithm.empty()) {
+    if (kind == net::CollectiveKind::kAllToAll) {
+      if (o.algorithm == "direct")
+        a2a.algorithm = net::AllToAllAlgorithm::kDirect;
+      else if (o.algorithm == "pairwise")
+        a2a.algorithm = net::AllToAllAlgorithm::kPairwise;
+      else if (o.algorithm == "hierarchical")
+        a2a.algorithm = net::AllToAllAlgorithm::kHierarchical;
+      else
+        bad_option("--algo", o.algorithm, "direct, pairwise or hierarchical for all_to_all");
+    } else if (kind == net::CollectiveKind::kAllReduce) {
+      if (o.algorithm == "ring")
+        ar = net::AllReduceAlgorithm::kRing;
+      else if (o.algorithm == "tree")
+        ar = net::AllReduceAlgorithm::kTree;
+      else
+        bad_option("--algo", o.algorithm, "ring or tree for all_reduce");
+    } else if (o.algorithm != "ring") {
+      bad_option("--algo", o.algorithm, "ring (the only algorithm for this collective)");
+    }
+  }
+
+  out << fmt::format("# {} on {} ({} GPUs), {} model, algorithm {}\n", o.op, cluster.name(), n,
+                     o.model,
+                     kind == net::CollectiveKind::kAllToAll    ? net::name(a2a.algorithm)
+                     : kind == net::CollectiveKind::kAllReduce ? net::name(ar)
+                                                               : "ring");
+  out << "#      size [B]    time [us]  algbw [GB/s]  busbw [GB/s]\n";
+  for (const auto& text : o.sizes) {
+    config::Bytes size;
+    try {
+      size = config::parse_bytes(text);
+    } catch (const config::ConfigError& e) {
+      bad_option("--sizes", "", e.what());
+    }
+    const double s = static_cast<double>(size.count);
+    net::TransferGraph graph;
+    switch (kind) {
+      case net::CollectiveKind::kAllToAll:
+        graph = net::all_to_all(
+            n, [&](int, int) { return s / n; }, a2a);
+        break;
+      case net::CollectiveKind::kAllReduce:
+        graph = net::all_reduce(n, s, ar);
+        break;
+      case net::CollectiveKind::kAllGather:
+        graph = net::all_gather(n, s);
+        break;
+      case net::CollectiveKind::kReduceScatter:
+        graph = net::reduce_scatter(n, s);
+        break;
+      case net::CollectiveKind::kSendRecv:
+        graph = net::send_recv(s);
+        break;
+    }
+    const auto model = net::make_network_model(o.model, cluster, params);
+    const auto run = net::run_transfers(graph, ranks, router, *model);
+    const double seconds = run.end.seconds();
+    const double algbw = s / seconds / 1e9;
+    out << fmt::format("{:>15} {:>12.2f} {:>13.2f} {:>13.2f}\n", size.count, seconds * 1e6, algbw,
+                       algbw * net::busbw_factor(kind, n));
+  }
+}
+
+}  // namespace moesim::cli

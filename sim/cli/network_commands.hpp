@@ -1,0 +1,30 @@
+#pragma once
+// `moesim topo show CLUSTER.yaml` and `moesim collective CLUSTER.yaml`.
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace moesim::cli {
+
+struct TopoOptions {
+  std::string cluster;
+  std::vector<std::string> overrides;
+  std::optional<std::string> dot;
+  bool ecmp = false;
+  bool pxn = false;
+};
+void topo_show(const TopoOptions& options, std::ostream& out);
+
+struct CollectiveOptions {
+  TopoOptions topo;
+  std::string op = "all_to_all";  // all_to_all, all_reduce, all_gather, reduce_scatter, send_recv
+  std::string algorithm;          // direct|pairwise|hierarchical, ring|tree; empty: default
+  std::string model = "flow";
+  std::vector<std::string> sizes{"1 MiB", "16 MiB", "256 MiB"};  // nccl-tests "size"
+  int window = 8;
+  std::string overhead = "0 us";
+};
+void collective(const CollectiveOptions& options, std::ostream& out);
+
+}  // namespace moesim::cli

@@ -1,0 +1,261 @@
+#include "collectives.hpp"
+
+#include <stdexcept>
+
+namespace moesim::net {
+
+std::string_view name(AllToAllAlgorithm a) {
+  switch (a) {
+    case AllToAllAlgorithm::kDirect:
+      return "direct";
+    case AllToAllAlgorithm::kPairwise:
+      return "pairwise";
+    case AllToAllAlgorithm::kHierarchical:
+      return "hierarchical";
+  }
+  return "?";
+}
+
+std::string_view name(AllReduceAlgorithm a) {
+  return a == AllReduceAlgorithm::kRing ? "ring" : "tree";
+}
+
+namespace {
+
+using Id = TransferGraph::Id;
+constexpr Id kNone = 0xFFFFFFFFu;
+
+int mod(int a, int n) {
+  return ((a % n) + n) % n;
+}
+
+// Rank `src` sends to each destination in `order` (skipping empty messages), with at most
+// `window` in flight; every send also waits for `after` (if any). Returns the ids by position.
+std::vector<Id> windowed_sends(TransferGraph& g, int src, const std::vector<int>& order,
+                               const std::vector<double>& bytes, int window,
+                               const std::vector<Id>& after) {
+  std::vector<Id> sent;
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    if (bytes[k] <= 0) continue;
+    const Id id = g.add_transfer(src, order[k], bytes[k]);
+    for (const auto a : after) g.depend(id, a);
+    if (window > 0 && sent.size() >= static_cast<std::size_t>(window)) {
+      g.depend(id, sent[sent.size() - static_cast<std::size_t>(window)]);
+    }
+    sent.push_back(id);
+  }
+  return sent;
+}
+
+TransferGraph direct(int n, const ByteMatrix& bytes, int window) {
+  TransferGraph g;
+  g.reserve(static_cast<std::size_t>(n) * static_cast<std::size_t>(n - 1),
+            static_cast<std::size_t>(n) * static_cast<std::size_t>(n - 1));
+  std::vector<int> order(static_cast<std::size_t>(n - 1));
+  std::vector<double> size(order.size());
+  for (int r = 0; r < n; ++r) {
+    for (int d = 1; d < n; ++d) {
+      order[d - 1] = mod(r + d, n);
+      size[d - 1] = bytes(r, order[d - 1]);
+    }
+    windowed_sends(g, r, order, size, window, {});
+  }
+  return g;
+}
+
+TransferGraph pairwise(int n, const ByteMatrix& bytes) {
+  TransferGraph g;
+  std::vector<Id> previous(static_cast<std::size_t>(n), kNone), current(previous.size());
+  for (int d = 1; d < n; ++d) {
+    for (int r = 0; r < n; ++r) {
+      // A zero-byte message still marks the round: NCCL-style pairwise exchanges synchronise.
+      const Id id = g.add_transfer(r, mod(r + d, n), bytes(r, mod(r + d, n)));
+      if (previous[r] != kNone) {
+        g.depend(id, previous[r]);                                              // own previous send
+        g.depend(id, previous[static_cast<std::size_t>(mod(r - (d - 1), n))]);  // previous receive
+      }
+      current[static_cast<std::size_t>(r)] = id;
+    }
+    previous = current;
+  }
+  return g;
+}
+
+TransferGraph hierarchical(int n, const ByteMatrix& bytes, const AllToAllOptions& o) {
+  const int g_local = o.gpus_per_node;
+  if (g_local <= 0 || n % g_local != 0) {
+    throw std::invalid_argument("hierarchical all-to-all: participants must fill whole nodes");
+  }
+  const int nodes = n / g_local;
+  const auto rank = [&](int node, int local) { return node * g_local + local; };
+  TransferGraph g;
+  // Phase 1, inside each node: (a, i) -> (a, j) everything bound for rail j.
+  std::vector<std::vector<Id>> received(static_cast<std::size_t>(n));
+  std::vector<double> held(static_cast<std::size_t>(n), 0);
+  for (int a = 0; a < nodes; ++a) {
+    for (int i = 0; i < g_local; ++i) {
+      std::vector<int> order;
+      std::vector<double> size;
+      for (int k = 1; k < g_local; ++k) {
+        const int j = mod(i + k, g_local);
+        double sum = 0;
+        for (int b = 0; b < nodes; ++b) sum += bytes(rank(a, i), rank(b, j));
+        order.push_back(rank(a, j));
+        size.push_back(sum);
+      }
+      const auto sent = windowed_sends(g, rank(a, i), order, size, o.window, {});
+      std::size_t s = 0;
+      for (std::size_t k = 0; k < order.size(); ++k) {
+        if (size[k] <= 0) continue;
+        received[static_cast<std::size_t>(order[k])].push_back(sent[s++]);
+        held[static_cast<std::size_t>(order[k])] += size[k];
+      }
+      for (int b = 0; b < nodes; ++b)
+        held[static_cast<std::size_t>(rank(a, i))] += bytes(rank(a, i), rank(b, i));
+    }
+  }
+  // Re-layout, then phase 2 along each rail: (a, j) -> (b, j) everything bound for (b, j).
+  std::vector<std::vector<Id>> received2(static_cast<std::size_t>(n));
+  std::vector<double> held2(static_cast<std::size_t>(n), 0);
+  for (int a = 0; a < nodes; ++a) {
+    for (int j = 0; j < g_local; ++j) {
+      const int p = rank(a, j);
+      std::vector<Id> after = received[static_cast<std::size_t>(p)];
+      if (o.relayout_bandwidth > 0) {
+        const Id copy = g.add_delay(
+            p, core::Time::from_seconds(held[static_cast<std::size_t>(p)] / o.relayout_bandwidth));
+        for (const auto r : after) g.depend(copy, r);
+        after = {copy};
+      }
+      std::vector<int> order;
+      std::vector<double> size;
+      for (int k = 1; k < nodes; ++k) {
+        const int b = mod(a + k, nodes);
+        double sum = 0;
+        for (int i = 0; i < g_local; ++i) sum += bytes(rank(a, i), rank(b, j));
+        order.push_back(rank(b, j));
+        size.push_back(sum);
+      }
+      const auto sent = windowed_sends(g, p, order, size, o.window, after);
+      std::size_t s = 0;
+      for (std::size_t k = 0; k < order.size(); ++k) {
+        if (size[k] <= 0) continue;
+        received2[static_cast<std::size_t>(order[k])].push_back(sent[s++]);
+        held2[static_cast<std::size_t>(order[k])] += size[k];
+      }
+    }
+  }
+  if (o.relayout_bandwidth > 0) {
+    for (int p = 0; p < n; ++p) {
+      const Id copy = g.add_delay(
+          p, core::Time::from_seconds(held2[static_cast<std::size_t>(p)] / o.relayout_bandwidth));
+      for (const auto r : received2[static_cast<std::size_t>(p)]) g.depend(copy, r);
+    }
+  }
+  return g;
+}
+
+// Steps around the ring: each step's send waits for the previous send and receive.
+TransferGraph ring(int n, double chunk, int steps) {
+  TransferGraph g;
+  std::vector<Id> previous(static_cast<std::size_t>(n), kNone), current(previous.size());
+  for (int k = 0; k < steps; ++k) {
+    for (int r = 0; r < n; ++r) {
+      const Id id = g.add_transfer(r, mod(r + 1, n), chunk);
+      if (previous[static_cast<std::size_t>(r)] != kNone) {
+        g.depend(id, previous[static_cast<std::size_t>(r)]);
+        g.depend(id, previous[static_cast<std::size_t>(mod(r - 1, n))]);
+      }
+      current[static_cast<std::size_t>(r)] = id;
+    }
+    previous = current;
+  }
+  return g;
+}
+
+}  // namespace
+
+TransferGraph all_to_all(int n, const ByteMatrix& bytes, const AllToAllOptions& options) {
+  if (n < 2) throw std::invalid_argument("all-to-all needs at least 2 participants");
+  TransferGraph g;
+  switch (options.algorithm) {
+    case AllToAllAlgorithm::kDirect:
+      g = direct(n, bytes, options.window);
+      break;
+    case AllToAllAlgorithm::kPairwise:
+      g = pairwise(n, bytes);
+      break;
+    case AllToAllAlgorithm::kHierarchical:
+      g = hierarchical(n, bytes, options);
+      break;
+  }
+  g.seal();
+  return g;
+}
+
+TransferGraph all_reduce(int n, double bytes, AllReduceAlgorithm algorithm) {
+  if (n < 2) throw std::invalid_argument("all-reduce needs at least 2 participants");
+  if (algorithm == AllReduceAlgorithm::kRing) {
+    auto g = ring(n, bytes / n, 2 * (n - 1));
+    g.seal();
+    return g;
+  }
+  // Binary tree rooted at 0, not pipelined: children before parents on the way up.
+  TransferGraph g;
+  const auto parent = [](int r) { return (r - 1) / 2; };
+  std::vector<Id> up(static_cast<std::size_t>(n), kNone), down(static_cast<std::size_t>(n), kNone);
+  for (int r = n - 1; r >= 1; --r) {
+    up[static_cast<std::size_t>(r)] = g.add_transfer(r, parent(r), bytes);
+    for (const int c : {2 * r + 1, 2 * r + 2}) {
+      if (c < n) g.depend(up[static_cast<std::size_t>(r)], up[static_cast<std::size_t>(c)]);
+    }
+  }
+  for (int r = 1; r < n; ++r) {
+    down[static_cast<std::size_t>(r)] = g.add_transfer(parent(r), r, bytes);
+    if (parent(r) == 0) {
+      for (const int c : {1, 2}) {
+        if (c < n) g.depend(down[static_cast<std::size_t>(r)], up[static_cast<std::size_t>(c)]);
+      }
+    } else {
+      g.depend(down[static_cast<std::size_t>(r)], down[static_cast<std::size_t>(parent(r))]);
+    }
+  }
+  g.seal();
+  return g;
+}
+
+TransferGraph all_gather(int n, double bytes) {
+  auto g = ring(n, bytes / n, n - 1);
+  g.seal();
+  return g;
+}
+
+TransferGraph reduce_scatter(int n, double bytes) {
+  auto g = ring(n, bytes / n, n - 1);
+  g.seal();
+  return g;
+}
+
+TransferGraph send_recv(double bytes) {
+  TransferGraph g;
+  g.add_transfer(0, 1, bytes);
+  g.seal();
+  return g;
+}
+
+double busbw_factor(CollectiveKind kind, int n) {
+  const double dn = n;
+  switch (kind) {
+    case CollectiveKind::kAllReduce:
+      return 2 * (dn - 1) / dn;
+    case CollectiveKind::kAllGather:
+    case CollectiveKind::kReduceScatter:
+    case CollectiveKind::kAllToAll:
+      return (dn - 1) / dn;
+    case CollectiveKind::kSendRecv:
+      return 1;
+  }
+  return 1;
+}
+
+}  // namespace moesim::net

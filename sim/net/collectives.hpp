@@ -1,0 +1,49 @@
+#pragma once
+// Collective algorithms as transfer graphs, over `n` participants (indices 0..n-1), and the
+// nccl-tests definitions of their bandwidths.
+//
+// Sizes follow nccl-tests' "size" column: all-reduce, all-gather and reduce-scatter take the
+// total array S; all-to-all takes each rank's send buffer (n x per-peer).
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "core/time.hpp"
+#include "transfer_graph.hpp"
+
+namespace moesim::net {
+
+enum class AllToAllAlgorithm { kDirect, kPairwise, kHierarchical };
+enum class AllReduceAlgorithm { kRing, kTree };
+std::string_view name(AllToAllAlgorithm a);
+std::string_view name(AllReduceAlgorithm a);
+
+// bytes(src, dst): what participant src sends to dst.
+using ByteMatrix = std::function<double(int src, int dst)>;
+
+struct AllToAllOptions {
+  AllToAllAlgorithm algorithm = AllToAllAlgorithm::kDirect;
+  int window = 8;                 // direct: peers in flight per rank (NCCL batches 8 p2p ops)
+  int gpus_per_node = 1;          // hierarchical: participants per node, node-major order
+  double relayout_bandwidth = 0;  // hierarchical: B/s of the local re-layout copies; 0 = free
+};
+
+// Direct: rank r sends to r+1, r+2, ... (mod n) with at most `window` sends in flight.
+// Pairwise: in round d rank r sends to r+d and receives from r-d; a round starts when the
+// previous round's send and receive are done. Hierarchical (2-D): an exchange among the GPUs
+// of a node grouping data by destination rail, a re-layout copy, an exchange among the GPUs of
+// one rail across nodes, a final re-layout.
+TransferGraph all_to_all(int n, const ByteMatrix& bytes, const AllToAllOptions& options);
+
+// Ring: 2(n-1) steps of S/n to the next rank. Tree: reduce up a binary tree, then broadcast down.
+TransferGraph all_reduce(int n, double bytes, AllReduceAlgorithm algorithm);
+// Ring: n-1 steps of S/n.
+TransferGraph all_gather(int n, double bytes);
+TransferGraph reduce_scatter(int n, double bytes);
+TransferGraph send_recv(double bytes);  // participant 0 to 1
+
+// nccl-tests: algbw = S / t; busbw = algbw x factor.
+enum class CollectiveKind { kAllToAll, kAllReduce, kAllGather, kReduceScatter, kSendRecv };
+double busbw_factor(CollectiveKind kind, int n);
+
+}  // namespace moesim::net

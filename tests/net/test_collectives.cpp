@@ -1,0 +1,177 @@
+// Collectives on the flow model against closed forms; each prints expected next to simulated.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <numeric>
+
+#include "net/collectives.hpp"
+#include "net/flow_model.hpp"
+#include "net/run_transfers.hpp"
+#include "topologies/build.hpp"
+#include "topologies/routing.hpp"
+
+namespace moesim::net {
+namespace {
+
+using topo::Cluster;
+using topo::DeviceKind;
+using topo::LinkKind;
+
+constexpr double kGB = 1e9;
+constexpr double kMiB = 1024.0 * 1024.0;
+
+std::vector<int> identity(int n) {
+  std::vector<int> r(static_cast<std::size_t>(n));
+  std::iota(r.begin(), r.end(), 0);
+  return r;
+}
+
+double run_seconds(const Cluster& c, const TransferGraph& g, int n, topo::RoutingOptions ro = {}) {
+  topo::Router router(c, ro);
+  FlowModel model(c, {});
+  const auto ranks = identity(n);
+  return run_transfers(g, ranks, router, model).end.seconds();
+}
+
+void report(const char* what, double expected, double simulated) {
+  std::printf("  %-58s expected %10.3f us  simulated %10.3f us  (%+.2f%%)\n", what, expected * 1e6,
+              simulated * 1e6, 100 * (simulated - expected) / expected);
+}
+
+// GPUs on one non-blocking switch, `bandwidth` per port and direction, no latency.
+Cluster star(int gpus, double bandwidth) {
+  Cluster c("star");
+  const auto sw = c.add_device({DeviceKind::kSwitch, "sw", -1, 0});
+  for (int g = 0; g < gpus; ++g) {
+    const auto d = c.add_device({DeviceKind::kGpu, "g" + std::to_string(g), g, 0});
+    c.add_duplex(d, sw, LinkKind::kNetwork, bandwidth, 1.0, core::Time::zero());
+  }
+  return c;
+}
+
+TEST(Collectives, AllToAllOnANonBlockingSwitchRunsAtPortSpeed) {
+  // Each rank sends (n-1) x s through its port: t = (n-1) s / B, busbw = B.
+  const int n = 16;
+  const double s = 4 * kMiB, bandwidth = 50 * kGB;
+  const auto c = star(n, bandwidth);
+  for (const auto algorithm : {AllToAllAlgorithm::kDirect, AllToAllAlgorithm::kPairwise}) {
+    AllToAllOptions o;
+    o.algorithm = algorithm;
+    const double t = run_seconds(c,
+                                 all_to_all(
+                                     n, [&](int, int) { return s; }, o),
+                                 n);
+    const double expected = (n - 1) * s / bandwidth;
+    report(("all-to-all " + std::string(name(algorithm)) + ", 16 GPUs, one switch").c_str(),
+           expected, t);
+    EXPECT_NEAR(t, expected, expected * 0.01);
+    const double busbw = n * s / t * busbw_factor(CollectiveKind::kAllToAll, n);
+    EXPECT_NEAR(busbw, bandwidth, bandwidth * 0.01);
+  }
+}
+
+TEST(Collectives, RingAllReduceMovesTwoNMinusOneOverNOfTheData) {
+  const int n = 8;
+  const double bytes = 256 * kMiB, bandwidth = 100 * kGB;
+  const auto c = star(n, bandwidth);
+  const double t = run_seconds(c, all_reduce(n, bytes, AllReduceAlgorithm::kRing), n);
+  const double expected = 2.0 * (n - 1) / n * bytes / bandwidth;
+  report("ring all-reduce, 8 GPUs, 256 MiB: 2(n-1)/n S / B", expected, t);
+  EXPECT_NEAR(t, expected, expected * 1e-6);
+  EXPECT_NEAR(bytes / t * busbw_factor(CollectiveKind::kAllReduce, n), bandwidth, bandwidth * 1e-6);
+  const double gather = run_seconds(c, all_gather(n, bytes), n);
+  report("ring all-gather: (n-1)/n S / B", (n - 1.0) / n * bytes / bandwidth, gather);
+  EXPECT_NEAR(gather, (n - 1.0) / n * bytes / bandwidth, 1e-9);
+}
+
+TEST(Collectives, OversubscribedFatTreeAllToAllIsBoundedByItsBisection) {
+  // 4 leaves x 8 GPUs, 4:1 oversubscribed. Each leaf sends 3/4 of its traffic up through
+  // 8 x 50 / 4 = 100 GB/s: t >= 8 GPUs x 24 peers x s / 100 GB/s.
+  const auto doc = config::Document::from_string(R"(
+name: fat-tree
+nodes: 32
+node:
+  gpus: 1
+  fabric: pcie
+  pcie: {bandwidth: 1000 GB/s}
+  pcie_switches: 1
+  pcie_uplink: {bandwidth: 1000 GB/s}
+  nics: per_gpu
+network:
+  kind: fat_tree
+  nic: {bandwidth: 50 GB/s}
+  leaf_ports: 8
+  oversubscription: 4
+)",
+                                                 "fat-tree.yaml");
+  const auto c = topo::load_cluster(doc);
+  const int n = 32;
+  const double s = 1 * kMiB;
+  const double bound = 8.0 * 24 * s / (8 * 50 * kGB / 4);
+  const double t = run_seconds(c, all_to_all(n, [&](int, int) { return s; }, {}), n, {true, false});
+  report("all-to-all, 32 GPUs, fat tree 4:1 (bisection bound)", bound, t);
+  EXPECT_GE(t, bound * (1 - 1e-9));
+  // Above the bound by the rotated order's lead-in: each rank's first 7 peers share its leaf,
+  // so the uplinks start idle; ECMP hashing also loads the two spines unevenly.
+  EXPECT_LE(t, bound * 1.25);
+}
+
+TEST(Collectives, PcieNodeAllToAllIsBoundedByTheSharedUplinks) {
+  // 8 x A30 preset: 2 switches x 4 GPUs, sockets joined at 10 GB/s. Across: 4 GPUs x 4 peers x s
+  // each way through the socket link.
+  const auto c = topo::load_cluster(MOESIM_SOURCE_DIR "/topologies/presets/nodes/pcie_a30.yaml");
+  const int n = 8;
+  const double s = 8 * kMiB;
+  const double bound = 4.0 * 4 * s / (10 * kGB);
+  const double t = run_seconds(c, all_to_all(n, [&](int, int) { return s; }, {}), n);
+  report("all-to-all, 8 x A30 PCIe, socket link bound", bound, t);
+  EXPECT_GE(t, bound);
+  EXPECT_LE(t, bound * 1.10);
+}
+
+TEST(Collectives, MultiNodeAllToAllIsBoundedByOneNicPerGpu) {
+  // 2 nodes x 4 GPUs on NVSwitch (1000 GB/s), each GPU with its own 25 GB/s NIC link to one
+  // switch. Each GPU sends 4 x s to the other node through its NIC: t = 4 s / 25 GB/s.
+  Cluster c("two-nodes");
+  const auto net = c.add_device({DeviceKind::kSwitch, "net", -1, 0});
+  for (int node = 0; node < 2; ++node) {
+    const auto nvs = c.add_device({DeviceKind::kNvSwitch, "nvs" + std::to_string(node), node, 0});
+    for (int g = 0; g < 4; ++g) {
+      const auto gpu =
+          c.add_device({DeviceKind::kGpu, "g" + std::to_string(node * 4 + g), node, g});
+      c.add_duplex(gpu, nvs, LinkKind::kNvlink, 1000 * kGB, 1.0, core::Time::zero());
+      c.add_duplex(gpu, net, LinkKind::kNetwork, 25 * kGB, 1.0, core::Time::zero());
+    }
+  }
+  const double s = 16 * kMiB;
+  const double expected = 4 * s / (25 * kGB);
+  const double t = run_seconds(c, all_to_all(8, [&](int, int) { return s; }, {}), 8);
+  report("all-to-all, 2 x 4 GPUs, one NIC per GPU", expected, t);
+  EXPECT_NEAR(t, expected, expected * 0.02);
+  // Hierarchical: same network bytes, so the same bound, plus the intra-node step.
+  AllToAllOptions h;
+  h.algorithm = AllToAllAlgorithm::kHierarchical;
+  h.gpus_per_node = 4;
+  const double t2 = run_seconds(c,
+                                all_to_all(
+                                    8, [&](int, int) { return s; }, h),
+                                8);
+  report("hierarchical all-to-all, same cluster", expected, t2);
+  EXPECT_GE(t2, expected);
+  EXPECT_LE(t2, expected * 1.2);
+}
+
+TEST(Collectives, TreeAllReduceTakesTwiceTheDepth) {
+  const int n = 7;  // a full binary tree of depth 2
+  const double bytes = 64 * kMiB, bandwidth = 100 * kGB;
+  const auto c = star(n, bandwidth);
+  const double t = run_seconds(c, all_reduce(n, bytes, AllReduceAlgorithm::kTree), n);
+  // Up: two levels, each parent's port receiving two children at once (2 S / B per level);
+  // down: the same: 4 levels x 2 S / B.
+  const double expected = 4 * 2 * bytes / bandwidth;
+  report("tree all-reduce, 7 GPUs, unpipelined", expected, t);
+  EXPECT_NEAR(t, expected, expected * 1e-6);
+}
+
+}  // namespace
+}  // namespace moesim::net
