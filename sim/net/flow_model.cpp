@@ -128,14 +128,20 @@ void FlowModel::solve_set() {
     }
   }
   // Progressive filling: the link with the smallest fair share fixes its transfers' rates.
+  const auto push = [&](topo::LinkId l) {
+    shares_.emplace_back(residual_[l] / unfrozen_[l], (std::uint64_t{link_version_[l]} << 32) | l);
+    std::push_heap(shares_.begin(), shares_.end(), std::greater<>());
+  };
+  shares_.clear();
   for (const auto l : touched_) {
     ++link_version_[l];
-    shares_.emplace(residual_[l] / unfrozen_[l], (std::uint64_t{link_version_[l]} << 32) | l);
+    push(l);
   }
   std::size_t left = set_.size();
   while (left > 0 && !shares_.empty()) {
-    const auto [share, key] = shares_.top();
-    shares_.pop();
+    std::pop_heap(shares_.begin(), shares_.end(), std::greater<>());
+    const auto [share, key] = shares_.back();
+    shares_.pop_back();
     const auto l = static_cast<topo::LinkId>(key & 0xFFFFFFFFu);
     if ((key >> 32) != link_version_[l] || unfrozen_[l] == 0) continue;  // stale
     for (const auto h : flows_[l]) {
@@ -147,13 +153,10 @@ void FlowModel::solve_set() {
         residual_[k] = std::max(0.0, residual_[k] - share);
         --unfrozen_[k];
         ++link_version_[k];
-        if (unfrozen_[k] > 0) {
-          shares_.emplace(residual_[k] / unfrozen_[k], (std::uint64_t{link_version_[k]} << 32) | k);
-        }
+        if (unfrozen_[k] > 0) push(k);
       }
     }
   }
-  while (!shares_.empty()) shares_.pop();
 }
 
 void FlowModel::link_totals(topo::LinkId l) {
@@ -182,14 +185,29 @@ bool FlowModel::has_bottleneck(std::uint32_t slot) {
 }
 
 bool FlowModel::verify_set() {
-  // Only transfers on links the set touches can have lost their bottleneck: elsewhere no rate
-  // changed. Link totals are recomputed for this round (new epoch for the totals only).
+  // A transfer outside the set can only have lost its bottleneck on a link where a transfer of
+  // the set changed rate (or a transfer arrived or left: those links are in the set's first
+  // round). Transfers of the set are checked against everyone on their links.
   violators_.clear();
-  for (const auto l : touched_) {
-    for (const auto h : flows_[l]) {
-      if (!has_bottleneck(h)) violators_.push_back(h);
+  for (const auto slot : set_) {
+    if (!has_bottleneck(slot)) violators_.push_back(slot);
+  }
+  for (const auto slot : set_) {
+    const Transfer& t = transfers_[slot];
+    if (new_rate_[slot] == t.rate && t.updated != now_) continue;  // same rate, not new
+    for (const auto l : t.route) {
+      for (const auto h : flows_[l]) {
+        if (set_epoch_[h] != epoch_ && !has_bottleneck(h)) violators_.push_back(h);
+      }
     }
   }
+  for (const auto l : dirty_links_) {  // links a departure left: their remaining transfers
+    for (const auto h : flows_[l]) {
+      if (set_epoch_[h] != epoch_ && !has_bottleneck(h)) violators_.push_back(h);
+    }
+  }
+  std::sort(violators_.begin(), violators_.end());
+  violators_.erase(std::unique(violators_.begin(), violators_.end()), violators_.end());
   return violators_.empty();
 }
 
@@ -201,6 +219,7 @@ void FlowModel::reallocate() {
   for (const auto l : dirty_) {
     for (const auto h : flows_[l]) add_to_set(h);
   }
+  dirty_links_.swap(dirty_);
   dirty_.clear();
   for (;;) {
     if (set_.empty()) break;

@@ -11,7 +11,6 @@
 // its route's latency
 // and the message overhead once, after its data has crossed.
 #include <cstdint>
-#include <queue>
 #include <vector>
 
 #include "core/event_queue.hpp"
@@ -75,6 +74,7 @@ class FlowModel final : public NetworkModel {
   core::EventQueue<std::uint32_t> finishes_;    // slots, at the time their data has crossed
   core::EventQueue<std::uint64_t> deliveries_;  // tags, when their tail has passed
   std::vector<topo::LinkId> dirty_;             // links whose flow set changed
+  std::vector<topo::LinkId> dirty_links_;       // those of the reallocation under way
   std::vector<std::uint32_t> dirty_epoch_;
 
   // Scratch for reallocate(), reset by epoch numbers instead of clearing.
@@ -87,7 +87,7 @@ class FlowModel final : public NetworkModel {
   std::vector<std::uint32_t> unfrozen_, link_version_;   // by link
   std::vector<topo::LinkId> touched_;
   using Share = std::pair<double, std::uint64_t>;  // (share, version << 32 | link)
-  std::priority_queue<Share, std::vector<Share>, std::greater<>> shares_;
+  std::vector<Share> shares_;                      // a min-heap (std::push_heap, greater)
   std::vector<std::uint32_t> violators_;
   Stats stats_;
 };
