@@ -41,6 +41,16 @@ def read(paths):
     return rows
 
 
+def style(ax, xlabel, title, log_base):
+    ax.set_xscale("log", base=log_base)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("achieved fraction of dense peak")
+    ax.set_title(title)
+    ax.set_ylim(0, 1)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("csv", nargs="+", help="sweep CSV files from `moesim profile --sweep`")
@@ -73,20 +83,8 @@ def main():
                 square_ax.scatter([p[0] for p in points], [p[1] for p in points],
                                   marker="x", s=50, color=line.get_color(),
                                   label=f"published: {label}")
-    square_ax.set_xscale("log")
-    square_ax.set_xlabel("GEMM size [GFLOP per kernel] (square m = n = k)")
-    square_ax.set_ylabel("achieved fraction of dense peak")
-    square_ax.set_title("Square GEMMs")
-    square_ax.set_ylim(0, 1)
-    square_ax.grid(True, which="both", alpha=0.3)
-    square_ax.legend(fontsize=7)
-    expert_ax.set_xscale("log", base=2)
-    expert_ax.set_xlabel("tokens per expert m (n = k = 4096)")
-    expert_ax.set_ylabel("achieved fraction of dense peak")
-    expert_ax.set_title("Expert GEMMs: memory-bound at small m")
-    expert_ax.set_ylim(0, 1)
-    expert_ax.grid(True, which="both", alpha=0.3)
-    expert_ax.legend(fontsize=7)
+    style(square_ax, "GEMM size [GFLOP per kernel] (square m = n = k)", "Square GEMMs", 10)
+    style(expert_ax, "tokens per expert m (n = k = 4096)", "Expert GEMMs: memory-bound at small m", 2)
     fig.tight_layout()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

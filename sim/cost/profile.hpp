@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "config/check.hpp"
@@ -54,27 +55,23 @@ struct PeakThroughput {
   }
 };
 
-// A point of an achievable-fraction curve; the cost model interpolates in log(size).
-struct ComputeEfficiencyPoint {
-  config::Flops size;
+// A point of an achievable-fraction curve; the cost model interpolates in log(size). Size is
+// config::Flops (per kernel) for compute and config::Bytes (moved per kernel) for memory.
+template <class Size>
+struct EfficiencyPoint {
+  Size size;
   double fraction = 1;
   template <class V>
   void fields(V& v) {
-    v.field("size", size, "FLOPs of one kernel", config::Check::positive().required());
+    constexpr bool flops = std::is_same_v<Size, config::Flops>;
+    v.field("size", size, flops ? "FLOPs of one kernel" : "bytes moved by one kernel",
+            config::Check::positive().required());
     v.field("fraction", fraction, "fraction of peak reached at that size",
             config::Check{true, 0.0, true, 1.0});
   }
 };
-struct MemoryEfficiencyPoint {
-  config::Bytes size;
-  double fraction = 1;
-  template <class V>
-  void fields(V& v) {
-    v.field("size", size, "bytes moved by one kernel", config::Check::positive().required());
-    v.field("fraction", fraction, "fraction of peak bandwidth reached at that size",
-            config::Check{true, 0.0, true, 1.0});
-  }
-};
+using ComputeEfficiencyPoint = EfficiencyPoint<config::Flops>;
+using MemoryEfficiencyPoint = EfficiencyPoint<config::Bytes>;
 
 struct ComputeSpec {
   PeakThroughput peak;
