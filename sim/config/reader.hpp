@@ -124,7 +124,11 @@ Q Reader::to_quantity(const YAML::Node& node, const std::string& path, Parse par
 template <class T>
 void Reader::read(const YAML::Node& node, const std::string& path, T& value,
                   const Check& check) const {
-  if constexpr (requires { typename T::value_type; value.has_value(); value.reset(); }) {
+  if constexpr (requires {
+                  typename T::value_type;
+                  value.has_value();
+                  value.reset();
+                }) {
     typename T::value_type inner{};  // std::optional: present means set
     read(node, path, inner, check);
     value = std::move(inner);

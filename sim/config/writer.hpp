@@ -25,7 +25,10 @@ class Writer {
 
   template <class T>
   void field(std::string_view key, const T& value, std::string_view help, const Check& = {}) {
-    if constexpr (requires { value.has_value(); *value; }) {  // std::optional: absent, no key
+    if constexpr (requires {
+                    value.has_value();
+                    *value;
+                  }) {  // std::optional: absent, no key
       if (value.has_value()) field(key, *value, help);
     } else if constexpr (WritableStruct<T>) {  // a section: its help goes above it
       if (!help.empty()) out_ << YAML::Newline << YAML::Comment(std::string(help));

@@ -107,9 +107,8 @@ TEST(Document, FileErrors) {
 namespace moesim::config {
 namespace {
 TEST(Document, LocatesKeyPathsForLaterErrors) {
-  const auto doc =
-      Document::from_string("name: a\ntables:\n  gemm:\n    - {m: 1}\n    - {m: 2, time: 3 us}\n",
-                            "p.yaml");
+  const auto doc = Document::from_string(
+      "name: a\ntables:\n  gemm:\n    - {m: 1}\n    - {m: 2, time: 3 us}\n", "p.yaml");
   EXPECT_EQ(doc.locate("tables.gemm[1].time"), "p.yaml:5:20");
   EXPECT_EQ(doc.locate("tables.gemm[1]"), "p.yaml:5:7");
   EXPECT_EQ(doc.locate("tables.missing"), "p.yaml:3:3") << "deepest existing part";
