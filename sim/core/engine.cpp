@@ -39,7 +39,6 @@ Engine::Engine(const OpGraph& graph, ActivityRunner& runner)
   }
   successor_items_ = graph.successor_items();
   gang_ready_.assign(graph.gang_count(), 0);
-  queue_.reserve(graph.stream_count() + 16);
 }
 
 void Engine::set_progress(ProgressCallback callback, std::uint64_t every_events) {

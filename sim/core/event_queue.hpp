@@ -46,18 +46,11 @@ class EventQueue {
     Payload payload;
   };
 
-  void reserve(std::size_t n) {
-    slots_.reserve(n);
-    free_.reserve(n);
-  }
   bool empty() const { return live_ == 0; }
   std::size_t size() const { return live_; }
-  // Events pushed so far (also the sequence number the next push receives).
-  std::uint64_t pushed() const { return next_sequence_; }
   // The next event, without removing it. Peeking never moves the queue's floor, so events may
   // still be pushed at any time from the last popped one on.
   Time top_time() const { return Time::ps(peek().time); }
-  const Payload& top_payload() const { return peek().payload; }
 
   // Throws std::logic_error for a time before the last popped event, std::length_error past
   // the limits above.

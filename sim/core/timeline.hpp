@@ -31,8 +31,6 @@ class Timeline {
   }
   // The time the last op finished (zero for an empty run).
   Time end() const { return end_; }
-  // Sum of span lengths on one stream.
-  Time busy(StreamId stream) const;
 
   void set_start(OpId op, Time t) { times_[op].start = t; }
   void set_end(OpId op, Time t) {

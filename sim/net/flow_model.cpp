@@ -186,8 +186,8 @@ bool FlowModel::has_bottleneck(std::uint32_t slot) {
 
 bool FlowModel::verify_set() {
   // A transfer outside the set can only have lost its bottleneck on a link where a transfer of
-  // the set changed rate (or a transfer arrived or left: those links are in the set's first
-  // round). Transfers of the set are checked against everyone on their links.
+  // the set changed rate: every transfer on a link where one arrived or left is in the set from
+  // its first round. Transfers of the set are checked against everyone on their links.
   violators_.clear();
   for (const auto slot : set_) {
     if (!has_bottleneck(slot)) violators_.push_back(slot);
@@ -199,11 +199,6 @@ bool FlowModel::verify_set() {
       for (const auto h : flows_[l]) {
         if (set_epoch_[h] != epoch_ && !has_bottleneck(h)) violators_.push_back(h);
       }
-    }
-  }
-  for (const auto l : dirty_links_) {  // links a departure left: their remaining transfers
-    for (const auto h : flows_[l]) {
-      if (set_epoch_[h] != epoch_ && !has_bottleneck(h)) violators_.push_back(h);
     }
   }
   std::sort(violators_.begin(), violators_.end());
@@ -219,7 +214,6 @@ void FlowModel::reallocate() {
   for (const auto l : dirty_) {
     for (const auto h : flows_[l]) add_to_set(h);
   }
-  dirty_links_.swap(dirty_);
   dirty_.clear();
   for (;;) {
     if (set_.empty()) break;

@@ -74,7 +74,6 @@ class FlowModel final : public NetworkModel {
   core::EventQueue<std::uint32_t> finishes_;    // slots, at the time their data has crossed
   core::EventQueue<std::uint64_t> deliveries_;  // tags, when their tail has passed
   std::vector<topo::LinkId> dirty_;             // links whose flow set changed
-  std::vector<topo::LinkId> dirty_links_;       // those of the reallocation under way
   std::vector<std::uint32_t> dirty_epoch_;
 
   // Scratch for reallocate(), reset by epoch numbers instead of clearing.
