@@ -1,5 +1,7 @@
 #include "cluster.hpp"
 
+#include "config/enum_name.hpp"
+
 #include <fmt/format.h>
 #include <boost/graph/breadth_first_search.hpp>
 
@@ -8,36 +10,21 @@
 
 namespace moesim::topo {
 
-std::string_view name(DeviceKind kind) {
-  switch (kind) {
-    case DeviceKind::kGpu:
-      return "gpu";
-    case DeviceKind::kNvSwitch:
-      return "nvswitch";
-    case DeviceKind::kPcieSwitch:
-      return "pcie_switch";
-    case DeviceKind::kHost:
-      return "host";
-    case DeviceKind::kNic:
-      return "nic";
-    case DeviceKind::kSwitch:
-      return "switch";
+namespace {
+template <class E>
+std::string_view name_of(E value) {
+  for (const auto& [text, e] : enum_names(value)) {
+    if (e == value) return text;
   }
   return "?";
 }
+}  // namespace
 
+std::string_view name(DeviceKind kind) {
+  return name_of(kind);
+}
 std::string_view name(LinkKind kind) {
-  switch (kind) {
-    case LinkKind::kNvlink:
-      return "nvlink";
-    case LinkKind::kPcie:
-      return "pcie";
-    case LinkKind::kHostBus:
-      return "host_bus";
-    case LinkKind::kNetwork:
-      return "network";
-  }
-  return "?";
+  return name_of(kind);
 }
 
 DeviceId Cluster::add_device(Device device) {

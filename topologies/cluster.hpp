@@ -5,9 +5,11 @@
 // stack reaches (NCCL protocol overheads, TCP), and a latency per hop.
 #include <boost/graph/adjacency_list.hpp>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
@@ -22,6 +24,21 @@ class TopologyError : public moesim::Error {
 
 enum class DeviceKind { kGpu, kNvSwitch, kPcieSwitch, kHost, kNic, kSwitch };
 enum class LinkKind { kNvlink, kPcie, kHostBus, kNetwork };
+// The names used in YAML, in messages and in reports.
+constexpr auto enum_names(DeviceKind) {
+  return std::array{std::pair{std::string_view("gpu"), DeviceKind::kGpu},
+                    std::pair{std::string_view("nvswitch"), DeviceKind::kNvSwitch},
+                    std::pair{std::string_view("pcie_switch"), DeviceKind::kPcieSwitch},
+                    std::pair{std::string_view("host"), DeviceKind::kHost},
+                    std::pair{std::string_view("nic"), DeviceKind::kNic},
+                    std::pair{std::string_view("switch"), DeviceKind::kSwitch}};
+}
+constexpr auto enum_names(LinkKind) {
+  return std::array{std::pair{std::string_view("nvlink"), LinkKind::kNvlink},
+                    std::pair{std::string_view("pcie"), LinkKind::kPcie},
+                    std::pair{std::string_view("host_bus"), LinkKind::kHostBus},
+                    std::pair{std::string_view("network"), LinkKind::kNetwork}};
+}
 std::string_view name(DeviceKind kind);
 std::string_view name(LinkKind kind);
 

@@ -127,21 +127,6 @@ struct DeviceEntry {
     v.field("local", local, "index inside the node (GPUs: required)");
   }
 };
-constexpr auto enum_names(DeviceKind) {
-  return std::array{std::pair{std::string_view("gpu"), DeviceKind::kGpu},
-                    std::pair{std::string_view("nvswitch"), DeviceKind::kNvSwitch},
-                    std::pair{std::string_view("pcie_switch"), DeviceKind::kPcieSwitch},
-                    std::pair{std::string_view("host"), DeviceKind::kHost},
-                    std::pair{std::string_view("nic"), DeviceKind::kNic},
-                    std::pair{std::string_view("switch"), DeviceKind::kSwitch}};
-}
-constexpr auto enum_names(LinkKind) {
-  return std::array{std::pair{std::string_view("nvlink"), LinkKind::kNvlink},
-                    std::pair{std::string_view("pcie"), LinkKind::kPcie},
-                    std::pair{std::string_view("host_bus"), LinkKind::kHostBus},
-                    std::pair{std::string_view("network"), LinkKind::kNetwork}};
-}
-
 struct LinkEntry {
   std::string from, to;
   LinkKind kind = LinkKind::kNvlink;

@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "check.hpp"
+#include "enum_name.hpp"
 #include "quantity.hpp"
 
 namespace moesim::config {
@@ -61,9 +62,7 @@ class Writer {
                          std::is_same_v<T, FlopRate>) {
       out_ << format(value);
     } else if constexpr (std::is_enum_v<T>) {
-      for (const auto& [name, e] : enum_names(T{})) {
-        if (e == value) out_ << std::string(name);
-      }
+      out_ << std::string(enum_name(value));
     } else if constexpr (requires {
                            typename T::value_type;
                            value.begin();

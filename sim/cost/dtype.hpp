@@ -4,6 +4,8 @@
 #include <string_view>
 #include <utility>
 
+#include "config/enum_name.hpp"
+
 namespace moesim::cost {
 
 enum class Dtype { kBf16, kFp16, kFp32, kFp8 };
@@ -16,10 +18,7 @@ constexpr auto enum_names(Dtype) {
 }
 
 constexpr std::string_view name(Dtype d) {
-  for (const auto& [n, v] : enum_names(d)) {
-    if (v == d) return n;
-  }
-  return "?";
+  return config::enum_name(d);
 }
 
 constexpr double bytes_per_element(Dtype d) {
