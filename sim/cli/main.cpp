@@ -8,6 +8,7 @@
 #include "config/error.hpp"
 #include "net/network_model.hpp"
 #include "network_commands.hpp"
+#include "predict_command.hpp"
 #include "profile_command.hpp"
 #include "run_command.hpp"
 
@@ -41,8 +42,45 @@ int main(int argc, char** argv) {
       ->take_all();
   run->add_option("--out", run_options.out, "Output folder (default: out/<name>)");
   run->add_flag("--trace", run_options.trace, "Also write a Chrome/Perfetto trace.json");
+  run->add_flag("--dag", run_options.dag, "Also dump each schedule's op DAG (dag_<schedule>.csv)");
   bool quiet = false;
   run->add_flag("-q,--quiet", quiet, "No progress on stderr");
+
+  moesim::cli::PredictOptions predict_options;
+  auto* predict = app.add_subcommand(
+      "predict",
+      "Schedules side by side on one cluster: time, speedup, and why (no arguments: "
+      "the embedded default)");
+  predict
+      ->add_option("--model", predict_options.model,
+                   "Model YAML or preset name (experiments/models)")
+      ->capture_default_str();
+  predict
+      ->add_option("--cluster", predict_options.cluster,
+                   "Cluster YAML or preset name (topologies/presets)")
+      ->capture_default_str();
+  predict
+      ->add_option("--profile", predict_options.profile,
+                   "GPU profile YAML or name (calibrate/profiles)")
+      ->capture_default_str();
+  predict
+      ->add_option("--schedules", predict_options.schedules,
+                   "Comma-separated; parts joined by '+': cdac dcca lsh scmoe scmoe2 dgmoe "
+                   "shared_expert 2d pipe<N> pos<1-3>. The first is the baseline")
+      ->capture_default_str();
+  bool train = false;
+  auto* train_flag = predict->add_flag("--train", train, "Training iteration (default)");
+  predict->add_flag("--infer", predict_options.infer, "Inference (prefill, then decode steps)")
+      ->excludes(train_flag);
+  predict
+      ->add_option("--set", predict_options.overrides,
+                   "Override a key: --set parallel.ep=16 (repeatable)")
+      ->take_all();
+  predict->add_option("--out", predict_options.out, "Output folder")->capture_default_str();
+  bool no_figure = false;
+  predict->add_flag("--no-figure", no_figure, "Do not draw breakdown.png");
+  bool predict_quiet = false;
+  predict->add_flag("-q,--quiet", predict_quiet, "No progress on stderr");
 
   moesim::cli::ProfileOptions profile_options;
   auto* profile = app.add_subcommand(
@@ -106,6 +144,10 @@ int main(int argc, char** argv) {
       if (!experiment.empty()) run_options.experiment = experiment;
       run_options.progress = !quiet;
       moesim::cli::run(run_options, std::cout, std::cerr);
+    } else if (*predict) {
+      predict_options.figure = !no_figure;
+      predict_options.progress = !predict_quiet;
+      moesim::cli::predict(predict_options, std::cout, std::cerr);
     } else if (*profile) {
       moesim::cli::profile(profile_options, std::cout);
     } else if (*topo_show) {

@@ -91,8 +91,10 @@ void collective(const CollectiveOptions& o, std::ostream& out) {
         ar = net::AllReduceAlgorithm::kRing;
       else if (o.algorithm == "tree")
         ar = net::AllReduceAlgorithm::kTree;
+      else if (o.algorithm == "hierarchical")
+        ar = net::AllReduceAlgorithm::kHierarchical;
       else
-        bad_option("--algo", o.algorithm, "ring or tree for all_reduce");
+        bad_option("--algo", o.algorithm, "ring, tree or hierarchical for all_reduce");
     } else if (o.algorithm != "ring") {
       bad_option("--algo", o.algorithm, "ring (the only algorithm for this collective)");
     }
@@ -119,7 +121,7 @@ void collective(const CollectiveOptions& o, std::ostream& out) {
             n, [&](int, int) { return s / n; }, a2a);
         break;
       case net::CollectiveKind::kAllReduce:
-        graph = net::all_reduce(n, s, ar);
+        graph = net::all_reduce(n, s, ar, cluster.gpus_per_node());
         break;
       case net::CollectiveKind::kAllGather:
         graph = net::all_gather(n, s);

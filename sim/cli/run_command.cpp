@@ -1,17 +1,22 @@
 #include "run_command.hpp"
 
 #include <fmt/format.h>
+#include <cctype>
 #include <ostream>
 
 #include "config/document.hpp"
+#include "config/enum_name.hpp"
 #include "config/reader.hpp"
 #include "config/writer.hpp"
 #include "core/engine.hpp"
+#include "cost/profile.hpp"
 #include "experiment.hpp"
 #include "report/chrome_trace.hpp"
 #include "report/output_dir.hpp"
 #include "report/stream_summary.hpp"
 #include "report/timeline_csv.hpp"
+#include "study.hpp"
+#include "topologies/build.hpp"
 
 namespace moesim::cli {
 
@@ -22,20 +27,109 @@ constexpr std::uint64_t kProgressEveryEvents = 1'000'000;
 config::Document load(const RunOptions& options) {
   auto document = options.experiment
                       ? config::Document::load_file(*options.experiment)
-                      : config::Document::from_string("", "<embedded default experiment>");
+                      : config::Document::from_string("name: synthetic-demo\nsynthetic: {}\n",
+                                                      "<embedded default experiment>");
   for (const auto& assignment : options.overrides) document.apply_override(assignment);
   return document;
 }
 
+void run_synthetic(const RunOptions& options, const ExperimentConfig& experiment,
+                   const std::string& resolved, std::ostream& out, std::ostream& err);
+
 }  // namespace
+
+core::ProgressCallback progress_printer(std::ostream& err, std::string what) {
+  return [&err, what = std::move(what)](const core::Progress& p) {
+    err << fmt::format("\r[moesim] {}: {}/{} ops ({:.0f}%), simulated {:.3f} ms", what,
+                       p.ops_finished, p.ops_total,
+                       100.0 * static_cast<double>(p.ops_finished) /
+                           static_cast<double>(std::max<std::size_t>(p.ops_total, 1)),
+                       p.now.milliseconds())
+        << (p.ops_finished == p.ops_total ? "\n" : "") << std::flush;
+  };
+}
+
+std::vector<PointResult> run_study(const ExperimentConfig& e, const std::filesystem::path& base_dir,
+                                   const StudyOutputs& outputs, bool progress, std::ostream& err) {
+  const auto cluster_file = resolve_file(e.cluster, base_dir, "topologies/presets", "cluster");
+  const auto profile_file = resolve_file(e.profile, base_dir, "calibrate/profiles", "profile");
+  const auto cluster = topo::load_cluster(cluster_file.string());
+  const cost::CostModel cost(cost::load_profile(profile_file.string()));
+  const auto schedules = schedules_of(e);
+  std::vector<PointResult> results;
+  for (std::size_t i = 0; i < schedules.size(); ++i) {
+    const auto what = fmt::format("{} [{}/{}]", schedules[i].name, i + 1, schedules.size());
+    if (progress) err << fmt::format("[moesim] {}: building\n", what) << std::flush;
+    results.push_back(run_point(e, schedules[i], cluster, cost, outputs,
+                                progress ? progress_printer(err, what) : core::ProgressCallback{}));
+  }
+  return results;
+}
+
+std::string file_safe(std::string name) {
+  for (auto& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '+' &&
+        c != '.')
+      c = '_';
+  }
+  return name;
+}
+
+void write_study(const report::OutputDir& dir, const ExperimentConfig& e,
+                 const std::string& resolved, const std::vector<PointResult>& results,
+                 std::ostream& out) {
+  dir.write("resolved.yaml", resolved);
+  dir.write("summary.csv", summary_csv(e.name, e.mode, results));
+  std::vector<std::string> written{"resolved.yaml", "summary.csv"};
+  for (const auto& r : results) {
+    const auto stem = file_safe(r.schedule.name);
+    dir.write("breakdown_" + stem + ".csv", report::breakdown_csv(r.breakdown));
+    written.push_back("breakdown_" + stem + ".csv");
+    if (!r.trace.empty()) {
+      dir.write("trace_" + stem + ".json", r.trace);
+      written.push_back("trace_" + stem + ".json");
+    }
+    if (!r.dag.empty()) {
+      dir.write("dag_" + stem + ".csv", r.dag);
+      written.push_back("dag_" + stem + ".csv");
+    }
+  }
+  out << fmt::format("experiment {}: {} on {} ranks, {} mode\n", e.name, e.model.name,
+                     e.parallel.world(), config::enum_name(e.mode));
+  out << summary_table(e.mode, results);
+  if (!results.empty()) {
+    out << fmt::format("\nbreakdown of {} (critical rank {}):\n", results.front().schedule.name,
+                       results.front().breakdown.critical);
+    out << report::breakdown_table(results.front().breakdown);
+  }
+  std::string list;
+  for (const auto& w : written) list += (list.empty() ? "" : ", ") + w;
+  out << fmt::format("wrote {}/ ({})\n", dir.path().string(), list);
+}
 
 void run(const RunOptions& options, std::ostream& out, std::ostream& err) {
   const auto document = load(options);
   const auto experiment = config::read_document<ExperimentConfig>(document);
   const std::string resolved = config::to_yaml(
       experiment, fmt::format("moesim resolved configuration (from {})", document.name()));
+  if (experiment.synthetic) {
+    run_synthetic(options, experiment, resolved, out, err);
+    return;
+  }
+  const std::filesystem::path base_dir =
+      options.experiment ? std::filesystem::path(*options.experiment).parent_path() : ".";
+  const auto results =
+      run_study(experiment, base_dir, {options.trace, options.dag}, options.progress, err);
+  // Everything is computed; only now touch the disk.
+  const report::OutputDir dir(options.out ? *options.out : "out/" + experiment.name);
+  write_study(dir, experiment, resolved, results, out);
+}
 
-  auto workload = synthetic::build(experiment.synthetic);
+namespace {
+
+void run_synthetic(const RunOptions& options, const ExperimentConfig& experiment,
+                   const std::string& resolved, std::ostream& out, std::ostream& err) {
+  auto workload = synthetic::build(*experiment.synthetic);
   core::DurationRunner runner(
       [&](const core::OpGraph&, core::OpId op) { return workload.duration[op]; });
   core::Engine engine(workload.graph, runner);
@@ -68,5 +162,7 @@ void run(const RunOptions& options, std::ostream& out, std::ostream& err) {
   out << fmt::format("wrote {}/ (resolved.yaml, timeline.csv, streams.csv{})\n",
                      dir.path().string(), options.trace ? ", trace.json" : "");
 }
+
+}  // namespace
 
 }  // namespace moesim::cli

@@ -1,9 +1,14 @@
 #pragma once
 // `moesim run [EXPERIMENT.yaml] [--set key=value ...] [--out DIR] [--trace]`
+#include <filesystem>
 #include <iosfwd>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "experiment.hpp"
+#include "report/output_dir.hpp"
+#include "study.hpp"
 
 namespace moesim::cli {
 
@@ -12,10 +17,18 @@ struct RunOptions {
   std::vector<std::string> overrides;     // key.path=value
   std::optional<std::string> out;         // default: out/<name>
   bool trace = false;
+  bool dag = false;  // dump each schedule's op DAG (dag_<schedule>.csv) for diffing
   bool progress = true;
 };
 
 // Validates everything before writing anything; throws moesim::Error (ConfigError for input).
 void run(const RunOptions& options, std::ostream& out, std::ostream& err);
+
+// Shared with `predict`: run every schedule of a MoE study, then write its outputs.
+std::vector<PointResult> run_study(const ExperimentConfig& e, const std::filesystem::path& base_dir,
+                                   const StudyOutputs& outputs, bool progress, std::ostream& err);
+void write_study(const report::OutputDir& dir, const ExperimentConfig& e,
+                 const std::string& resolved, const std::vector<PointResult>& results,
+                 std::ostream& out);
 
 }  // namespace moesim::cli

@@ -97,7 +97,7 @@ std::string Reader::choose(const YAML::Node& node, const std::string& path,
 void Reader::check_keys(std::span<const std::string_view> known) const {
   std::set<std::string> seen;
   for (auto it = map_.begin(); it != map_.end(); ++it) {
-    const YAML::Node& key = it->first;
+    const YAML::Node key = it->first;  // a copy: the iterator yields a temporary pair
     if (!key.IsScalar()) fail(key, path_, "a key must be a plain name");
     const std::string name = key.Scalar();
     const std::string path = child_path(name);

@@ -17,7 +17,15 @@ std::string_view name(AllToAllAlgorithm a) {
 }
 
 std::string_view name(AllReduceAlgorithm a) {
-  return a == AllReduceAlgorithm::kRing ? "ring" : "tree";
+  switch (a) {
+    case AllReduceAlgorithm::kRing:
+      return "ring";
+    case AllReduceAlgorithm::kTree:
+      return "tree";
+    case AllReduceAlgorithm::kHierarchical:
+      return "hierarchical";
+  }
+  return "?";
 }
 
 namespace {
@@ -173,6 +181,62 @@ TransferGraph ring(int n, double chunk, int steps) {
   return g;
 }
 
+// Ring steps among `members` (participant ids, in ring order); the first step of each member
+// waits for its entry in `last` (kNone: nothing), which is updated to its last step.
+void ring_on(TransferGraph& g, const std::vector<int>& members, double chunk, int steps,
+             std::vector<Id>& last) {
+  const int m = static_cast<int>(members.size());
+  if (m < 2) return;
+  std::vector<Id> previous(static_cast<std::size_t>(m)), current(previous.size());
+  for (int i = 0; i < m; ++i)
+    previous[static_cast<std::size_t>(i)] =
+        last[static_cast<std::size_t>(members[static_cast<std::size_t>(i)])];
+  for (int k = 0; k < steps; ++k) {
+    for (int i = 0; i < m; ++i) {
+      const auto me = static_cast<std::size_t>(i);
+      const Id id =
+          g.add_transfer(members[me], members[static_cast<std::size_t>(mod(i + 1, m))], chunk);
+      for (const auto p : {previous[me], previous[static_cast<std::size_t>(mod(i - 1, m))]}) {
+        if (p != kNone) g.depend(id, p);
+      }
+      current[me] = id;
+    }
+    previous = current;
+  }
+  for (int i = 0; i < m; ++i)
+    last[static_cast<std::size_t>(members[static_cast<std::size_t>(i)])] =
+        previous[static_cast<std::size_t>(i)];
+}
+
+// 2-D: reduce-scatter inside each node, ring all-reduce of the node's shard along each rail,
+// all-gather inside each node. Same bytes per GPU on the network as a flat ring, 1/g of them.
+TransferGraph hierarchical_all_reduce(int n, double bytes, int per_node) {
+  if (per_node <= 0 || n % per_node != 0) {
+    throw std::invalid_argument("hierarchical all-reduce: participants must fill whole nodes");
+  }
+  const int nodes = n / per_node;
+  TransferGraph g;
+  std::vector<Id> last(static_cast<std::size_t>(n), kNone);
+  std::vector<int> members;
+  const double shard = bytes / per_node;
+  for (int a = 0; a < nodes; ++a) {
+    members.clear();
+    for (int i = 0; i < per_node; ++i) members.push_back(a * per_node + i);
+    ring_on(g, members, shard, per_node - 1, last);
+  }
+  for (int i = 0; i < per_node; ++i) {
+    members.clear();
+    for (int a = 0; a < nodes; ++a) members.push_back(a * per_node + i);
+    ring_on(g, members, shard / nodes, 2 * (nodes - 1), last);
+  }
+  for (int a = 0; a < nodes; ++a) {
+    members.clear();
+    for (int i = 0; i < per_node; ++i) members.push_back(a * per_node + i);
+    ring_on(g, members, shard, per_node - 1, last);
+  }
+  return g;
+}
+
 }  // namespace
 
 TransferGraph all_to_all(int n, const ByteMatrix& bytes, const AllToAllOptions& options) {
@@ -193,8 +257,13 @@ TransferGraph all_to_all(int n, const ByteMatrix& bytes, const AllToAllOptions& 
   return g;
 }
 
-TransferGraph all_reduce(int n, double bytes, AllReduceAlgorithm algorithm) {
+TransferGraph all_reduce(int n, double bytes, AllReduceAlgorithm algorithm, int gpus_per_node) {
   if (n < 2) throw std::invalid_argument("all-reduce needs at least 2 participants");
+  if (algorithm == AllReduceAlgorithm::kHierarchical) {
+    auto g = hierarchical_all_reduce(n, bytes, gpus_per_node);
+    g.seal();
+    return g;
+  }
   if (algorithm == AllReduceAlgorithm::kRing) {
     auto g = ring(n, bytes / n, 2 * (n - 1));
     g.seal();

@@ -14,7 +14,7 @@
 namespace moesim::net {
 
 enum class AllToAllAlgorithm { kDirect, kPairwise, kHierarchical };
-enum class AllReduceAlgorithm { kRing, kTree };
+enum class AllReduceAlgorithm { kRing, kTree, kHierarchical };
 std::string_view name(AllToAllAlgorithm a);
 std::string_view name(AllReduceAlgorithm a);
 
@@ -36,7 +36,9 @@ struct AllToAllOptions {
 TransferGraph all_to_all(int n, const ByteMatrix& bytes, const AllToAllOptions& options);
 
 // Ring: 2(n-1) steps of S/n to the next rank. Tree: reduce up a binary tree, then broadcast down.
-TransferGraph all_reduce(int n, double bytes, AllReduceAlgorithm algorithm);
+// Hierarchical (2-D): reduce-scatter among the `gpus_per_node` GPUs of each node (participants
+// node-major), ring all-reduce of each shard along its rail, all-gather inside each node.
+TransferGraph all_reduce(int n, double bytes, AllReduceAlgorithm algorithm, int gpus_per_node = 1);
 // Ring: n-1 steps of S/n.
 TransferGraph all_gather(int n, double bytes);
 TransferGraph reduce_scatter(int n, double bytes);

@@ -1,0 +1,83 @@
+#include "predict_command.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <ostream>
+
+#include "config/document.hpp"
+#include "config/reader.hpp"
+#include "config/writer.hpp"
+#include "report/output_dir.hpp"
+#include "run_command.hpp"
+#include "study.hpp"
+
+namespace moesim::cli {
+
+namespace {
+
+// The interpreter that has matplotlib on Debian (plots/ scripts name it in their shebang).
+constexpr const char* kPython = "/usr/bin/python3";
+
+std::string quoted(const std::string& s) {
+  std::string out = "'";
+  for (const char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
+void predict(const PredictOptions& o, std::ostream& out, std::ostream& err) {
+  namespace fs = std::filesystem;
+  // The model file holds `model:` (and may hold parallel, routing, ... defaults for it).
+  const auto model_file = resolve_file(o.model, ".", "experiments/models", "--model");
+  auto document = config::Document::load_file(model_file.string());
+  document.apply_override("name=predict");
+  document.apply_override(
+      "cluster=" +
+      fs::absolute(resolve_file(o.cluster, ".", "topologies/presets", "--cluster")).string());
+  document.apply_override(
+      "profile=" +
+      fs::absolute(resolve_file(o.profile, ".", "calibrate/profiles", "--profile")).string());
+  if (o.infer) document.apply_override("mode=infer");
+  for (const auto& assignment : o.overrides) document.apply_override(assignment);
+  auto experiment = config::read_document<ExperimentConfig>(document);
+  if (experiment.synthetic) {
+    throw config::ConfigError(
+        fmt::format("--model {}: a synthetic experiment has no schedules", o.model));
+  }
+  experiment.schedules.clear();
+  std::size_t start = 0;
+  while (start <= o.schedules.size()) {
+    const auto end = std::min(o.schedules.find(',', start), o.schedules.size());
+    if (end > start)
+      experiment.schedules.push_back(schedule_from_name(o.schedules.substr(start, end - start)));
+    start = end + 1;
+  }
+  if (experiment.schedules.empty()) throw config::ConfigError("--schedules: no schedule named");
+  const std::string resolved = config::to_yaml(
+      experiment,
+      fmt::format("moesim predict, resolved configuration (model from {})", model_file.string()));
+
+  const auto results = run_study(experiment, ".", {}, o.progress, err);
+  const report::OutputDir dir(o.out);
+  write_study(dir, experiment, resolved, results, out);
+  if (!o.figure) return;
+  const auto script = data_dir() / "plots" / "breakdown.py";
+  std::error_code ec;
+  if (!fs::exists(kPython, ec) || !fs::exists(script, ec)) {
+    out << fmt::format("no figure: needs {} and {}\n", kPython, script.string());
+    return;
+  }
+  const auto png = dir.path() / "breakdown.png";
+  const std::string command =
+      fmt::format("{} {} {} {}", kPython, quoted(script.string()),
+                  quoted((dir.path() / "summary.csv").string()), quoted(png.string()));
+  if (std::system(command.c_str()) != 0) {
+    throw std::runtime_error(fmt::format("plots/breakdown.py failed: {}", command));
+  }
+  out << fmt::format("figure: {}\n", png.string());
+}
+
+}  // namespace moesim::cli

@@ -1,0 +1,242 @@
+#include "study.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+
+#include "config/enum_name.hpp"
+#include "config/error.hpp"
+#include "report/chrome_trace.hpp"
+
+#ifndef MOESIM_DATA_DIR
+#define MOESIM_DATA_DIR "."
+#endif
+
+namespace moesim::cli {
+
+std::filesystem::path data_dir() {
+  if (const char* env = std::getenv("MOESIM_DATA"); env && *env) return env;
+  return MOESIM_DATA_DIR;
+}
+
+std::filesystem::path resolve_file(const std::string& value, const std::filesystem::path& base_dir,
+                                   const std::string& preset_dir, std::string_view key) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> tried;
+  if (!value.empty()) {
+    tried.push_back(base_dir / value);
+    tried.push_back(fs::path(value));
+    tried.push_back(data_dir() / preset_dir / (value + ".yaml"));
+  }
+  for (const auto& p : tried) {
+    std::error_code ec;
+    if (fs::is_regular_file(p, ec)) return p;
+  }
+  std::string list;
+  for (const auto& p : tried) list += "\n  " + p.string();
+  throw config::ConfigError(
+      fmt::format("{}: '{}' is neither a file nor a preset name; tried:{}", key, value, list));
+}
+
+model::Study make_study(const ExperimentConfig& e, const model::ScheduleConfig& schedule) {
+  model::Study s;
+  s.model = e.model;
+  s.parallel = e.parallel;
+  s.routing = e.routing;
+  s.schedule = schedule;
+  s.mode = e.mode;
+  s.training = e.training;
+  s.inference = e.inference;
+  s.window = e.window;
+  return s;
+}
+
+std::vector<model::ScheduleConfig> schedules_of(const ExperimentConfig& e) {
+  if (!e.schedules.empty()) return e.schedules;
+  return {model::ScheduleConfig{}};
+}
+
+namespace {
+
+std::vector<report::CategoryInfo> categories() {
+  std::vector<report::CategoryInfo> out;
+  for (std::size_t c = 0; c < model::kCategoryCount; ++c) {
+    const auto cat = static_cast<model::Category>(c);
+    out.push_back({std::string(model::name(cat)), model::is_communication(cat)});
+  }
+  return out;
+}
+
+core::Time busy(const report::RankBreakdown& r, model::Category c) {
+  return r.busy[static_cast<std::size_t>(c)];
+}
+core::Time exposed(const report::RankBreakdown& r, model::Category c) {
+  return r.exposed[static_cast<std::size_t>(c)];
+}
+
+std::string dag_text(const core::OpGraph& g, const model::Workload& w) {
+  std::string out = "op,rank,stream,name,category,duration_ps,call,prerequisites\n";
+  for (core::OpId op = 0; op < g.op_count(); ++op) {
+    const auto& work = w.work[op];
+    std::string pre;
+    for (const auto p : g.prerequisites(op)) pre += fmt::format("{}{}", pre.empty() ? "" : " ", p);
+    out += fmt::format(
+        "{},{},{},{},{},{},{},{}\n", op, g.op_rank(op), g.stream_name(g.op_stream(op)),
+        g.op_name(op), model::name(w.category[op]),
+        work.call == net::OpWork::kCompute ? work.duration.count() : 0,
+        work.call == net::OpWork::kCompute ? std::string() : std::to_string(work.call), pre);
+  }
+  return out;
+}
+
+}  // namespace
+
+PointResult run_point(const ExperimentConfig& e, const model::ScheduleConfig& schedule,
+                      const topo::Cluster& cluster, const cost::CostModel& cost,
+                      const StudyOutputs& outputs, const core::ProgressCallback& progress) {
+  const auto study = make_study(e, schedule);
+  model::BuildOptions options;
+  options.op_args = outputs.trace;
+  const auto sim = model::simulate(study, cluster, cost, e.network, options, progress);
+  std::vector<std::uint8_t> category(sim.workload->category.size());
+  for (std::size_t i = 0; i < category.size(); ++i) {
+    category[i] = static_cast<std::uint8_t>(sim.workload->category[i]);
+  }
+  PointResult r;
+  r.schedule = schedule;
+  r.breakdown = report::breakdown(sim.workload->graph, sim.timeline, category, categories());
+  r.a2a_bytes = sim.workload->a2a_bytes;
+  r.tokens = sim.workload->tokens;
+  r.ops = sim.workload->graph.op_count();
+  r.transfers = sim.transfers;
+  if (outputs.trace) r.trace = report::chrome_trace_json(sim.workload->graph, sim.timeline);
+  if (outputs.dag) r.dag = dag_text(sim.workload->graph, *sim.workload);
+  return r;
+}
+
+std::string summary_csv(const std::string& experiment, model::Mode mode,
+                        const std::vector<PointResult>& results) {
+  using model::Category;
+  std::string out =
+      "experiment,point,schedule,mode,time_ms,speedup,a2a_ms,a2a_exposed_ms,compute_ms,"
+      "tp_comm_ms,dp_comm_ms,idle_ms,tokens_per_s,a2a_gib";
+  for (std::size_t c = 0; c < model::kCategoryCount; ++c) {
+    if (!model::is_communication(static_cast<Category>(c))) {
+      out += fmt::format(",{}_ms", model::name(static_cast<Category>(c)));
+    }
+  }
+  out += '\n';
+  const double base = results.empty() ? 0 : results.front().breakdown.makespan.seconds();
+  for (const auto& r : results) {
+    const auto& c = r.breakdown.critical_rank();
+    const double t = r.breakdown.makespan.seconds();
+    out += fmt::format(
+        "{},{},{},{},{:.6f},{:.4f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{},{:.4f}", experiment,
+        r.schedule.name, r.schedule.name, config::enum_name(mode), t * 1e3, t > 0 ? base / t : 0,
+        (busy(c, Category::kA2aDispatch) + busy(c, Category::kA2aCombine)).milliseconds(),
+        (exposed(c, Category::kA2aDispatch) + exposed(c, Category::kA2aCombine)).milliseconds(),
+        c.compute.milliseconds(), busy(c, Category::kTp).milliseconds(),
+        busy(c, Category::kDp).milliseconds(), c.idle.milliseconds(),
+        mode == model::Mode::kInfer && t > 0
+            ? fmt::format("{:.1f}", static_cast<double>(r.tokens) / t)
+            : std::string(),
+        r.a2a_bytes / static_cast<double>(1ull << 30));
+    for (std::size_t k = 0; k < model::kCategoryCount; ++k) {
+      if (!model::is_communication(static_cast<Category>(k))) {
+        out += fmt::format(",{:.6f}", c.busy[k].milliseconds());
+      }
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+std::string summary_table(model::Mode mode, const std::vector<PointResult>& results) {
+  using model::Category;
+  std::string out =
+      fmt::format("{:<18} {:>10} {:>8} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9}{}\n", "schedule",
+                  "time [ms]", "speedup", "a2a [ms]", "exposed", "compute", "tp", "dp", "a2a [GiB]",
+                  mode == model::Mode::kInfer ? "   tokens/s" : "");
+  if (results.empty()) return out;
+  const auto& b0 = results.front().breakdown;
+  const auto a2a = [](const report::RankBreakdown& c) {
+    return (busy(c, Category::kA2aDispatch) + busy(c, Category::kA2aCombine)).seconds();
+  };
+  const auto a2a_exposed = [](const report::RankBreakdown& c) {
+    return (exposed(c, Category::kA2aDispatch) + exposed(c, Category::kA2aCombine)).seconds();
+  };
+  for (const auto& r : results) {
+    const auto& c = r.breakdown.critical_rank();
+    const double t = r.breakdown.makespan.seconds();
+    out += fmt::format(
+        "{:<18} {:>10.3f} {:>7.3f}x {:>9.3f} {:>9.3f} {:>9.3f} {:>8.3f} {:>8.3f} {:>9.2f}{}\n",
+        r.schedule.name, t * 1e3, b0.makespan.seconds() / t, a2a(c) * 1e3, a2a_exposed(c) * 1e3,
+        c.compute.milliseconds(), busy(c, Category::kTp).milliseconds(),
+        busy(c, Category::kDp).milliseconds(), r.a2a_bytes / static_cast<double>(1ull << 30),
+        mode == model::Mode::kInfer ? fmt::format(" {:>10.0f}", static_cast<double>(r.tokens) / t)
+                                    : "");
+  }
+  if (results.size() > 1) {
+    out += fmt::format(
+        "\nwhere each saving against {} comes from (critical rank, ms; positive = "
+        "faster):\n",
+        results.front().schedule.name);
+    out += fmt::format("{:<18} {:>9} {:>13} {:>13} {:>13} {:>9}\n", "schedule", "saved",
+                       "a2a bytes", "a2a overlap", "compute", "other");
+    const auto& c0 = b0.critical_rank();
+    for (std::size_t i = 1; i < results.size(); ++i) {
+      const auto& c = results[i].breakdown.critical_rank();
+      const double saved = (b0.makespan - results[i].breakdown.makespan).seconds();
+      // Less all-to-all busy time is the bytes' doing; more of it hidden is the overlap's.
+      const double bytes = a2a(c0) - a2a(c);
+      const double overlap = (a2a(c) - a2a_exposed(c)) - (a2a(c0) - a2a_exposed(c0));
+      const double compute = (c0.compute - c.compute).seconds();
+      out += fmt::format("{:<18} {:>9.3f} {:>13.3f} {:>13.3f} {:>13.3f} {:>9.3f}\n",
+                         results[i].schedule.name, saved * 1e3, bytes * 1e3, overlap * 1e3,
+                         compute * 1e3, (saved - bytes - overlap - compute) * 1e3);
+    }
+  }
+  return out;
+}
+
+model::ScheduleConfig schedule_from_name(const std::string& full) {
+  model::ScheduleConfig s;
+  s.name = full;
+  std::size_t start = 0;
+  while (start <= full.size()) {
+    const auto end = std::min(full.find('+', start), full.size());
+    const std::string part = full.substr(start, end - start);
+    start = end + 1;
+    using model::Structure;
+    if (part == "cdac" || part == "vanilla" || part == "topk") {
+    } else if (part == "dcca") {
+      s.dcca = 0.25;
+    } else if (part == "lsh") {
+      s.lsh = model::LshConfig{};
+    } else if (part == "scmoe") {
+      s.structure = Structure::kScMoE;
+    } else if (part == "scmoe2") {
+      s.structure = Structure::kScMoE2;
+    } else if (part == "dgmoe") {
+      s.structure = Structure::kDgMoE;
+    } else if (part == "shared_expert") {
+      s.structure = Structure::kSharedExpert;
+    } else if (part == "2d") {
+      s.all_to_all = model::ExchangeAlgorithm::kHierarchical;
+    } else if (part.rfind("pipe", 0) == 0 && part.size() > 4 &&
+               part.find_first_not_of("0123456789", 4) == std::string::npos) {
+      s.pipeline = std::stoll(part.substr(4));
+    } else if ((part == "pos1" || part == "pos2" || part == "pos3")) {
+      s.shortcut = part[3] - '0';
+    } else {
+      throw config::ConfigError(fmt::format(
+          "--schedules: unknown part '{}' in '{}'; expected parts joined by '+': cdac, dcca, lsh, "
+          "scmoe, scmoe2, dgmoe, shared_expert, 2d, pipe<N>, pos1/pos2/pos3",
+          part, full));
+    }
+    if (end == full.size()) break;
+  }
+  return s;
+}
+
+}  // namespace moesim::cli

@@ -1,0 +1,231 @@
+#pragma once
+// What a MoE study describes: the transformer and its MoE layers, how it is split over ranks,
+// how tokens are routed, and which schedule each MoE layer follows. Each struct lists its fields
+// once (config/reader.hpp); defaults live here and only here.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/check.hpp"
+#include "config/quantity.hpp"
+#include "cost/dtype.hpp"
+
+namespace moesim::model {
+
+struct MoeConfig {
+  std::int64_t experts = 64;    // routed experts per MoE layer
+  std::int64_t top_k = 2;       // experts per token
+  std::int64_t expert_ffn = 0;  // intermediate size of one routed expert; 0 = hidden / 4
+  std::int64_t shared_experts = 0;
+  std::int64_t shared_ffn = 0;            // intermediate size of a shared expert; 0 = expert_ffn
+  std::optional<double> capacity_factor;  // absent: dropless
+  std::int64_t every = 1;                 // MoE every n-th block ...
+  std::int64_t first = 0;                 // ... starting at this block (0-based)
+  std::vector<std::int64_t> blocks;       // or exactly these blocks (overrides every/first)
+
+  template <class V>
+  void fields(V& v) {
+    using config::Check;
+    v.field("experts", experts, "routed experts per MoE layer", Check::at_least(1));
+    v.field("top_k", top_k, "routed experts per token (the schedule may override it)",
+            Check::at_least(1));
+    v.field("expert_ffn", expert_ffn, "intermediate size of one routed expert; 0 = hidden/4",
+            Check::non_negative());
+    v.field("shared_experts", shared_experts, "dense experts every token passes through",
+            Check::non_negative());
+    v.field("shared_ffn", shared_ffn, "intermediate size of a shared expert; 0 = expert_ffn",
+            Check::non_negative());
+    v.field("capacity_factor", capacity_factor,
+            "tokens per expert padded/capped at c*T*k/E; absent = dropless", Check::positive());
+    v.field("every", every, "every n-th block is a MoE block", Check::at_least(1));
+    v.field("first", first, "the first MoE block (0-based)", Check::non_negative());
+    v.field("blocks", blocks, "explicit list of MoE blocks (overrides every/first)");
+  }
+};
+
+struct ModelConfig {
+  std::string name = "gpt3-xl-moe64";
+  std::int64_t layers = 24;
+  std::int64_t hidden = 2048;
+  std::int64_t heads = 16;
+  std::int64_t kv_heads = 0;  // 0 = heads
+  std::int64_t ffn = 0;       // dense MLP intermediate size; 0 = 4 x hidden
+  bool gated_mlp = false;     // SwiGLU-style MLPs: three GEMMs instead of two
+  std::int64_t vocab = 50304;
+  std::int64_t seq_len = 2048;
+  std::int64_t micro_batch = 1;   // sequences per rank per micro-batch
+  std::int64_t global_batch = 0;  // sequences per iteration; 0 = one micro-batch per rank
+  cost::Dtype dtype = cost::Dtype::kBf16;
+  MoeConfig moe;
+
+  template <class V>
+  void fields(V& v) {
+    using config::Check;
+    v.field("name", name, "label in reports");
+    v.field("layers", layers, "transformer blocks", Check::at_least(1));
+    v.field("hidden", hidden, "hidden size h", Check::at_least(1));
+    v.field("heads", heads, "attention heads", Check::at_least(1));
+    v.field("kv_heads", kv_heads, "key/value heads (GQA); 0 = heads", Check::non_negative());
+    v.field("ffn", ffn, "dense MLP intermediate size; 0 = 4*hidden", Check::non_negative());
+    v.field("gated_mlp", gated_mlp, "SwiGLU-style MLPs (three GEMMs)");
+    v.field("vocab", vocab, "vocabulary size (LM head); 0 = no LM head", Check::non_negative());
+    v.field("seq_len", seq_len, "sequence length (tokens)", Check::at_least(1));
+    v.field("micro_batch", micro_batch, "sequences per rank per micro-batch", Check::at_least(1));
+    v.field("global_batch", global_batch,
+            "sequences per training iteration; 0 = one micro-batch on every data-parallel rank",
+            Check::non_negative());
+    v.field("dtype", dtype, "activation and weight type");
+    v.field("moe", moe, "the MoE layers");
+  }
+
+  std::int64_t kv() const { return kv_heads > 0 ? kv_heads : heads; }
+  std::int64_t dense_ffn() const { return ffn > 0 ? ffn : 4 * hidden; }
+  std::int64_t expert_ffn() const { return moe.expert_ffn > 0 ? moe.expert_ffn : hidden / 4; }
+  std::int64_t shared_ffn() const { return moe.shared_ffn > 0 ? moe.shared_ffn : expert_ffn(); }
+  bool is_moe_block(std::int64_t block) const;
+};
+
+enum class RankOrder { kTpEpDp, kEpTpDp, kTpDpEp };
+constexpr auto enum_names(RankOrder) {
+  return std::array{std::pair{std::string_view("tp-ep-dp"), RankOrder::kTpEpDp},
+                    std::pair{std::string_view("ep-tp-dp"), RankOrder::kEpTpDp},
+                    std::pair{std::string_view("tp-dp-ep"), RankOrder::kTpDpEp}};
+}
+
+// world = tp x ep x dp. Non-expert weights are replicated over the ep x dp ranks of one tensor-
+// parallel index; an expert-parallel group spreads the experts over ep ranks; dp replicas of
+// that layout each hold every expert.
+struct ParallelConfig {
+  std::int64_t tp = 1;
+  bool sp = true;  // sequence parallelism inside the tensor-parallel group
+  std::int64_t ep = 8;
+  std::int64_t dp = 1;
+  RankOrder order = RankOrder::kTpEpDp;
+
+  template <class V>
+  void fields(V& v) {
+    using config::Check;
+    v.field("tp", tp, "tensor-parallel degree", Check::at_least(1));
+    v.field("sp", sp, "sequence parallelism (all-gather/reduce-scatter instead of all-reduce)");
+    v.field("ep", ep, "expert-parallel degree (ranks the experts are spread over)",
+            Check::at_least(1));
+    v.field("dp", dp, "replicas of the expert-parallel layout (expert data parallelism)",
+            Check::at_least(1));
+    v.field("order", order, "rank placement, fastest-varying first");
+  }
+  std::int64_t world() const { return tp * ep * dp; }
+};
+
+enum class RoutingKind { kBalanced, kZipf, kTrace };
+constexpr auto enum_names(RoutingKind) {
+  return std::array{std::pair{std::string_view("balanced"), RoutingKind::kBalanced},
+                    std::pair{std::string_view("zipf"), RoutingKind::kZipf},
+                    std::pair{std::string_view("trace"), RoutingKind::kTrace}};
+}
+
+struct RoutingConfig {
+  RoutingKind kind = RoutingKind::kBalanced;
+  double zipf_exponent = 1.0;  // popularity of the i-th most popular expert ~ 1/i^s
+  std::int64_t seed = 1;
+  std::string trace;  // CSV: layer,source,expert,tokens
+
+  template <class V>
+  void fields(V& v) {
+    using config::Check;
+    v.field("kind", kind, "how tokens choose experts");
+    v.field("zipf_exponent", zipf_exponent, "zipf: skew s of expert popularity",
+            Check::between(0, 10));
+    v.field("seed", seed, "zipf: seed of the popularity permutation per layer",
+            Check::non_negative());
+    v.field("trace", trace, "trace: CSV file of layer,source,expert,tokens");
+  }
+};
+
+// The MoE block's structure (schedules.md sections 1, 2 and 5).
+enum class Structure { kStandard, kSharedExpert, kScMoE, kDgMoE, kScMoE2 };
+constexpr auto enum_names(Structure) {
+  return std::array{std::pair{std::string_view("standard"), Structure::kStandard},
+                    std::pair{std::string_view("shared_expert"), Structure::kSharedExpert},
+                    std::pair{std::string_view("scmoe"), Structure::kScMoE},
+                    std::pair{std::string_view("dgmoe"), Structure::kDgMoE},
+                    std::pair{std::string_view("scmoe2"), Structure::kScMoE2}};
+}
+
+enum class ExchangeAlgorithm { kFlat, kHierarchical };
+constexpr auto enum_names(ExchangeAlgorithm) {
+  return std::array{std::pair{std::string_view("flat"), ExchangeAlgorithm::kFlat},
+                    std::pair{std::string_view("hierarchical"), ExchangeAlgorithm::kHierarchical}};
+}
+
+struct LshConfig {
+  std::int64_t hashes = 6;  // cross-polytope hash functions L
+  double rate = 0.2;        // rho: fraction of token rows still sent
+  bool structured = false;  // fast structured rotation instead of a dense one
+
+  template <class V>
+  void fields(V& v) {
+    using config::Check;
+    v.field("hashes", hashes, "hash functions L", Check::at_least(1));
+    v.field("rate", rate, "compression rate rho: fraction of rows sent", Check::between(0, 1));
+    v.field("structured", structured, "structured fast rotation (O(L h log h) per token)");
+  }
+};
+
+// One schedule: the mechanisms are orthogonal (schedules.md, "Combinations").
+struct ScheduleConfig {
+  std::string name = "cdac";
+  std::optional<double> dcca;    // BigMac: exchange at width r*h
+  std::optional<LshConfig> lsh;  // LSH-MoE: exchange centroids
+  Structure structure = Structure::kStandard;
+  std::int64_t shortcut = 2;  // ScMoE/DGMoE/ScMoE-2: shortcut position 1, 2 or 3
+  std::int64_t pipeline = 1;  // all-to-all chunks d (1 = no pipelining)
+  ExchangeAlgorithm all_to_all = ExchangeAlgorithm::kFlat;
+
+  template <class V>
+  void fields(V& v) {
+    using config::Check;
+    v.field("name", name, "label in reports");
+    v.field("dcca", dcca, "BigMac DCCA: downscaling factor r of the exchanged width",
+            Check::between(0, 1));
+    v.field("lsh", lsh, "LSH-compressed exchange");
+    v.field("structure", structure, "MoE block structure");
+    v.field("shortcut", shortcut,
+            "ScMoE shortcut position (1, 2 or 3); 1 wherever the preceding block is a MoE block",
+            Check::between(1, 3));
+    v.field("pipeline", pipeline, "pipelining degree d of the exchanges", Check::at_least(1));
+    v.field("all_to_all", all_to_all, "flat or hierarchical (2-D) all-to-all");
+  }
+};
+
+enum class Mode { kTrain, kInfer };
+constexpr auto enum_names(Mode) {
+  return std::array{std::pair{std::string_view("train"), Mode::kTrain},
+                    std::pair{std::string_view("infer"), Mode::kInfer}};
+}
+
+struct TrainingConfig {
+  config::Bytes bucket{std::int64_t{1} << 30};  // DP all-reduce bucket
+
+  template <class V>
+  void fields(V& v) {
+    using config::Check;
+    v.field("bucket", bucket, "gradient all-reduce bucket size", Check::positive());
+  }
+};
+
+struct InferenceConfig {
+  std::int64_t prompt = 0;    // prompt tokens per sequence; 0 = model.seq_len
+  std::int64_t generate = 0;  // decode steps after the prefill
+
+  template <class V>
+  void fields(V& v) {
+    using config::Check;
+    v.field("prompt", prompt, "prompt length in tokens; 0 = model.seq_len", Check::non_negative());
+    v.field("generate", generate, "decode steps after the prefill", Check::non_negative());
+  }
+};
+
+}  // namespace moesim::model

@@ -1,0 +1,32 @@
+#include "simulate.hpp"
+
+#include "net/network_model.hpp"
+#include "net/run_transfers.hpp"
+#include "topologies/routing.hpp"
+
+namespace moesim::model {
+
+Simulation simulate(const Study& study, const topo::Cluster& cluster, const cost::CostModel& cost,
+                    const NetworkConfig& network, const BuildOptions& options,
+                    const core::ProgressCallback& progress, std::uint64_t progress_every) {
+  const topo::Router router(cluster, {network.ecmp, network.pxn});
+  net::NetworkParams params;
+  params.message_overhead = network.message_overhead;
+  // An exchange alone on an idle network, for placement decisions made while building.
+  const ExchangeEstimator estimate = [&](const net::TransferGraph& graph,
+                                         const std::vector<int>& gpus) {
+    auto model = net::make_network_model(network.model, cluster, params);
+    return net::run_transfers(graph, gpus, router, *model).end;
+  };
+  auto workload =
+      std::make_unique<Workload>(build_workload(study, cluster, cost, estimate, options));
+  auto model = net::make_network_model(network.model, cluster, params);
+  net::CollectiveRunner runner(workload->graphs, workload->calls, workload->work, router, *model);
+  core::Engine engine(workload->graph, runner);
+  if (progress) engine.set_progress(progress, progress_every);
+  auto timeline = engine.run();
+  const auto transfers = runner.transfers_started();
+  return Simulation{std::move(workload), std::move(timeline), transfers};
+}
+
+}  // namespace moesim::model

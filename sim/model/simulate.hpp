@@ -1,0 +1,43 @@
+#pragma once
+// One study on one cluster: build the workload, play it on the engine with the network model,
+// return the timeline.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "config/check.hpp"
+#include "core/engine.hpp"
+#include "core/timeline.hpp"
+#include "workload.hpp"
+
+namespace moesim::model {
+
+struct NetworkConfig {
+  std::string model = "flow";  // net/network_model.hpp: alpha-beta or flow
+  core::Time message_overhead = core::Time::us(5);
+  bool ecmp = false;
+  bool pxn = false;
+
+  template <class V>
+  void fields(V& v) {
+    v.field("model", model, "network model: flow (max-min sharing) or alpha-beta");
+    v.field("message_overhead", message_overhead, "software cost of each message",
+            config::Check::non_negative());
+    v.field("ecmp", ecmp, "spread flows over equal-cost paths by hash");
+    v.field("pxn", pxn, "cross-rail traffic relays over NVLink to the destination's rail");
+  }
+};
+
+struct Simulation {
+  std::unique_ptr<Workload> workload;  // on the heap: the timeline refers to its graph
+  core::Timeline timeline;
+  std::uint64_t transfers = 0;  // network transfers played
+};
+
+// `progress` (may be empty) is called every `progress_every` events.
+Simulation simulate(const Study& study, const topo::Cluster& cluster, const cost::CostModel& cost,
+                    const NetworkConfig& network, const BuildOptions& options = {},
+                    const core::ProgressCallback& progress = {},
+                    std::uint64_t progress_every = 1'000'000);
+
+}  // namespace moesim::model

@@ -1,0 +1,1023 @@
+#include "workload.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "config/error.hpp"
+#include "layout.hpp"
+#include "net/collectives.hpp"
+#include "routing.hpp"
+
+namespace moesim::model {
+
+std::string_view name(Category c) {
+  static constexpr std::array<std::string_view, kCategoryCount> kNames = {
+      "attention", "dense_mlp",    "expert_ffn",  "gate", "projections", "lsh",
+      "other",     "a2a_dispatch", "a2a_combine", "tp",   "dp"};
+  return kNames[static_cast<std::size_t>(c)];
+}
+
+bool is_communication(Category c) {
+  return c == Category::kA2aDispatch || c == Category::kA2aCombine || c == Category::kTp ||
+         c == Category::kDp;
+}
+
+namespace {
+
+using cost::Work;
+namespace work = cost::work;
+
+enum class Stream : std::uint8_t { kCompute, kEp, kTp, kDp };
+constexpr int kStreams = 4;
+constexpr std::array<std::string_view, kStreams> kStreamNames = {"compute", "ep", "tp", "dp"};
+
+enum class CommKind : std::uint8_t { kNone, kAllToAll, kAllGather, kReduceScatter, kAllReduce };
+enum class Group : std::uint8_t { kEp, kTp, kDenseDp, kExpertDp };
+constexpr int kGroups = 4;
+
+// Which tokens an exchange carries: the routing of one MoE layer's routed path.
+struct Exchange {
+  int moe_layer = 0;
+  int path = 0;  // DGMoE has two routed paths per block
+  std::int64_t tokens = 0;
+  std::int64_t k = 0;
+  double row_bytes = 0;  // bytes per routed row sent (width x element size x rho / chunks)
+  bool transpose = false;
+};
+
+struct Node {
+  Stream stream = Stream::kCompute;
+  Category category = Category::kOther;
+  std::string name;
+  std::vector<Work> forward, backward;  // compute: kernels; empty backward = none
+  CommKind comm = CommKind::kNone;
+  Group group = Group::kEp;
+  double bytes = 0;  // all-gather/reduce-scatter/all-reduce: total size S
+  Exchange exchange;
+  std::vector<int> deps;
+};
+
+// The forward pass of one micro-batch on one rank, as nodes in issue order.
+struct Program {
+  std::vector<Node> nodes;
+  std::vector<int> order;
+  int make(Node n) {
+    nodes.push_back(std::move(n));
+    return static_cast<int>(nodes.size()) - 1;
+  }
+  int add(Node n) {
+    const int id = make(std::move(n));
+    order.push_back(id);
+    return id;
+  }
+};
+
+Node compute(Category c, std::string name, std::vector<Work> fwd, std::vector<Work> bwd) {
+  Node n;
+  n.category = c;
+  n.name = std::move(name);
+  n.forward = std::move(fwd);
+  n.backward = std::move(bwd);
+  return n;
+}
+
+// A GEMM's backward: data gradient (m x k from m x n and n x k) and weight gradient (k x n).
+std::vector<Work> gemm_backward(std::int64_t m, std::int64_t n, std::int64_t k, cost::Dtype t) {
+  return {work::gemm(m, k, n, t), work::gemm(k, n, m, t)};
+}
+
+// The rows of one EP group's members to every expert, for one routed path.
+using GroupRows = std::vector<ExpertCounts>;  // by member
+
+class Builder {
+ public:
+  Builder(const Study& s, const topo::Cluster& cluster, const cost::CostModel& cost,
+          const ExchangeEstimator& estimate, const BuildOptions& options)
+      : s_(s),
+        m_(s.model),
+        cluster_(cluster),
+        cost_(cost),
+        estimate_(estimate),
+        options_(options),
+        layout_(s.model, s.parallel, static_cast<int>(cluster.gpus().size())),
+        routing_(s.routing, s.model.moe.experts) {
+    check();
+  }
+
+  Workload build();
+
+ private:
+  void check() const;
+  // --- programs -------------------------------------------------------------------------------
+  Program forward_program(int rank, std::int64_t batch, std::int64_t seq_q, std::int64_t seq_kv);
+  std::vector<int> attention_block(Program& p, int block, std::int64_t batch, std::int64_t seq_q,
+                                   std::int64_t seq_kv);
+  std::vector<int> dense_mlp(Program& p, const std::string& prefix, Category c, std::int64_t ffn,
+                             std::int64_t tokens, bool tp_comm);
+  struct Routed {
+    std::vector<int> pre, dispatch, experts, combine, post;
+  };
+  Routed routed_path(Program& p, int rank, int block, int moe_layer, int path, std::int64_t k,
+                     std::int64_t tokens_full, int input);
+  std::int64_t routed_k(int path) const;
+  int paths() const { return s_.schedule.structure == Structure::kDgMoE ? 2 : 1; }
+  bool shortcut(int path) const;
+  int shortcut_position(int block) const;
+  std::int64_t shared_experts() const;
+  std::size_t choose_slot(const Program& p, const std::vector<int>& window, const Routed& r,
+                          int rank);
+  // --- emission -------------------------------------------------------------------------------
+  void emit(const Program& p, int rank, bool backward, const std::string& suffix,
+            std::vector<core::OpId>* last_bwd_of_block, const std::vector<int>* block_of_node);
+  core::OpId emit_node(const Node& n, int rank, bool backward, const std::string& suffix);
+  core::OpId emit_comm(int rank, Stream stream, Category c, const std::string& name, CommKind kind,
+                       Group group, double bytes, const Exchange* exchange);
+  core::Time price(const std::vector<Work>& works, std::string* detail);
+  std::uint32_t graph_for(CommKind kind, Group group, int group_id, double bytes,
+                          const Exchange* exchange, const std::vector<int>& gpus);
+  const GroupRows& group_rows(int group, int moe_layer, int path, std::int64_t tokens,
+                              std::int64_t k);
+  void emit_gradients(int rank, const std::vector<core::OpId>& last_bwd_of_block);
+  // --- helpers --------------------------------------------------------------------------------
+  double elem() const { return cost::bytes_per_element(m_.dtype); }
+  std::int64_t width() const;  // exchanged width (h, or r*h with DCCA)
+  std::int64_t expert_inner() const;
+  double rho() const { return s_.schedule.lsh ? s_.schedule.lsh->rate : 1.0; }
+  int mlp_gemms() const { return m_.gated_mlp ? 3 : 2; }
+  bool sp_ = false;  // sequence parallelism applies to the program being laid out
+
+  const Study& s_;
+  const ModelConfig& m_;
+  const topo::Cluster& cluster_;
+  const cost::CostModel& cost_;
+  const ExchangeEstimator& estimate_;
+  BuildOptions options_;
+  RankLayout layout_;
+  RoutingModel routing_;
+  Workload w_;
+  std::vector<core::StreamId> streams_;  // rank * kStreams + stream
+  // Per rank and group kind: collectives issued so far (matches members' calls up).
+  std::vector<std::array<std::uint32_t, kGroups>> sequence_;
+  std::map<std::tuple<int, int, std::uint32_t>, std::uint32_t> pending_calls_;  // -> call
+  std::vector<std::vector<core::OpId>> call_members_;
+  std::unordered_map<std::string, std::uint32_t> graph_index_;
+  std::map<std::tuple<std::string, std::int64_t>, core::Time> price_cache_;
+  std::map<std::tuple<int, int, std::int64_t, std::int64_t>, GroupRows> rows_;  // this group
+  int current_group_ = -1;
+  std::vector<double> graph_payload_;
+  std::unordered_map<std::uint32_t, double>
+      exchange_time_;  // by graph, seconds alone  // by graph: bytes its ranks send to other ranks
+};
+
+void Builder::check() const {
+  const auto& sc = s_.schedule;
+  if (s_.mode == Mode::kTrain && m_.global_batch > 0) {
+    const auto per_step = m_.micro_batch * s_.parallel.ep * s_.parallel.dp;
+    if (m_.global_batch % per_step != 0) {
+      throw config::ConfigError(fmt::format(
+          "model.global_batch: {} is not a multiple of micro_batch {} x ep {} x dp {} = {}",
+          m_.global_batch, m_.micro_batch, s_.parallel.ep, s_.parallel.dp, per_step));
+    }
+  }
+  if (s_.parallel.ep > 1 && sc.all_to_all == ExchangeAlgorithm::kHierarchical) {
+    for (int g = 0; g < layout_.ep_group_count(); ++g) {
+      const auto ranks = layout_.ep_group(g);
+      const int first_node = cluster_.gpu_node(ranks.front());
+      int per_node = 0;
+      while (per_node < static_cast<int>(ranks.size()) &&
+             cluster_.gpu_node(ranks[static_cast<std::size_t>(per_node)]) == first_node) {
+        ++per_node;
+      }
+      for (std::size_t i = 0; i < ranks.size(); ++i) {
+        if (static_cast<int>(ranks.size()) % per_node != 0 ||
+            cluster_.gpu_node(ranks[i]) !=
+                cluster_.gpu_node(ranks[i / static_cast<std::size_t>(per_node) *
+                                        static_cast<std::size_t>(per_node)])) {
+          throw config::ConfigError(
+              "schedule.all_to_all: hierarchical needs every expert-parallel group to fill "
+              "whole nodes, node by node (check parallel.order)");
+        }
+      }
+    }
+  }
+}
+
+std::int64_t Builder::width() const {
+  const auto h = m_.hidden;
+  if (!s_.schedule.dcca) return h;
+  return std::max<std::int64_t>(1, std::llround(*s_.schedule.dcca * static_cast<double>(h)));
+}
+
+// DCCA's reversed experts keep the parameter count: r*h -> f/r -> r*h.
+std::int64_t Builder::expert_inner() const {
+  const auto f = m_.expert_ffn();
+  if (!s_.schedule.dcca) return f;
+  return std::max<std::int64_t>(1, std::llround(static_cast<double>(f) / *s_.schedule.dcca));
+}
+
+std::int64_t Builder::routed_k(int path) const {
+  switch (s_.schedule.structure) {
+    case Structure::kStandard:
+      return m_.moe.top_k;
+    case Structure::kScMoE2:
+      return 2;
+    case Structure::kSharedExpert:
+    case Structure::kScMoE:
+    case Structure::kDgMoE:
+      (void)path;
+      return 1;
+  }
+  return m_.moe.top_k;
+}
+
+std::int64_t Builder::shared_experts() const {
+  switch (s_.schedule.structure) {
+    case Structure::kSharedExpert:
+    case Structure::kScMoE:
+    case Structure::kScMoE2:
+      return std::max<std::int64_t>(1, m_.moe.shared_experts);
+    case Structure::kStandard:
+    case Structure::kDgMoE:
+      return m_.moe.shared_experts;
+  }
+  return m_.moe.shared_experts;
+}
+
+// Whether routed path `path` reads the preceding block's representation through a shortcut.
+bool Builder::shortcut(int path) const {
+  switch (s_.schedule.structure) {
+    case Structure::kScMoE:
+    case Structure::kScMoE2:
+      return true;
+    case Structure::kDgMoE:
+      return path == 0;
+    case Structure::kStandard:
+    case Structure::kSharedExpert:
+      return false;
+  }
+  return false;
+}
+
+int Builder::shortcut_position(int block) const {
+  return block > 0 && m_.is_moe_block(block - 1) ? 1 : static_cast<int>(s_.schedule.shortcut);
+}
+
+std::vector<int> Builder::attention_block(Program& p, int block, std::int64_t batch,
+                                          std::int64_t seq_q, std::int64_t seq_kv) {
+  const auto t = m_.dtype;
+  const auto tp = s_.parallel.tp;
+  const bool sp = sp_;
+  const auto full = batch * seq_q;
+  const auto local = sp ? full / tp : full;
+  const auto h = m_.hidden;
+  const auto hd = h / m_.heads;
+  const std::string pre = fmt::format("L{}.attn.", block);
+  std::vector<int> ids;
+  ids.push_back(p.add(compute(Category::kOther, pre + "ln", {work::layer_norm(local, h, t)},
+                              {work::layer_norm(local, h, t)})));
+  if (sp) {
+    Node n;
+    n.stream = Stream::kTp, n.category = Category::kTp, n.name = pre + "all_gather";
+    n.comm = CommKind::kAllGather, n.group = Group::kTp;
+    n.bytes = static_cast<double>(full * h) * elem();
+    n.deps = {ids.back()};
+    ids.push_back(p.add(std::move(n)));
+  }
+  const auto qkv_n = (m_.heads + 2 * m_.kv()) * hd / tp;
+  auto qkv = compute(Category::kAttention, pre + "qkv", {work::gemm(full, qkv_n, h, t)},
+                     gemm_backward(full, qkv_n, h, t));
+  if (sp) qkv.deps = {ids.back()};
+  ids.push_back(p.add(std::move(qkv)));
+  cost::AttentionShape shape{batch, m_.heads / tp, m_.kv() / tp, seq_q, seq_kv, hd, true};
+  ids.push_back(p.add(compute(Category::kAttention, pre + "core", {work::attention(shape, t)},
+                              {work::attention_backward(shape, t)})));
+  ids.push_back(p.add(compute(Category::kAttention, pre + "out", {work::gemm(full, h, h / tp, t)},
+                              gemm_backward(full, h, h / tp, t))));
+  if (tp > 1) {
+    Node n;
+    n.stream = Stream::kTp, n.category = Category::kTp;
+    n.name = pre + (sp ? "reduce_scatter" : "all_reduce");
+    n.comm = sp ? CommKind::kReduceScatter : CommKind::kAllReduce, n.group = Group::kTp;
+    n.bytes = static_cast<double>(full * h) * elem();
+    n.deps = {ids.back()};
+    ids.push_back(p.add(std::move(n)));
+  }
+  auto add = compute(Category::kOther, pre + "residual", {work::elementwise_add(local * h, t)},
+                     {work::elementwise_add(local * h, t)});
+  if (tp > 1) add.deps = {ids.back()};
+  ids.push_back(p.add(std::move(add)));
+  return ids;
+}
+
+std::vector<int> Builder::dense_mlp(Program& p, const std::string& prefix, Category c,
+                                    std::int64_t ffn, std::int64_t tokens, bool tp_comm) {
+  const auto t = m_.dtype;
+  const auto tp = s_.parallel.tp;
+  const bool sp = sp_;
+  const auto h = m_.hidden;
+  const auto up = ffn * (m_.gated_mlp ? 2 : 1) / tp;
+  std::vector<int> ids;
+  if (tp_comm && sp) {
+    Node n;
+    n.stream = Stream::kTp, n.category = Category::kTp, n.name = prefix + "all_gather";
+    n.comm = CommKind::kAllGather, n.group = Group::kTp;
+    n.bytes = static_cast<double>(tokens * h) * elem();
+    ids.push_back(p.add(std::move(n)));
+  }
+  auto fc1 =
+      compute(c, prefix + "fc1", {work::gemm(tokens, up, h, t)}, gemm_backward(tokens, up, h, t));
+  if (!ids.empty()) fc1.deps = {ids.back()};
+  ids.push_back(p.add(std::move(fc1)));
+  ids.push_back(
+      p.add(compute(c, prefix + "act", {work::activation(tokens * ffn / tp, m_.gated_mlp, t)},
+                    {work::activation(tokens * ffn / tp, m_.gated_mlp, t)})));
+  ids.push_back(p.add(compute(c, prefix + "fc2", {work::gemm(tokens, h, ffn / tp, t)},
+                              gemm_backward(tokens, h, ffn / tp, t))));
+  if (tp_comm && tp > 1) {
+    Node n;
+    n.stream = Stream::kTp, n.category = Category::kTp;
+    n.name = prefix + (sp ? "reduce_scatter" : "all_reduce");
+    n.comm = sp ? CommKind::kReduceScatter : CommKind::kAllReduce, n.group = Group::kTp;
+    n.bytes = static_cast<double>(tokens * h) * elem();
+    n.deps = {ids.back()};
+    ids.push_back(p.add(std::move(n)));
+  }
+  return ids;
+}
+
+const GroupRows& Builder::group_rows(int group, int moe_layer, int path, std::int64_t tokens,
+                                     std::int64_t k) {
+  if (group != current_group_) {
+    rows_.clear();
+    current_group_ = group;
+  }
+  const auto key = std::make_tuple(moe_layer, path, tokens, k);
+  auto it = rows_.find(key);
+  if (it != rows_.end()) return it->second;
+  GroupRows rows;
+  // DGMoE's two gates see different representations: give each its own routing draw.
+  const int layer_id = moe_layer * paths() + path;
+  for (const int r : layout_.ep_group(group)) {
+    rows.push_back(
+        apply_capacity(routing_.route(layer_id, r, tokens, k), tokens, k, m_.moe.capacity_factor));
+  }
+  return rows_.emplace(key, std::move(rows)).first->second;
+}
+
+// One routed path of a MoE block (schedules.md 1-4, 6): gate, [descend], [TP gather], permute,
+// [LSH], d x (dispatch, experts, combine), [compensation], unpermute, [TP scatter], [ascend].
+// Nodes are created, not placed: the caller decides where each part goes.
+Builder::Routed Builder::routed_path(Program& p, int rank, int block, int moe_layer, int path,
+                                     std::int64_t k, std::int64_t full, int input) {
+  const auto t = m_.dtype;
+  const auto tp = s_.parallel.tp;
+  const bool sp = sp_;
+  const auto h = m_.hidden;
+  const auto w = width();
+  const auto E = m_.moe.experts;
+  const auto gate_tokens = sp ? full / tp : full;  // tokens this rank routes and projects
+  const auto d = s_.schedule.pipeline;
+  const std::string pre = fmt::format("L{}.moe{}.", block, paths() > 1 ? std::to_string(path) : "");
+  Routed r;
+  auto gate = compute(Category::kGate, pre + "gate",
+                      {work::gemm(gate_tokens, E, h, t), work::gating(gate_tokens, E, k, t)},
+                      {work::gemm(gate_tokens, h, E, t), work::gemm(h, E, gate_tokens, t),
+                       work::gating(gate_tokens, E, k, t)});
+  if (input >= 0) gate.deps = {input};
+  r.pre.push_back(p.make(std::move(gate)));
+  if (s_.schedule.dcca) {
+    r.pre.push_back(
+        p.make(compute(Category::kProjections, pre + "descend", {work::gemm(gate_tokens, w, h, t)},
+                       gemm_backward(gate_tokens, w, h, t))));
+  }
+  if (sp) {
+    Node n;
+    n.stream = Stream::kTp, n.category = Category::kTp, n.name = pre + "all_gather";
+    n.comm = CommKind::kAllGather, n.group = Group::kTp;
+    n.bytes = static_cast<double>(full * w) * elem();
+    n.deps = {r.pre.back()};
+    r.pre.push_back(p.make(std::move(n)));
+  }
+  auto permute = compute(Category::kOther, pre + "permute", {work::permute(full * k, w, t)},
+                         {work::permute(full * k, w, t)});
+  if (sp) permute.deps = {r.pre.back()};
+  r.pre.push_back(p.make(std::move(permute)));
+  if (s_.schedule.lsh) {
+    const auto& lsh = *s_.schedule.lsh;
+    const auto rows = full * k;
+    const auto centroids = std::max<std::int64_t>(
+        1, static_cast<std::int64_t>(std::ceil(lsh.rate * static_cast<double>(rows))));
+    r.pre.push_back(p.make(compute(Category::kLsh, pre + "lsh_hash",
+                                   {work::lsh_hash(rows, w, lsh.hashes, lsh.structured, t)}, {})));
+    r.pre.push_back(p.make(compute(Category::kLsh, pre + "centroids",
+                                   {work::segmented_mean(rows, w, centroids, t)},
+                                   {work::segmented_mean(rows, w, centroids, t)})));
+  }
+
+  // Rows this rank's experts receive, per local expert and chunk.
+  const int group = layout_.ep_group_of(rank);
+  const auto& rows = group_rows(group, moe_layer, path, full, k);
+  const auto local = E / s_.parallel.ep;
+  const auto first = layout_.ep_index(rank) * local;
+  std::vector<std::int64_t> received(static_cast<std::size_t>(local), 0);
+  for (const auto& src : rows) {
+    for (std::int64_t e = 0; e < local; ++e) {
+      received[static_cast<std::size_t>(e)] += src[static_cast<std::size_t>(first + e)];
+    }
+  }
+  for (auto& m : received) {
+    m = static_cast<std::int64_t>(
+        std::ceil(static_cast<double>(m) * rho() / static_cast<double>(d)));
+  }
+  const auto inner = expert_inner() / tp;
+  const auto up = inner * (m_.gated_mlp ? 2 : 1);
+  std::int64_t act = 0;
+  for (const auto m : received) act += m * inner;
+  Exchange ex{
+      moe_layer, path, full, k, static_cast<double>(w) * elem() * rho() / static_cast<double>(d),
+      false};
+  for (std::int64_t c = 0; c < d; ++c) {
+    const std::string chunk = d > 1 ? fmt::format(".c{}", c) : "";
+    Node disp;
+    disp.stream = Stream::kEp, disp.category = Category::kA2aDispatch;
+    disp.name = pre + "dispatch" + chunk;
+    disp.comm = CommKind::kAllToAll, disp.group = Group::kEp, disp.exchange = ex;
+    disp.deps = {r.pre.back()};
+    r.dispatch.push_back(p.make(std::move(disp)));
+    auto expert =
+        compute(Category::kExpertFfn, pre + "experts" + chunk,
+                {work::grouped_gemm(received, up, w, t), work::activation(act, m_.gated_mlp, t),
+                 work::grouped_gemm(received, w, inner, t)},
+                {work::grouped_gemm(received, up, w, t), work::grouped_gemm(received, up, w, t),
+                 work::activation(act, m_.gated_mlp, t), work::grouped_gemm(received, w, inner, t),
+                 work::grouped_gemm(received, w, inner, t)});
+    expert.deps = {r.dispatch.back()};
+    r.experts.push_back(p.make(std::move(expert)));
+    Node comb;
+    comb.stream = Stream::kEp, comb.category = Category::kA2aCombine;
+    comb.name = pre + "combine" + chunk;
+    comb.comm = CommKind::kAllToAll, comb.group = Group::kEp, comb.exchange = ex;
+    comb.exchange.transpose = true;
+    comb.deps = {r.experts.back()};
+    r.combine.push_back(p.make(std::move(comb)));
+  }
+  if (s_.schedule.lsh) {
+    auto comp =
+        compute(Category::kLsh, pre + "compensate", {work::elementwise_add(full * k * w, t)},
+                {work::elementwise_add(full * k * w, t)});
+    comp.deps = r.combine;
+    r.post.push_back(p.make(std::move(comp)));
+  }
+  auto unpermute = compute(Category::kOther, pre + "unpermute", {work::permute(full * k, w, t)},
+                           {work::permute(full * k, w, t)});
+  if (r.post.empty()) unpermute.deps = r.combine;
+  r.post.push_back(p.make(std::move(unpermute)));
+  if (tp > 1) {
+    Node n;
+    n.stream = Stream::kTp, n.category = Category::kTp;
+    n.name = pre + (sp ? "reduce_scatter" : "all_reduce");
+    n.comm = sp ? CommKind::kReduceScatter : CommKind::kAllReduce, n.group = Group::kTp;
+    n.bytes = static_cast<double>(full * w) * elem();
+    n.deps = {r.post.back()};
+    r.post.push_back(p.make(std::move(n)));
+  }
+  if (s_.schedule.dcca) {
+    auto ascend = compute(Category::kProjections, pre + "ascend",
+                          {work::gemm(gate_tokens, h, w, t)}, gemm_backward(gate_tokens, h, w, t));
+    if (tp > 1) ascend.deps = {r.post.back()};
+    r.post.push_back(p.make(std::move(ascend)));
+  }
+  return r;
+}
+
+Program Builder::forward_program(int rank, std::int64_t batch, std::int64_t seq_q,
+                                 std::int64_t seq_kv) {
+  const auto t = m_.dtype;
+  const auto tp = s_.parallel.tp;
+  const auto full = batch * seq_q;
+  // A decode step may hold fewer tokens than tensor-parallel ranks: no sequence split then.
+  sp_ = tp > 1 && s_.parallel.sp && full % tp == 0;
+  const bool sp = sp_;
+  const auto local = sp ? full / tp : full;
+  const auto h = m_.hidden;
+  Program p;
+  p.add(
+      compute(Category::kOther, "embedding",
+              {work::memcpy(static_cast<std::int64_t>(static_cast<double>(local * h) * elem()))},
+              {work::memcpy(static_cast<std::int64_t>(static_cast<double>(local * h) * elem()))}));
+
+  // Blocks are laid out backbone first; shortcut paths are spliced in afterwards, last block
+  // first, so that earlier positions stay valid.
+  struct Splice {
+    Routed routed;
+    std::size_t shortcut_at;  // index in p.order where the routed input is ready
+    std::size_t sum_at;       // index of the block's final sum
+  };
+  std::vector<Splice> splices;
+  std::vector<std::size_t> block_start;
+  int moe_layer = 0;
+  for (int b = 0; b < m_.layers; ++b) {
+    block_start.push_back(p.order.size());
+    attention_block(p, b, batch, seq_q, seq_kv);
+    const std::string pre = fmt::format("L{}.", b);
+    if (!m_.is_moe_block(b)) {
+      p.add(compute(Category::kOther, pre + "mlp.ln", {work::layer_norm(local, h, t)},
+                    {work::layer_norm(local, h, t)}));
+      dense_mlp(p, pre + "mlp.", Category::kDenseMlp, m_.dense_ffn(), full, true);
+      p.add(compute(Category::kOther, pre + "mlp.residual", {work::elementwise_add(local * h, t)},
+                    {work::elementwise_add(local * h, t)}));
+      continue;
+    }
+    const int ln = p.add(compute(Category::kOther, pre + "moe.ln", {work::layer_norm(local, h, t)},
+                                 {work::layer_norm(local, h, t)}));
+    std::vector<Routed> spliced;
+    for (int path = 0; path < paths(); ++path) {
+      const bool cut = shortcut(path) && b > 0;
+      auto r = routed_path(p, rank, b, moe_layer, path, routed_k(path), full, cut ? -1 : ln);
+      if (cut) {
+        spliced.push_back(std::move(r));
+        continue;
+      }
+      // In place: shared experts (below) run while the dispatch is in flight.
+      for (const auto id : r.pre) p.order.push_back(id);
+      for (const auto id : r.dispatch) p.order.push_back(id);
+      for (std::int64_t e = 0; e < shared_experts(); ++e) {
+        dense_mlp(p, fmt::format("{}shared{}.", pre, e), Category::kDenseMlp, m_.shared_ffn(),
+                  local, false);
+      }
+      for (std::size_t c = 0; c < r.experts.size(); ++c) {
+        p.order.push_back(r.experts[c]);
+        p.order.push_back(r.combine[c]);
+      }
+      for (const auto id : r.post) p.order.push_back(id);
+    }
+    if (paths() == static_cast<int>(spliced.size())) {  // no in-place path: shared experts here
+      for (std::int64_t e = 0; e < shared_experts(); ++e) {
+        dense_mlp(p, fmt::format("{}shared{}.", pre, e), Category::kDenseMlp, m_.shared_ffn(),
+                  local, false);
+      }
+    }
+    const std::size_t sum_at = p.order.size();
+    p.add(compute(Category::kOther, pre + "moe.residual", {work::elementwise_add(local * h, t)},
+                  {work::elementwise_add(local * h, t)}));
+    for (auto& r : spliced) {
+      // Pos-1: output of block b-1; Pos-2: after its attention; Pos-3: its input.
+      const auto prev = block_start[static_cast<std::size_t>(b - 1)];
+      std::size_t at = block_start[static_cast<std::size_t>(b)];
+      const int pos = shortcut_position(b);
+      if (pos == 3) at = prev;
+      if (pos == 2) {
+        // The end of block b-1's attention: its residual add.
+        at = prev;
+        while (p.nodes[static_cast<std::size_t>(p.order[at])].name !=
+               fmt::format("L{}.attn.residual", b - 1)) {
+          ++at;
+        }
+        ++at;
+      }
+      splices.push_back({std::move(r), at, sum_at});
+    }
+    ++moe_layer;
+  }
+  for (auto it = splices.rbegin(); it != splices.rend(); ++it) {
+    auto& splice = *it;
+    auto& order = p.order;
+    // The routed input: the node just before the shortcut point.
+    if (splice.shortcut_at > 0) {
+      p.nodes[static_cast<std::size_t>(splice.routed.pre.front())].deps = {
+          order[splice.shortcut_at - 1]};
+    }
+    std::vector<int> window(order.begin() + static_cast<std::ptrdiff_t>(splice.shortcut_at),
+                            order.begin() + static_cast<std::ptrdiff_t>(splice.sum_at));
+    const std::size_t slot = choose_slot(p, window, splice.routed, rank);
+    order.insert(order.begin() + static_cast<std::ptrdiff_t>(splice.sum_at),
+                 splice.routed.post.begin(), splice.routed.post.end());
+    std::vector<int> middle;
+    for (std::size_t c = 0; c < splice.routed.experts.size(); ++c) {
+      middle.push_back(splice.routed.experts[c]);
+      middle.push_back(splice.routed.combine[c]);
+    }
+    order.insert(order.begin() + static_cast<std::ptrdiff_t>(splice.shortcut_at + slot),
+                 middle.begin(), middle.end());
+    std::vector<int> head = splice.routed.pre;
+    head.insert(head.end(), splice.routed.dispatch.begin(), splice.routed.dispatch.end());
+    order.insert(order.begin() + static_cast<std::ptrdiff_t>(splice.shortcut_at), head.begin(),
+                 head.end());
+  }
+  p.add(compute(Category::kOther, "final_ln", {work::layer_norm(local, h, t)},
+                {work::layer_norm(local, h, t)}));
+  if (m_.vocab > 0) {
+    const auto v = m_.vocab / tp;
+    p.add(compute(Category::kOther, "lm_head", {work::gemm(local, v, h, t)},
+                  gemm_backward(local, v, h, t)));
+  }
+  return p;
+}
+
+// Where the expert computation of a shortcut path goes: after window[slot-1], the slot that
+// exposes the least exchange time, estimated from the cost model and the network alone.
+std::size_t Builder::choose_slot(const Program& p, const std::vector<int>& window, const Routed& r,
+                                 int rank) {
+  std::vector<double> busy;
+  for (const int id : window) {
+    const auto& n = p.nodes[static_cast<std::size_t>(id)];
+    busy.push_back(n.stream == Stream::kCompute ? price(n.forward, nullptr).seconds() : 0.0);
+  }
+  const int group = layout_.ep_group_of(rank);
+  const auto gpus = layout_.ep_group(group);
+  double exchange[2] = {0, 0};
+  for (int dir = 0; dir < 2; ++dir) {
+    for (std::size_t c = 0; c < r.dispatch.size(); ++c) {
+      const auto& n = p.nodes[static_cast<std::size_t>(dir == 0 ? r.dispatch[c] : r.combine[c])];
+      const auto g = graph_for(n.comm, n.group, group, 0, &n.exchange, gpus);
+      auto known = exchange_time_.find(g);
+      if (known == exchange_time_.end()) {
+        known = exchange_time_.emplace(g, estimate_(w_.graphs[g], gpus).seconds()).first;
+      }
+      exchange[dir] += known->second;
+    }
+  }
+  std::size_t best = 0;
+  double best_exposed = 0;
+  for (std::size_t slot = 0; slot <= window.size(); ++slot) {
+    double before = 0, after = 0;
+    for (std::size_t i = 0; i < window.size(); ++i) (i < slot ? before : after) += busy[i];
+    const double exposed = std::max(0.0, exchange[0] - before) + std::max(0.0, exchange[1] - after);
+    if (slot == 0 || exposed < best_exposed) {
+      best = slot;
+      best_exposed = exposed;
+    }
+  }
+  return best;
+}
+
+core::Time Builder::price(const std::vector<Work>& works, std::string* detail) {
+  core::Time total = core::Time::zero();
+  for (const auto& wk : works) {
+    std::string key =
+        fmt::format("{}|{}|{}|{}|{},{},{}|{},{},{},{},{},{}", static_cast<int>(wk.kind),
+                    static_cast<int>(wk.dtype), wk.flops, wk.bytes, wk.gemm.m, wk.gemm.n, wk.gemm.k,
+                    wk.attention.batch, wk.attention.heads, wk.attention.kv_heads,
+                    wk.attention.seq_q, wk.attention.seq_kv, wk.attention.head_dim);
+    for (const auto g : wk.groups) key += fmt::format(",{}", g);
+    auto it = price_cache_.find({key, 0});
+    if (it == price_cache_.end()) {
+      it = price_cache_.emplace(std::make_tuple(key, std::int64_t{0}), cost_.estimate(wk).time)
+               .first;
+    }
+    total += it->second;
+    if (detail) {
+      const auto e = cost_.estimate(wk);
+      if (!detail->empty()) *detail += "; ";
+      *detail += fmt::format("{} {:.4g} GFLOP {:.4g} MB via {}", cost::name(wk.kind),
+                             wk.flops / 1e9, wk.bytes / 1e6, cost::name(e.rule));
+    }
+  }
+  return total;
+}
+
+std::uint32_t Builder::graph_for(CommKind kind, Group group, int group_id, double bytes,
+                                 const Exchange* exchange, const std::vector<int>& gpus) {
+  const int n = static_cast<int>(gpus.size());
+  // Participants per node (node-major groups), for hierarchical algorithms.
+  int per_node = 0;
+  while (per_node < n && cluster_.gpu_node(gpus[static_cast<std::size_t>(per_node)]) ==
+                             cluster_.gpu_node(gpus.front())) {
+    ++per_node;
+  }
+  std::string key = fmt::format("{}|{}|{}|{}|", static_cast<int>(kind), n, per_node, s_.window);
+  std::vector<double> matrix;
+  if (kind == CommKind::kAllToAll) {
+    const auto& rows =
+        group_rows(group_id, exchange->moe_layer, exchange->path, exchange->tokens, exchange->k);
+    const auto local = m_.moe.experts / n;
+    matrix.assign(static_cast<std::size_t>(n * n), 0);
+    for (int i = 0; i < n; ++i) {
+      for (int j = 0; j < n; ++j) {
+        double sent = 0;
+        for (std::int64_t e = 0; e < local; ++e) {
+          sent += static_cast<double>(
+              rows[static_cast<std::size_t>(i)][static_cast<std::size_t>(j * local + e)]);
+        }
+        const int a = exchange->transpose ? j : i, b = exchange->transpose ? i : j;
+        matrix[static_cast<std::size_t>(a * n + b)] = sent * exchange->row_bytes;
+      }
+    }
+    key.append(reinterpret_cast<const char*>(matrix.data()), matrix.size() * sizeof(double));
+  } else {
+    key += fmt::format("{}", bytes);
+  }
+  const auto found = graph_index_.find(key);
+  if (found != graph_index_.end()) return found->second;
+
+  const bool whole_nodes = per_node > 0 && n % per_node == 0 && per_node < n;
+  net::TransferGraph g;
+  switch (kind) {
+    case CommKind::kAllToAll: {
+      net::AllToAllOptions o;
+      o.window = static_cast<int>(s_.window);
+      if (s_.schedule.all_to_all == ExchangeAlgorithm::kHierarchical && whole_nodes) {
+        o.algorithm = net::AllToAllAlgorithm::kHierarchical;
+        o.gpus_per_node = per_node;
+        o.relayout_bandwidth = cost_.profile().memory.bandwidth.bytes_per_second;
+      }
+      g = net::all_to_all(
+          n, [&](int a, int b) { return matrix[static_cast<std::size_t>(a * n + b)]; }, o);
+      break;
+    }
+    case CommKind::kAllGather:
+      g = net::all_gather(n, bytes);
+      break;
+    case CommKind::kReduceScatter:
+      g = net::reduce_scatter(n, bytes);
+      break;
+    case CommKind::kAllReduce:
+      g = whole_nodes ? net::all_reduce(n, bytes, net::AllReduceAlgorithm::kHierarchical, per_node)
+                      : net::all_reduce(n, bytes, net::AllReduceAlgorithm::kRing);
+      break;
+    case CommKind::kNone:
+      break;
+  }
+  (void)group;
+  double payload = 0;  // what ranks send to other ranks (a 2-D exchange relays some twice)
+  for (int a = 0; a < n && !matrix.empty(); ++a) {
+    for (int b = 0; b < n; ++b) payload += a == b ? 0 : matrix[static_cast<std::size_t>(a * n + b)];
+  }
+  graph_payload_.push_back(payload);
+  w_.graphs.push_back(std::move(g));
+  const auto id = static_cast<std::uint32_t>(w_.graphs.size() - 1);
+  graph_index_.emplace(std::move(key), id);
+  return id;
+}
+
+core::OpId Builder::emit_comm(int rank, Stream stream, Category c, const std::string& name,
+                              CommKind kind, Group group, double bytes, const Exchange* exchange) {
+  auto& graph = w_.graph;
+  const std::string_view label = model::name(c);
+  const auto op =
+      graph.add_op(streams_[static_cast<std::size_t>(rank * kStreams + static_cast<int>(stream))],
+                   name, std::span<const std::string_view>(&label, 1));
+  w_.category.push_back(c);
+  int group_id = 0, member = 0;
+  std::vector<int> gpus;
+  switch (group) {
+    case Group::kEp:
+      group_id = layout_.ep_group_of(rank), member = layout_.ep_index(rank);
+      break;
+    case Group::kTp:
+      group_id = layout_.tp_group_of(rank), member = layout_.tp_index(rank);
+      break;
+    case Group::kDenseDp:
+      group_id = layout_.dense_dp_group_of(rank);
+      member = layout_.dp_index(rank) * layout_.ep() + layout_.ep_index(rank);
+      break;
+    case Group::kExpertDp:
+      group_id = layout_.expert_dp_group_of(rank), member = layout_.dp_index(rank);
+      break;
+  }
+  const auto seq = sequence_[static_cast<std::size_t>(rank)][static_cast<std::size_t>(group)]++;
+  const auto key = std::make_tuple(static_cast<int>(group), group_id, seq);
+  auto it = pending_calls_.find(key);
+  if (it == pending_calls_.end()) {
+    switch (group) {
+      case Group::kEp:
+        gpus = layout_.ep_group(group_id);
+        break;
+      case Group::kTp:
+        gpus = layout_.tp_group(group_id);
+        break;
+      case Group::kDenseDp:
+        gpus = layout_.dense_dp_group(group_id);
+        break;
+      case Group::kExpertDp:
+        gpus = layout_.expert_dp_group(group_id);
+        break;
+    }
+    net::CollectiveCall call;
+    call.graph = graph_for(kind, group, group_id, bytes, exchange, gpus);
+    call.gpus = gpus;
+    if (kind == CommKind::kAllToAll) w_.a2a_bytes += graph_payload_[call.graph];
+    w_.calls.push_back(std::move(call));
+    call_members_.emplace_back(w_.calls.back().gpus.size(), core::kNoId);
+    it = pending_calls_.emplace(key, static_cast<std::uint32_t>(w_.calls.size() - 1)).first;
+  }
+  const auto call = it->second;
+  call_members_[call][static_cast<std::size_t>(member)] = op;
+  net::OpWork ow;
+  ow.call = call;
+  w_.work.push_back(ow);
+  if (options_.op_args) {
+    graph.set_args(op, {{"bytes", fmt::format("{:.0f}", kind == CommKind::kAllToAll ? 0.0 : bytes)},
+                        {"group_size", std::to_string(w_.calls[call].gpus.size())},
+                        {"algorithm_graph", std::to_string(w_.calls[call].graph)}});
+  }
+  return op;
+}
+
+core::OpId Builder::emit_node(const Node& n, int rank, bool backward, const std::string& suffix) {
+  if (n.comm != CommKind::kNone) {
+    CommKind kind = n.comm;
+    Exchange ex = n.exchange;
+    if (backward) {
+      if (kind == CommKind::kAllGather) {
+        kind = CommKind::kReduceScatter;
+      } else if (kind == CommKind::kReduceScatter) {
+        kind = CommKind::kAllGather;
+      }
+      ex.transpose = !ex.transpose;  // gradients flow back the way the data came
+    }
+    return emit_comm(rank, n.stream, n.category, n.name + suffix, kind, n.group, n.bytes, &ex);
+  }
+  const auto& works = backward ? n.backward : n.forward;
+  const std::string_view label = model::name(n.category);
+  const auto op = w_.graph.add_op(
+      streams_[static_cast<std::size_t>(rank * kStreams + static_cast<int>(n.stream))],
+      n.name + suffix, std::span<const std::string_view>(&label, 1));
+  w_.category.push_back(n.category);
+  if (!backward) {
+    for (const auto& wk : works) {
+      if (wk.kind == cost::OpKind::kGemm) ++w_.gemms[static_cast<std::size_t>(n.category)];
+    }
+  }
+  std::string detail;
+  net::OpWork ow;
+  ow.duration = price(works, options_.op_args ? &detail : nullptr);
+  w_.work.push_back(ow);
+  if (options_.op_args) w_.graph.set_args(op, {{"work", detail}});
+  return op;
+}
+
+void Builder::emit(const Program& p, int rank, bool backward, const std::string& suffix,
+                   std::vector<core::OpId>* last_bwd_of_block,
+                   const std::vector<int>* block_of_node) {
+  std::vector<core::OpId> op_of(p.nodes.size(), core::kNoId);
+  const auto emit_one = [&](int id) {
+    const auto& n = p.nodes[static_cast<std::size_t>(id)];
+    if (backward && n.comm == CommKind::kNone && n.backward.empty()) return;
+    op_of[static_cast<std::size_t>(id)] = emit_node(n, rank, backward, suffix);
+  };
+  if (!backward) {
+    for (const int id : p.order) emit_one(id);
+    for (const int id : p.order) {
+      const auto op = op_of[static_cast<std::size_t>(id)];
+      for (const int dep : p.nodes[static_cast<std::size_t>(id)].deps) {
+        w_.graph.add_dependency(op, op_of[static_cast<std::size_t>(dep)]);
+      }
+    }
+    return;
+  }
+  for (auto it = p.order.rbegin(); it != p.order.rend(); ++it) {
+    emit_one(*it);
+    const auto op = op_of[static_cast<std::size_t>(*it)];
+    if (op != core::kNoId && last_bwd_of_block && block_of_node) {
+      const int b = (*block_of_node)[static_cast<std::size_t>(*it)];
+      if (b >= 0) (*last_bwd_of_block)[static_cast<std::size_t>(b)] = op;
+    }
+  }
+  for (const int id : p.order) {
+    const auto op = op_of[static_cast<std::size_t>(id)];
+    for (const int dep : p.nodes[static_cast<std::size_t>(id)].deps) {
+      const auto before = op_of[static_cast<std::size_t>(dep)];
+      if (op != core::kNoId && before != core::kNoId) w_.graph.add_dependency(before, op);
+    }
+  }
+}
+
+void Builder::emit_gradients(int rank, const std::vector<core::OpId>& last_bwd_of_block) {
+  // Parameters (elements) per block on this rank, dense and expert, in backward order.
+  const auto tp = s_.parallel.tp;
+  const auto h = m_.hidden;
+  const auto hd = h / m_.heads;
+  const double e = elem();
+  const double bucket = static_cast<double>(s_.training.bucket.count);
+  std::vector<core::OpId> reductions;
+  double dense = 0, expert = 0;
+  core::OpId last = core::kNoId;
+  const auto flush = [&](bool force) {
+    if (dense > 0 && (dense * e >= bucket || force) && layout_.ep() * layout_.dp() > 1) {
+      const auto op = emit_comm(rank, Stream::kDp, Category::kDp,
+                                fmt::format("grad.dense{}", reductions.size()),
+                                CommKind::kAllReduce, Group::kDenseDp, dense * e, nullptr);
+      w_.graph.add_dependency(op, last);
+      reductions.push_back(op);
+      dense = 0;
+    }
+    if (expert > 0 && (expert * e >= bucket || force) && layout_.dp() > 1) {
+      const auto op = emit_comm(rank, Stream::kDp, Category::kDp,
+                                fmt::format("grad.expert{}", reductions.size()),
+                                CommKind::kAllReduce, Group::kExpertDp, expert * e, nullptr);
+      w_.graph.add_dependency(op, last);
+      reductions.push_back(op);
+      expert = 0;
+    }
+  };
+  double total = 0;
+  for (auto b = m_.layers - 1; b >= 0; --b) {
+    double d = static_cast<double>(h * (m_.heads + 2 * m_.kv()) * hd / tp + h * h / tp);
+    double x = 0;
+    if (m_.is_moe_block(b)) {
+      const auto E = m_.moe.experts;
+      d += static_cast<double>(paths() * h * E);
+      d += static_cast<double>(shared_experts() * mlp_gemms() * h * m_.shared_ffn() / tp);
+      if (s_.schedule.dcca) d += static_cast<double>(2 * h * width());
+      x = static_cast<double>(E / s_.parallel.ep * mlp_gemms() * width() * expert_inner() / tp);
+    } else {
+      d += static_cast<double>(mlp_gemms() * h * m_.dense_ffn() / tp);
+    }
+    if (b == 0) d += static_cast<double>(m_.vocab * h / tp);
+    dense += d, expert += x, total += d + x;
+    last = last_bwd_of_block[static_cast<std::size_t>(b)];
+    flush(b == 0);
+  }
+  const std::string_view label = model::name(Category::kOther);
+  const auto op = w_.graph.add_op(streams_[static_cast<std::size_t>(rank * kStreams)], "optimizer",
+                                  std::span<const std::string_view>(&label, 1));
+  w_.category.push_back(Category::kOther);
+  net::OpWork ow;
+  ow.duration = price({work::optimizer_step(static_cast<std::int64_t>(total), m_.dtype)}, nullptr);
+  w_.work.push_back(ow);
+  for (const auto r : reductions) w_.graph.add_dependency(op, r);
+}
+
+Workload Builder::build() {
+  const int world = layout_.world();
+  sequence_.assign(static_cast<std::size_t>(world), {});
+  for (int r = 0; r < world; ++r) {
+    for (int st = 0; st < kStreams; ++st) {
+      streams_.push_back(w_.graph.add_stream(static_cast<core::RankId>(r),
+                                             kStreamNames[static_cast<std::size_t>(st)]));
+    }
+  }
+  for (std::int64_t b = 0; b < m_.layers; ++b) w_.moe_layers += m_.is_moe_block(b) ? 1 : 0;
+
+  const bool train = s_.mode == Mode::kTrain;
+  const auto prompt = s_.inference.prompt > 0 ? s_.inference.prompt : m_.seq_len;
+  const auto micro = train && m_.global_batch > 0
+                         ? m_.global_batch / (m_.micro_batch * s_.parallel.ep * s_.parallel.dp)
+                         : 1;
+  if (!train)
+    w_.tokens = s_.parallel.ep * s_.parallel.dp * m_.micro_batch * (prompt + s_.inference.generate);
+
+  // Ranks are built one expert-parallel group at a time (their routing is shared).
+  for (int g = 0; g < layout_.ep_group_count(); ++g) {
+    for (const int rank : layout_.ep_group(g)) {
+      if (!train) {
+        const auto prefill = forward_program(rank, m_.micro_batch, prompt, prompt);
+        emit(prefill, rank, false, "", nullptr, nullptr);
+        for (std::int64_t step = 0; step < s_.inference.generate; ++step) {
+          const auto decode = forward_program(rank, m_.micro_batch, 1, prompt + step + 1);
+          emit(decode, rank, false, fmt::format(".decode{}", step), nullptr, nullptr);
+        }
+        continue;
+      }
+      const auto program = forward_program(rank, m_.micro_batch, m_.seq_len, m_.seq_len);
+      // Which block each node belongs to (from its "L<b>." name), for gradient buckets.
+      std::vector<int> block_of(program.nodes.size(), -1);
+      for (std::size_t i = 0; i < program.nodes.size(); ++i) {
+        const auto& nm = program.nodes[i].name;
+        if (nm.size() > 1 && nm[0] == 'L') block_of[i] = std::atoi(nm.c_str() + 1);
+      }
+      std::vector<core::OpId> last_bwd(static_cast<std::size_t>(m_.layers), core::kNoId);
+      for (std::int64_t mb = 0; mb < micro; ++mb) {
+        const std::string suffix = micro > 1 ? fmt::format(".mb{}", mb) : "";
+        emit(program, rank, false, suffix, nullptr, nullptr);
+        emit(program, rank, true, suffix + ".bwd", &last_bwd, &block_of);
+      }
+      emit_gradients(rank, last_bwd);
+    }
+  }
+  for (std::size_t c = 0; c < call_members_.size(); ++c) {
+    for (const auto op : call_members_[c]) {
+      if (op == core::kNoId) {
+        throw std::logic_error(fmt::format("workload: collective call {} is missing a member", c));
+      }
+    }
+    w_.graph.add_gang(call_members_[c]);
+  }
+  w_.graph.finalize();
+  return std::move(w_);
+}
+
+}  // namespace
+
+bool ModelConfig::is_moe_block(std::int64_t block) const {
+  if (!moe.blocks.empty()) {
+    return std::find(moe.blocks.begin(), moe.blocks.end(), block) != moe.blocks.end();
+  }
+  return block >= moe.first && (block - moe.first) % moe.every == 0;
+}
+
+Workload build_workload(const Study& study, const topo::Cluster& cluster,
+                        const cost::CostModel& cost, const ExchangeEstimator& estimate,
+                        const BuildOptions& options) {
+  return Builder(study, cluster, cost, estimate, options).build();
+}
+
+}  // namespace moesim::model

@@ -1,0 +1,81 @@
+#pragma once
+// The MoE workload builder: turns a study (model, parallelism, routing, schedule, mode) into the
+// op DAG of every rank, each op priced by the cost model or mapped to a collective call that the
+// network model plays (net/collective_runner.hpp).
+//
+// A micro-batch's forward pass is first laid out, per rank, as a *program*: nodes on four
+// streams (compute, ep for all-to-alls, tp, dp) in issue order, with the cross-stream
+// dependencies they need. Schedules differ only in how they lay out each MoE block
+// (schedules.md); the backward pass is the forward program mirrored (reverse issue order,
+// reversed dependencies, GEMMs priced as data- plus weight-gradient, attention as its backward).
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "config.hpp"
+#include "core/op_graph.hpp"
+#include "cost/cost_model.hpp"
+#include "net/collective_runner.hpp"
+#include "net/transfer_graph.hpp"
+#include "topologies/cluster.hpp"
+
+namespace moesim::model {
+
+// What an op's time counts as in a breakdown. Also each op's first label.
+enum class Category : std::uint8_t {
+  kAttention,    // QKV and output projections, attention itself
+  kDenseMlp,     // dense MLP blocks and shared experts
+  kExpertFfn,    // routed experts
+  kGate,         // router GEMM, softmax, top-k
+  kProjections,  // DCCA's shared descend/ascend projections
+  kLsh,          // hashing, centroids, residual compensation
+  kOther,        // layer norms, permutes, residual adds, embedding, LM head, optimizer
+  kA2aDispatch,
+  kA2aCombine,
+  kTp,  // tensor/sequence-parallel all-gather, reduce-scatter, all-reduce
+  kDp,  // data-parallel gradient all-reduce
+};
+inline constexpr std::size_t kCategoryCount = 11;
+std::string_view name(Category c);
+bool is_communication(Category c);
+
+struct Study {
+  ModelConfig model;
+  ParallelConfig parallel;
+  RoutingConfig routing;
+  ScheduleConfig schedule;
+  Mode mode = Mode::kTrain;
+  TrainingConfig training;
+  InferenceConfig inference;
+  std::int64_t window = 8;  // direct all-to-all: peers in flight per rank
+};
+
+// How long one exchange would take alone (places ScMoE's expert computation).
+using ExchangeEstimator =
+    std::function<core::Time(const net::TransferGraph& graph, const std::vector<int>& gpus)>;
+
+struct BuildOptions {
+  bool op_args = false;  // attach shape, bytes and cost rule to every op (for traces)
+};
+
+struct Workload {
+  core::OpGraph graph;             // finalized
+  std::vector<net::OpWork> work;   // by op
+  std::vector<Category> category;  // by op
+  std::vector<net::TransferGraph> graphs;
+  std::vector<net::CollectiveCall> calls;
+  // Totals over every rank, for reports and identity checks.
+  double a2a_bytes = 0;                              // all-to-all bytes sent to other ranks
+  std::array<std::int64_t, kCategoryCount> gemms{};  // forward GEMM kernels per category
+  std::int64_t moe_layers = 0;                       // MoE blocks in the model
+  std::int64_t tokens = 0;                           // tokens processed (inference)
+};
+
+// Throws ConfigError when the study does not fit the cluster or itself.
+Workload build_workload(const Study& study, const topo::Cluster& cluster,
+                        const cost::CostModel& cost, const ExchangeEstimator& estimate,
+                        const BuildOptions& options = {});
+
+}  // namespace moesim::model
