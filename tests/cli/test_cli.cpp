@@ -124,4 +124,31 @@ TEST_F(Cli, GoldenSyntheticSmall) {
   }
 }
 
+TEST_F(Cli, GoldenMoeSmall) {
+  const fs::path golden = fs::path(MOESIM_SOURCE_DIR) / "tests/golden/moe_small";
+  ASSERT_EQ(run("run -q '" + (golden.string() + ".yaml") + "' --out got --dag").exit_code, 0);
+  for (const char* file : {"summary.csv", "breakdown_cdac.csv", "breakdown_dcca+scmoe.csv",
+                           "breakdown_lsh+pipe2.csv"}) {
+    EXPECT_EQ(slurp(work_ / "got" / file), slurp(golden / file)) << file << " differs from golden";
+  }
+  // The op DAG dump is deterministic too, so two runs can be diffed.
+  ASSERT_EQ(run("run -q '" + (golden.string() + ".yaml") + "' --out again --dag").exit_code, 0);
+  EXPECT_EQ(slurp(work_ / "got/dag_cdac.csv"), slurp(work_ / "again/dag_cdac.csv"));
+  EXPECT_NE(slurp(work_ / "got/dag_cdac.csv").find("L1.moe.dispatch"), std::string::npos);
+}
+
+TEST_F(Cli, PredictComparesSchedulesAndRejectsUnknownOnes) {
+  const auto model = (fs::path(MOESIM_SOURCE_DIR) / "tests/golden/moe_small.yaml").string();
+  const auto ok = run("predict -q --no-figure --model '" + model +
+                      "' --schedules cdac,dcca,scmoe+pipe2 --out p");
+  ASSERT_EQ(ok.exit_code, 0) << ok.out;
+  const auto summary = slurp(work_ / "p/summary.csv");
+  EXPECT_EQ(std::count(summary.begin(), summary.end(), '\n'), 4) << summary;
+  EXPECT_NE(ok.out.find("where each saving against cdac comes from"), std::string::npos);
+  const auto bad = run("predict -q --no-figure --model '" + model + "' --schedules cdac,dcaa");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("unknown part 'dcaa'"), std::string::npos) << bad.err;
+  EXPECT_EQ(run("predict -q --no-figure --model no_such_model").exit_code, 2);
+}
+
 }  // namespace
