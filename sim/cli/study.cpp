@@ -73,6 +73,13 @@ core::Time busy(const report::RankBreakdown& r, model::Category c) {
 core::Time exposed(const report::RankBreakdown& r, model::Category c) {
   return r.exposed[static_cast<std::size_t>(c)];
 }
+// Dispatch and combine together.
+core::Time a2a_busy(const report::RankBreakdown& r) {
+  return busy(r, model::Category::kA2aDispatch) + busy(r, model::Category::kA2aCombine);
+}
+core::Time a2a_exposed(const report::RankBreakdown& r) {
+  return exposed(r, model::Category::kA2aDispatch) + exposed(r, model::Category::kA2aCombine);
+}
 
 std::string dag_text(const core::OpGraph& g, const model::Workload& w) {
   std::string out = "op,rank,stream,name,category,duration_ps,call,prerequisites\n";
@@ -130,17 +137,16 @@ std::string summary_csv(const std::string& experiment, model::Mode mode,
   for (const auto& r : results) {
     const auto& c = r.breakdown.critical_rank();
     const double t = r.breakdown.makespan.seconds();
-    out += fmt::format(
-        "{},{},{},{},{:.6f},{:.4f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{},{:.4f}", experiment,
-        r.schedule.name, r.schedule.name, config::enum_name(mode), t * 1e3, t > 0 ? base / t : 0,
-        (busy(c, Category::kA2aDispatch) + busy(c, Category::kA2aCombine)).milliseconds(),
-        (exposed(c, Category::kA2aDispatch) + exposed(c, Category::kA2aCombine)).milliseconds(),
-        c.compute.milliseconds(), busy(c, Category::kTp).milliseconds(),
-        busy(c, Category::kDp).milliseconds(), c.idle.milliseconds(),
-        mode == model::Mode::kInfer && t > 0
-            ? fmt::format("{:.1f}", static_cast<double>(r.tokens) / t)
-            : std::string(),
-        r.a2a_bytes / static_cast<double>(1ull << 30));
+    out +=
+        fmt::format("{},{},{},{},{:.6f},{:.4f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{},{:.4f}",
+                    experiment, r.schedule.name, r.schedule.name, config::enum_name(mode), t * 1e3,
+                    t > 0 ? base / t : 0, a2a_busy(c).milliseconds(), a2a_exposed(c).milliseconds(),
+                    c.compute.milliseconds(), busy(c, Category::kTp).milliseconds(),
+                    busy(c, Category::kDp).milliseconds(), c.idle.milliseconds(),
+                    mode == model::Mode::kInfer && t > 0
+                        ? fmt::format("{:.1f}", static_cast<double>(r.tokens) / t)
+                        : std::string(),
+                    r.a2a_bytes / static_cast<double>(1ull << 30));
     for (std::size_t k = 0; k < model::kCategoryCount; ++k) {
       if (!model::is_communication(static_cast<Category>(k))) {
         out += fmt::format(",{:.6f}", c.busy[k].milliseconds());
@@ -159,20 +165,19 @@ std::string summary_table(model::Mode mode, const std::vector<PointResult>& resu
                   mode == model::Mode::kInfer ? "   tokens/s" : "");
   if (results.empty()) return out;
   const auto& b0 = results.front().breakdown;
-  const auto a2a = [](const report::RankBreakdown& c) {
-    return (busy(c, Category::kA2aDispatch) + busy(c, Category::kA2aCombine)).seconds();
-  };
-  const auto a2a_exposed = [](const report::RankBreakdown& c) {
-    return (exposed(c, Category::kA2aDispatch) + exposed(c, Category::kA2aCombine)).seconds();
+  const auto a2a = [](const report::RankBreakdown& c) { return a2a_busy(c).seconds(); };
+  const auto hidden = [](const report::RankBreakdown& c) {
+    return (a2a_busy(c) - a2a_exposed(c)).seconds();
   };
   for (const auto& r : results) {
     const auto& c = r.breakdown.critical_rank();
     const double t = r.breakdown.makespan.seconds();
     out += fmt::format(
         "{:<18} {:>10.3f} {:>7.3f}x {:>9.3f} {:>9.3f} {:>9.3f} {:>8.3f} {:>8.3f} {:>9.2f}{}\n",
-        r.schedule.name, t * 1e3, b0.makespan.seconds() / t, a2a(c) * 1e3, a2a_exposed(c) * 1e3,
-        c.compute.milliseconds(), busy(c, Category::kTp).milliseconds(),
-        busy(c, Category::kDp).milliseconds(), r.a2a_bytes / static_cast<double>(1ull << 30),
+        r.schedule.name, t * 1e3, b0.makespan.seconds() / t, a2a(c) * 1e3,
+        a2a_exposed(c).milliseconds(), c.compute.milliseconds(),
+        busy(c, Category::kTp).milliseconds(), busy(c, Category::kDp).milliseconds(),
+        r.a2a_bytes / static_cast<double>(1ull << 30),
         mode == model::Mode::kInfer ? fmt::format(" {:>10.0f}", static_cast<double>(r.tokens) / t)
                                     : "");
   }
@@ -189,7 +194,7 @@ std::string summary_table(model::Mode mode, const std::vector<PointResult>& resu
       const double saved = (b0.makespan - results[i].breakdown.makespan).seconds();
       // Less all-to-all busy time is the bytes' doing; more of it hidden is the overlap's.
       const double bytes = a2a(c0) - a2a(c);
-      const double overlap = (a2a(c) - a2a_exposed(c)) - (a2a(c0) - a2a_exposed(c0));
+      const double overlap = hidden(c) - hidden(c0);
       const double compute = (c0.compute - c.compute).seconds();
       out += fmt::format("{:<18} {:>9.3f} {:>13.3f} {:>13.3f} {:>13.3f} {:>9.3f}\n",
                          results[i].schedule.name, saved * 1e3, bytes * 1e3, overlap * 1e3,

@@ -62,13 +62,16 @@ struct Node {
   double bytes = 0;  // all-gather/reduce-scatter/all-reduce: total size S
   Exchange exchange;
   std::vector<int> deps;
+  int block = -1;  // transformer block it belongs to (-1: embedding, head)
 };
 
 // The forward pass of one micro-batch on one rank, as nodes in issue order.
 struct Program {
   std::vector<Node> nodes;
   std::vector<int> order;
+  int block = -1;  // stamped on every node made while it is set
   int make(Node n) {
+    n.block = block;
     nodes.push_back(std::move(n));
     return static_cast<int>(nodes.size()) - 1;
   }
@@ -85,6 +88,21 @@ Node compute(Category c, std::string name, std::vector<Work> fwd, std::vector<Wo
   n.name = std::move(name);
   n.forward = std::move(fwd);
   n.backward = std::move(bwd);
+  return n;
+}
+
+// A tensor-parallel collective of `bytes` (total size S), issued after node `after` (-1: none).
+Node tp_collective(const std::string& prefix, CommKind kind, double bytes, int after) {
+  Node n;
+  n.stream = Stream::kTp;
+  n.category = Category::kTp;
+  n.name = prefix + (kind == CommKind::kAllGather       ? "all_gather"
+                     : kind == CommKind::kReduceScatter ? "reduce_scatter"
+                                                        : "all_reduce");
+  n.comm = kind;
+  n.group = Group::kTp;
+  n.bytes = bytes;
+  if (after >= 0) n.deps = {after};
   return n;
 }
 
@@ -119,14 +137,14 @@ class Builder {
   Program forward_program(int rank, std::int64_t batch, std::int64_t seq_q, std::int64_t seq_kv);
   std::vector<int> attention_block(Program& p, int block, std::int64_t batch, std::int64_t seq_q,
                                    std::int64_t seq_kv);
-  std::vector<int> dense_mlp(Program& p, const std::string& prefix, Category c, std::int64_t ffn,
+  std::vector<int> dense_mlp(Program& p, const std::string& prefix, std::int64_t ffn,
                              std::int64_t tokens, bool tp_comm);
   struct Routed {
     std::vector<int> pre, dispatch, experts, combine, post;
   };
   Routed routed_path(Program& p, int rank, int block, int moe_layer, int path, std::int64_t k,
                      std::int64_t tokens_full, int input);
-  std::int64_t routed_k(int path) const;
+  std::int64_t routed_k() const;
   int paths() const { return s_.schedule.structure == Structure::kDgMoE ? 2 : 1; }
   bool shortcut(int path) const;
   int shortcut_position(int block) const;
@@ -134,24 +152,30 @@ class Builder {
   std::size_t choose_slot(const Program& p, const std::vector<int>& window, const Routed& r,
                           int rank);
   // --- emission -------------------------------------------------------------------------------
+  // Appends the program's ops (reversed for the backward); records, per block, the last op
+  // emitted for it in `last_bwd_of_block` when given.
   void emit(const Program& p, int rank, bool backward, const std::string& suffix,
-            std::vector<core::OpId>* last_bwd_of_block, const std::vector<int>* block_of_node);
+            std::vector<core::OpId>* last_bwd_of_block);
   core::OpId emit_node(const Node& n, int rank, bool backward, const std::string& suffix);
   core::OpId emit_comm(int rank, Stream stream, Category c, const std::string& name, CommKind kind,
                        Group group, double bytes, const Exchange* exchange);
   core::Time price(const std::vector<Work>& works, std::string* detail);
-  std::uint32_t graph_for(CommKind kind, Group group, int group_id, double bytes,
-                          const Exchange* exchange, const std::vector<int>& gpus);
+  std::uint32_t graph_for(CommKind kind, int group_id, double bytes, const Exchange* exchange,
+                          const std::vector<int>& gpus);
   const GroupRows& group_rows(int group, int moe_layer, int path, std::int64_t tokens,
                               std::int64_t k);
   void emit_gradients(int rank, const std::vector<core::OpId>& last_bwd_of_block);
   // --- helpers --------------------------------------------------------------------------------
   double elem() const { return cost::bytes_per_element(m_.dtype); }
   std::int64_t width() const;  // exchanged width (h, or r*h with DCCA)
+  // GPUs per node when `gpus` fill whole nodes one after another with the same count; else 0.
+  int gpus_per_node(const std::vector<int>& gpus) const;
   std::int64_t expert_inner() const;
   double rho() const { return s_.schedule.lsh ? s_.schedule.lsh->rate : 1.0; }
   int mlp_gemms() const { return m_.gated_mlp ? 3 : 2; }
   bool sp_ = false;  // sequence parallelism applies to the program being laid out
+  // What ends a tensor-parallel region: reduce-scatter with sequence parallelism, else all-reduce.
+  CommKind closing_tp() const { return sp_ ? CommKind::kReduceScatter : CommKind::kAllReduce; }
 
   const Study& s_;
   const ModelConfig& m_;
@@ -168,7 +192,7 @@ class Builder {
   std::map<std::tuple<int, int, std::uint32_t>, std::uint32_t> pending_calls_;  // -> call
   std::vector<std::vector<core::OpId>> call_members_;
   std::unordered_map<std::string, std::uint32_t> graph_index_;
-  std::map<std::tuple<std::string, std::int64_t>, core::Time> price_cache_;
+  std::unordered_map<std::string, cost::Estimate> price_cache_;                 // by kernel shape
   std::map<std::tuple<int, int, std::int64_t, std::int64_t>, GroupRows> rows_;  // this group
   int current_group_ = -1;
   std::vector<double> graph_payload_;
@@ -188,25 +212,24 @@ void Builder::check() const {
   }
   if (s_.parallel.ep > 1 && sc.all_to_all == ExchangeAlgorithm::kHierarchical) {
     for (int g = 0; g < layout_.ep_group_count(); ++g) {
-      const auto ranks = layout_.ep_group(g);
-      const int first_node = cluster_.gpu_node(ranks.front());
-      int per_node = 0;
-      while (per_node < static_cast<int>(ranks.size()) &&
-             cluster_.gpu_node(ranks[static_cast<std::size_t>(per_node)]) == first_node) {
-        ++per_node;
-      }
-      for (std::size_t i = 0; i < ranks.size(); ++i) {
-        if (static_cast<int>(ranks.size()) % per_node != 0 ||
-            cluster_.gpu_node(ranks[i]) !=
-                cluster_.gpu_node(ranks[i / static_cast<std::size_t>(per_node) *
-                                        static_cast<std::size_t>(per_node)])) {
-          throw config::ConfigError(
-              "schedule.all_to_all: hierarchical needs every expert-parallel group to fill "
-              "whole nodes, node by node (check parallel.order)");
-        }
+      if (gpus_per_node(layout_.ep_group(g)) == 0) {
+        throw config::ConfigError(
+            "schedule.all_to_all: hierarchical needs every expert-parallel group to fill "
+            "whole nodes, node by node (check parallel.order)");
       }
     }
   }
+}
+
+int Builder::gpus_per_node(const std::vector<int>& gpus) const {
+  const auto node = [&](std::size_t i) { return cluster_.gpu_node(gpus[i]); };
+  std::size_t per = 0;
+  while (per < gpus.size() && node(per) == node(0)) ++per;
+  if (per == 0 || gpus.size() % per != 0) return 0;
+  for (std::size_t i = 0; i < gpus.size(); ++i) {
+    if (node(i) != node(i / per * per)) return 0;
+  }
+  return static_cast<int>(per);
 }
 
 std::int64_t Builder::width() const {
@@ -222,7 +245,7 @@ std::int64_t Builder::expert_inner() const {
   return std::max<std::int64_t>(1, std::llround(static_cast<double>(f) / *s_.schedule.dcca));
 }
 
-std::int64_t Builder::routed_k(int path) const {
+std::int64_t Builder::routed_k() const {
   switch (s_.schedule.structure) {
     case Structure::kStandard:
       return m_.moe.top_k;
@@ -231,7 +254,6 @@ std::int64_t Builder::routed_k(int path) const {
     case Structure::kSharedExpert:
     case Structure::kScMoE:
     case Structure::kDgMoE:
-      (void)path;
       return 1;
   }
   return m_.moe.top_k;
@@ -283,12 +305,8 @@ std::vector<int> Builder::attention_block(Program& p, int block, std::int64_t ba
   ids.push_back(p.add(compute(Category::kOther, pre + "ln", {work::layer_norm(local, h, t)},
                               {work::layer_norm(local, h, t)})));
   if (sp) {
-    Node n;
-    n.stream = Stream::kTp, n.category = Category::kTp, n.name = pre + "all_gather";
-    n.comm = CommKind::kAllGather, n.group = Group::kTp;
-    n.bytes = static_cast<double>(full * h) * elem();
-    n.deps = {ids.back()};
-    ids.push_back(p.add(std::move(n)));
+    ids.push_back(p.add(tp_collective(pre, CommKind::kAllGather,
+                                      static_cast<double>(full * h) * elem(), ids.back())));
   }
   const auto qkv_n = (m_.heads + 2 * m_.kv()) * hd / tp;
   auto qkv = compute(Category::kAttention, pre + "qkv", {work::gemm(full, qkv_n, h, t)},
@@ -301,13 +319,8 @@ std::vector<int> Builder::attention_block(Program& p, int block, std::int64_t ba
   ids.push_back(p.add(compute(Category::kAttention, pre + "out", {work::gemm(full, h, h / tp, t)},
                               gemm_backward(full, h, h / tp, t))));
   if (tp > 1) {
-    Node n;
-    n.stream = Stream::kTp, n.category = Category::kTp;
-    n.name = pre + (sp ? "reduce_scatter" : "all_reduce");
-    n.comm = sp ? CommKind::kReduceScatter : CommKind::kAllReduce, n.group = Group::kTp;
-    n.bytes = static_cast<double>(full * h) * elem();
-    n.deps = {ids.back()};
-    ids.push_back(p.add(std::move(n)));
+    ids.push_back(p.add(
+        tp_collective(pre, closing_tp(), static_cast<double>(full * h) * elem(), ids.back())));
   }
   auto add = compute(Category::kOther, pre + "residual", {work::elementwise_add(local * h, t)},
                      {work::elementwise_add(local * h, t)});
@@ -316,8 +329,9 @@ std::vector<int> Builder::attention_block(Program& p, int block, std::int64_t ba
   return ids;
 }
 
-std::vector<int> Builder::dense_mlp(Program& p, const std::string& prefix, Category c,
-                                    std::int64_t ffn, std::int64_t tokens, bool tp_comm) {
+std::vector<int> Builder::dense_mlp(Program& p, const std::string& prefix, std::int64_t ffn,
+                                    std::int64_t tokens, bool tp_comm) {
+  constexpr Category c = Category::kDenseMlp;  // dense blocks and shared experts alike
   const auto t = m_.dtype;
   const auto tp = s_.parallel.tp;
   const bool sp = sp_;
@@ -325,11 +339,8 @@ std::vector<int> Builder::dense_mlp(Program& p, const std::string& prefix, Categ
   const auto up = ffn * (m_.gated_mlp ? 2 : 1) / tp;
   std::vector<int> ids;
   if (tp_comm && sp) {
-    Node n;
-    n.stream = Stream::kTp, n.category = Category::kTp, n.name = prefix + "all_gather";
-    n.comm = CommKind::kAllGather, n.group = Group::kTp;
-    n.bytes = static_cast<double>(tokens * h) * elem();
-    ids.push_back(p.add(std::move(n)));
+    ids.push_back(p.add(
+        tp_collective(prefix, CommKind::kAllGather, static_cast<double>(tokens * h) * elem(), -1)));
   }
   auto fc1 =
       compute(c, prefix + "fc1", {work::gemm(tokens, up, h, t)}, gemm_backward(tokens, up, h, t));
@@ -341,13 +352,8 @@ std::vector<int> Builder::dense_mlp(Program& p, const std::string& prefix, Categ
   ids.push_back(p.add(compute(c, prefix + "fc2", {work::gemm(tokens, h, ffn / tp, t)},
                               gemm_backward(tokens, h, ffn / tp, t))));
   if (tp_comm && tp > 1) {
-    Node n;
-    n.stream = Stream::kTp, n.category = Category::kTp;
-    n.name = prefix + (sp ? "reduce_scatter" : "all_reduce");
-    n.comm = sp ? CommKind::kReduceScatter : CommKind::kAllReduce, n.group = Group::kTp;
-    n.bytes = static_cast<double>(tokens * h) * elem();
-    n.deps = {ids.back()};
-    ids.push_back(p.add(std::move(n)));
+    ids.push_back(p.add(
+        tp_collective(prefix, closing_tp(), static_cast<double>(tokens * h) * elem(), ids.back())));
   }
   return ids;
 }
@@ -398,12 +404,8 @@ Builder::Routed Builder::routed_path(Program& p, int rank, int block, int moe_la
                        gemm_backward(gate_tokens, w, h, t))));
   }
   if (sp) {
-    Node n;
-    n.stream = Stream::kTp, n.category = Category::kTp, n.name = pre + "all_gather";
-    n.comm = CommKind::kAllGather, n.group = Group::kTp;
-    n.bytes = static_cast<double>(full * w) * elem();
-    n.deps = {r.pre.back()};
-    r.pre.push_back(p.make(std::move(n)));
+    r.pre.push_back(p.make(tp_collective(pre, CommKind::kAllGather,
+                                         static_cast<double>(full * w) * elem(), r.pre.back())));
   }
   auto permute = compute(Category::kOther, pre + "permute", {work::permute(full * k, w, t)},
                          {work::permute(full * k, w, t)});
@@ -480,13 +482,8 @@ Builder::Routed Builder::routed_path(Program& p, int rank, int block, int moe_la
   if (r.post.empty()) unpermute.deps = r.combine;
   r.post.push_back(p.make(std::move(unpermute)));
   if (tp > 1) {
-    Node n;
-    n.stream = Stream::kTp, n.category = Category::kTp;
-    n.name = pre + (sp ? "reduce_scatter" : "all_reduce");
-    n.comm = sp ? CommKind::kReduceScatter : CommKind::kAllReduce, n.group = Group::kTp;
-    n.bytes = static_cast<double>(full * w) * elem();
-    n.deps = {r.post.back()};
-    r.post.push_back(p.make(std::move(n)));
+    r.post.push_back(p.make(
+        tp_collective(pre, closing_tp(), static_cast<double>(full * w) * elem(), r.post.back())));
   }
   if (s_.schedule.dcca) {
     auto ascend = compute(Category::kProjections, pre + "ascend",
@@ -521,16 +518,18 @@ Program Builder::forward_program(int rank, std::int64_t batch, std::int64_t seq_
     std::size_t sum_at;       // index of the block's final sum
   };
   std::vector<Splice> splices;
-  std::vector<std::size_t> block_start;
+  std::vector<std::size_t> block_start, attention_end;
   int moe_layer = 0;
   for (int b = 0; b < m_.layers; ++b) {
+    p.block = b;
     block_start.push_back(p.order.size());
     attention_block(p, b, batch, seq_q, seq_kv);
+    attention_end.push_back(p.order.size());
     const std::string pre = fmt::format("L{}.", b);
     if (!m_.is_moe_block(b)) {
       p.add(compute(Category::kOther, pre + "mlp.ln", {work::layer_norm(local, h, t)},
                     {work::layer_norm(local, h, t)}));
-      dense_mlp(p, pre + "mlp.", Category::kDenseMlp, m_.dense_ffn(), full, true);
+      dense_mlp(p, pre + "mlp.", m_.dense_ffn(), full, true);
       p.add(compute(Category::kOther, pre + "mlp.residual", {work::elementwise_add(local * h, t)},
                     {work::elementwise_add(local * h, t)}));
       continue;
@@ -540,7 +539,7 @@ Program Builder::forward_program(int rank, std::int64_t batch, std::int64_t seq_
     std::vector<Routed> spliced;
     for (int path = 0; path < paths(); ++path) {
       const bool cut = shortcut(path) && b > 0;
-      auto r = routed_path(p, rank, b, moe_layer, path, routed_k(path), full, cut ? -1 : ln);
+      auto r = routed_path(p, rank, b, moe_layer, path, routed_k(), full, cut ? -1 : ln);
       if (cut) {
         spliced.push_back(std::move(r));
         continue;
@@ -549,8 +548,7 @@ Program Builder::forward_program(int rank, std::int64_t batch, std::int64_t seq_
       for (const auto id : r.pre) p.order.push_back(id);
       for (const auto id : r.dispatch) p.order.push_back(id);
       for (std::int64_t e = 0; e < shared_experts(); ++e) {
-        dense_mlp(p, fmt::format("{}shared{}.", pre, e), Category::kDenseMlp, m_.shared_ffn(),
-                  local, false);
+        dense_mlp(p, fmt::format("{}shared{}.", pre, e), m_.shared_ffn(), local, false);
       }
       for (std::size_t c = 0; c < r.experts.size(); ++c) {
         p.order.push_back(r.experts[c]);
@@ -560,8 +558,7 @@ Program Builder::forward_program(int rank, std::int64_t batch, std::int64_t seq_
     }
     if (paths() == static_cast<int>(spliced.size())) {  // no in-place path: shared experts here
       for (std::int64_t e = 0; e < shared_experts(); ++e) {
-        dense_mlp(p, fmt::format("{}shared{}.", pre, e), Category::kDenseMlp, m_.shared_ffn(),
-                  local, false);
+        dense_mlp(p, fmt::format("{}shared{}.", pre, e), m_.shared_ffn(), local, false);
       }
     }
     const std::size_t sum_at = p.order.size();
@@ -569,23 +566,16 @@ Program Builder::forward_program(int rank, std::int64_t batch, std::int64_t seq_
                   {work::elementwise_add(local * h, t)}));
     for (auto& r : spliced) {
       // Pos-1: output of block b-1; Pos-2: after its attention; Pos-3: its input.
-      const auto prev = block_start[static_cast<std::size_t>(b - 1)];
-      std::size_t at = block_start[static_cast<std::size_t>(b)];
+      const auto before = static_cast<std::size_t>(b - 1);
       const int pos = shortcut_position(b);
-      if (pos == 3) at = prev;
-      if (pos == 2) {
-        // The end of block b-1's attention: its residual add.
-        at = prev;
-        while (p.nodes[static_cast<std::size_t>(p.order[at])].name !=
-               fmt::format("L{}.attn.residual", b - 1)) {
-          ++at;
-        }
-        ++at;
-      }
+      const std::size_t at = pos == 3   ? block_start[before]
+                             : pos == 2 ? attention_end[before]
+                                        : block_start[static_cast<std::size_t>(b)];
       splices.push_back({std::move(r), at, sum_at});
     }
     ++moe_layer;
   }
+  p.block = -1;
   for (auto it = splices.rbegin(); it != splices.rend(); ++it) {
     auto& splice = *it;
     auto& order = p.order;
@@ -636,7 +626,7 @@ std::size_t Builder::choose_slot(const Program& p, const std::vector<int>& windo
   for (int dir = 0; dir < 2; ++dir) {
     for (std::size_t c = 0; c < r.dispatch.size(); ++c) {
       const auto& n = p.nodes[static_cast<std::size_t>(dir == 0 ? r.dispatch[c] : r.combine[c])];
-      const auto g = graph_for(n.comm, n.group, group, 0, &n.exchange, gpus);
+      const auto g = graph_for(n.comm, group, 0, &n.exchange, gpus);
       auto known = exchange_time_.find(g);
       if (known == exchange_time_.end()) {
         known = exchange_time_.emplace(g, estimate_(w_.graphs[g], gpus).seconds()).first;
@@ -667,14 +657,11 @@ core::Time Builder::price(const std::vector<Work>& works, std::string* detail) {
                     wk.attention.batch, wk.attention.heads, wk.attention.kv_heads,
                     wk.attention.seq_q, wk.attention.seq_kv, wk.attention.head_dim);
     for (const auto g : wk.groups) key += fmt::format(",{}", g);
-    auto it = price_cache_.find({key, 0});
-    if (it == price_cache_.end()) {
-      it = price_cache_.emplace(std::make_tuple(key, std::int64_t{0}), cost_.estimate(wk).time)
-               .first;
-    }
-    total += it->second;
+    auto it = price_cache_.find(key);
+    if (it == price_cache_.end()) it = price_cache_.emplace(key, cost_.estimate(wk)).first;
+    const cost::Estimate& e = it->second;
+    total += e.time;
     if (detail) {
-      const auto e = cost_.estimate(wk);
       if (!detail->empty()) *detail += "; ";
       *detail += fmt::format("{} {:.4g} GFLOP {:.4g} MB via {}", cost::name(wk.kind),
                              wk.flops / 1e9, wk.bytes / 1e6, cost::name(e.rule));
@@ -683,15 +670,10 @@ core::Time Builder::price(const std::vector<Work>& works, std::string* detail) {
   return total;
 }
 
-std::uint32_t Builder::graph_for(CommKind kind, Group group, int group_id, double bytes,
+std::uint32_t Builder::graph_for(CommKind kind, int group_id, double bytes,
                                  const Exchange* exchange, const std::vector<int>& gpus) {
   const int n = static_cast<int>(gpus.size());
-  // Participants per node (node-major groups), for hierarchical algorithms.
-  int per_node = 0;
-  while (per_node < n && cluster_.gpu_node(gpus[static_cast<std::size_t>(per_node)]) ==
-                             cluster_.gpu_node(gpus.front())) {
-    ++per_node;
-  }
+  const int per_node = gpus_per_node(gpus);  // for hierarchical algorithms
   std::string key = fmt::format("{}|{}|{}|{}|", static_cast<int>(kind), n, per_node, s_.window);
   std::vector<double> matrix;
   if (kind == CommKind::kAllToAll) {
@@ -717,7 +699,7 @@ std::uint32_t Builder::graph_for(CommKind kind, Group group, int group_id, doubl
   const auto found = graph_index_.find(key);
   if (found != graph_index_.end()) return found->second;
 
-  const bool whole_nodes = per_node > 0 && n % per_node == 0 && per_node < n;
+  const bool whole_nodes = per_node > 0 && per_node < n;  // and more than one
   net::TransferGraph g;
   switch (kind) {
     case CommKind::kAllToAll: {
@@ -745,7 +727,6 @@ std::uint32_t Builder::graph_for(CommKind kind, Group group, int group_id, doubl
     case CommKind::kNone:
       break;
   }
-  (void)group;
   double payload = 0;  // what ranks send to other ranks (a 2-D exchange relays some twice)
   for (int a = 0; a < n && !matrix.empty(); ++a) {
     for (int b = 0; b < n; ++b) payload += a == b ? 0 : matrix[static_cast<std::size_t>(a * n + b)];
@@ -801,7 +782,7 @@ core::OpId Builder::emit_comm(int rank, Stream stream, Category c, const std::st
         break;
     }
     net::CollectiveCall call;
-    call.graph = graph_for(kind, group, group_id, bytes, exchange, gpus);
+    call.graph = graph_for(kind, group_id, bytes, exchange, gpus);
     call.gpus = gpus;
     if (kind == CommKind::kAllToAll) w_.a2a_bytes += graph_payload_[call.graph];
     w_.calls.push_back(std::move(call));
@@ -855,37 +836,33 @@ core::OpId Builder::emit_node(const Node& n, int rank, bool backward, const std:
 }
 
 void Builder::emit(const Program& p, int rank, bool backward, const std::string& suffix,
-                   std::vector<core::OpId>* last_bwd_of_block,
-                   const std::vector<int>* block_of_node) {
+                   std::vector<core::OpId>* last_bwd_of_block) {
   std::vector<core::OpId> op_of(p.nodes.size(), core::kNoId);
   const auto emit_one = [&](int id) {
     const auto& n = p.nodes[static_cast<std::size_t>(id)];
     if (backward && n.comm == CommKind::kNone && n.backward.empty()) return;
-    op_of[static_cast<std::size_t>(id)] = emit_node(n, rank, backward, suffix);
+    const auto op = emit_node(n, rank, backward, suffix);
+    op_of[static_cast<std::size_t>(id)] = op;
+    if (last_bwd_of_block && n.block >= 0) {
+      (*last_bwd_of_block)[static_cast<std::size_t>(n.block)] = op;
+    }
   };
-  if (!backward) {
-    for (const int id : p.order) emit_one(id);
-    for (const int id : p.order) {
-      const auto op = op_of[static_cast<std::size_t>(id)];
-      for (const int dep : p.nodes[static_cast<std::size_t>(id)].deps) {
-        w_.graph.add_dependency(op, op_of[static_cast<std::size_t>(dep)]);
-      }
-    }
-    return;
+  if (backward) {
+    std::for_each(p.order.rbegin(), p.order.rend(), emit_one);
+  } else {
+    std::for_each(p.order.begin(), p.order.end(), emit_one);
   }
-  for (auto it = p.order.rbegin(); it != p.order.rend(); ++it) {
-    emit_one(*it);
-    const auto op = op_of[static_cast<std::size_t>(*it)];
-    if (op != core::kNoId && last_bwd_of_block && block_of_node) {
-      const int b = (*block_of_node)[static_cast<std::size_t>(*it)];
-      if (b >= 0) (*last_bwd_of_block)[static_cast<std::size_t>(b)] = op;
-    }
-  }
+  // Backward reverses every dependency; nodes without a backward drop theirs.
   for (const int id : p.order) {
     const auto op = op_of[static_cast<std::size_t>(id)];
     for (const int dep : p.nodes[static_cast<std::size_t>(id)].deps) {
       const auto before = op_of[static_cast<std::size_t>(dep)];
-      if (op != core::kNoId && before != core::kNoId) w_.graph.add_dependency(before, op);
+      if (op == core::kNoId || before == core::kNoId) continue;
+      if (backward) {
+        w_.graph.add_dependency(before, op);
+      } else {
+        w_.graph.add_dependency(op, before);
+      }
     }
   }
 }
@@ -970,25 +947,19 @@ Workload Builder::build() {
     for (const int rank : layout_.ep_group(g)) {
       if (!train) {
         const auto prefill = forward_program(rank, m_.micro_batch, prompt, prompt);
-        emit(prefill, rank, false, "", nullptr, nullptr);
+        emit(prefill, rank, false, "", nullptr);
         for (std::int64_t step = 0; step < s_.inference.generate; ++step) {
           const auto decode = forward_program(rank, m_.micro_batch, 1, prompt + step + 1);
-          emit(decode, rank, false, fmt::format(".decode{}", step), nullptr, nullptr);
+          emit(decode, rank, false, fmt::format(".decode{}", step), nullptr);
         }
         continue;
       }
       const auto program = forward_program(rank, m_.micro_batch, m_.seq_len, m_.seq_len);
-      // Which block each node belongs to (from its "L<b>." name), for gradient buckets.
-      std::vector<int> block_of(program.nodes.size(), -1);
-      for (std::size_t i = 0; i < program.nodes.size(); ++i) {
-        const auto& nm = program.nodes[i].name;
-        if (nm.size() > 1 && nm[0] == 'L') block_of[i] = std::atoi(nm.c_str() + 1);
-      }
       std::vector<core::OpId> last_bwd(static_cast<std::size_t>(m_.layers), core::kNoId);
       for (std::int64_t mb = 0; mb < micro; ++mb) {
         const std::string suffix = micro > 1 ? fmt::format(".mb{}", mb) : "";
-        emit(program, rank, false, suffix, nullptr, nullptr);
-        emit(program, rank, true, suffix + ".bwd", &last_bwd, &block_of);
+        emit(program, rank, false, suffix, nullptr);
+        emit(program, rank, true, suffix + ".bwd", &last_bwd);
       }
       emit_gradients(rank, last_bwd);
     }

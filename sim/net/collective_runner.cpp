@@ -60,7 +60,6 @@ void CollectiveRunner::start(core::Engine& engine, std::span<const core::OpId> o
   } else {
     slot = static_cast<std::uint32_t>(instances_.size());
     instances_.emplace_back();
-    live_nodes_.push_back(0);
   }
   const auto& graph = graphs_[call.graph];
   Instance& inst = instances_[slot];
@@ -71,7 +70,7 @@ void CollectiveRunner::start(core::Engine& engine, std::span<const core::OpId> o
   const auto& involvement = involvement_[call.graph];
   inst.remaining.assign(ops.size(), 0);
   std::copy(involvement.begin(), involvement.end(), inst.remaining.begin());
-  live_nodes_[slot] = static_cast<std::uint32_t>(graph.size());
+  inst.live = static_cast<std::uint32_t>(graph.size());
 
   for (std::size_t p = 0; p < ops.size(); ++p) {
     if (inst.remaining[p] == 0) engine.finish_at(ops[p], engine.now());  // nothing to exchange
@@ -113,7 +112,7 @@ void CollectiveRunner::finish_node(core::Engine& engine, std::uint32_t slot, Tra
   for (auto s = graph.successors_begin(id); s != graph.successors_end(id); ++s) {
     if (--instances_[slot].waits[*s] == 0) begin_node(engine, slot, *s);
   }
-  if (--live_nodes_[slot] == 0) free_slots_.push_back(slot);
+  if (--instances_[slot].live == 0) free_slots_.push_back(slot);
 }
 
 void CollectiveRunner::on_timer(core::Engine& engine, std::uint64_t tag) {

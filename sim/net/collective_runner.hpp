@@ -49,6 +49,7 @@ class CollectiveRunner final : public core::ActivityRunner {
     std::vector<core::OpId> ops;           // by participant
     std::vector<std::uint32_t> waits;      // by graph node
     std::vector<std::uint32_t> remaining;  // by participant: its unfinished nodes
+    std::uint32_t live = 0;                // nodes not yet finished
   };
 
   void begin_node(core::Engine& engine, std::uint32_t slot, TransferGraph::Id id);
@@ -66,7 +67,6 @@ class CollectiveRunner final : public core::ActivityRunner {
   std::vector<std::vector<std::uint32_t>> involvement_;
   std::vector<Instance> instances_;  // by slot
   std::vector<std::uint32_t> free_slots_;
-  std::vector<std::uint32_t> live_nodes_;  // by slot: nodes not yet finished
   // The one network timer: when it fires, the model is advanced and re-polled.
   core::Engine::TimerHandle network_timer_{};
   core::Time network_timer_at_ = core::Time::max();

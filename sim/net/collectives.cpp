@@ -1,5 +1,6 @@
 #include "collectives.hpp"
 
+#include <numeric>
 #include <stdexcept>
 
 namespace moesim::net {
@@ -163,24 +164,6 @@ TransferGraph hierarchical(int n, const ByteMatrix& bytes, const AllToAllOptions
   return g;
 }
 
-// Steps around the ring: each step's send waits for the previous send and receive.
-TransferGraph ring(int n, double chunk, int steps) {
-  TransferGraph g;
-  std::vector<Id> previous(static_cast<std::size_t>(n), kNone), current(previous.size());
-  for (int k = 0; k < steps; ++k) {
-    for (int r = 0; r < n; ++r) {
-      const Id id = g.add_transfer(r, mod(r + 1, n), chunk);
-      if (previous[static_cast<std::size_t>(r)] != kNone) {
-        g.depend(id, previous[static_cast<std::size_t>(r)]);
-        g.depend(id, previous[static_cast<std::size_t>(mod(r - 1, n))]);
-      }
-      current[static_cast<std::size_t>(r)] = id;
-    }
-    previous = current;
-  }
-  return g;
-}
-
 // Ring steps among `members` (participant ids, in ring order); the first step of each member
 // waits for its entry in `last` (kNone: nothing), which is updated to its last step.
 void ring_on(TransferGraph& g, const std::vector<int>& members, double chunk, int steps,
@@ -206,6 +189,16 @@ void ring_on(TransferGraph& g, const std::vector<int>& members, double chunk, in
   for (int i = 0; i < m; ++i)
     last[static_cast<std::size_t>(members[static_cast<std::size_t>(i)])] =
         previous[static_cast<std::size_t>(i)];
+}
+
+// Steps around the ring of all n participants.
+TransferGraph ring(int n, double chunk, int steps) {
+  TransferGraph g;
+  std::vector<int> members(static_cast<std::size_t>(n));
+  std::iota(members.begin(), members.end(), 0);
+  std::vector<Id> last(members.size(), kNone);
+  ring_on(g, members, chunk, steps, last);
+  return g;
 }
 
 // 2-D: reduce-scatter inside each node, ring all-reduce of the node's shard along each rail,

@@ -121,7 +121,8 @@ Simulation simulate_small(Study s) {
 }
 
 core::Time exposed_a2a(const Simulation& sim) {
-  // Critical rank's compute-stream waiting on all-to-all, by the same sweep the report uses.
+  // The most all-to-all time any rank spends with its compute stream idle, computed here from
+  // the timeline alone (independently of report::breakdown, which reports the same quantity).
   core::Time worst = core::Time::zero();
   const auto& g = sim.workload->graph;
   std::vector<std::vector<std::pair<core::Time, core::Time>>> compute(g.rank_count()),
