@@ -137,8 +137,9 @@ class Builder {
   Program forward_program(int rank, std::int64_t batch, std::int64_t seq_q, std::int64_t seq_kv);
   std::vector<int> attention_block(Program& p, int block, std::int64_t batch, std::int64_t seq_q,
                                    std::int64_t seq_kv);
+  // `input`: the node whose output it reads (its TP all-gather waits for it).
   std::vector<int> dense_mlp(Program& p, const std::string& prefix, std::int64_t ffn,
-                             std::int64_t tokens, bool tp_comm);
+                             std::int64_t tokens, bool tp_comm, int input);
   struct Routed {
     std::vector<int> pre, dispatch, experts, combine, post;
   };
@@ -330,7 +331,7 @@ std::vector<int> Builder::attention_block(Program& p, int block, std::int64_t ba
 }
 
 std::vector<int> Builder::dense_mlp(Program& p, const std::string& prefix, std::int64_t ffn,
-                                    std::int64_t tokens, bool tp_comm) {
+                                    std::int64_t tokens, bool tp_comm, int input) {
   constexpr Category c = Category::kDenseMlp;  // dense blocks and shared experts alike
   const auto t = m_.dtype;
   const auto tp = s_.parallel.tp;
@@ -339,8 +340,8 @@ std::vector<int> Builder::dense_mlp(Program& p, const std::string& prefix, std::
   const auto up = ffn * (m_.gated_mlp ? 2 : 1) / tp;
   std::vector<int> ids;
   if (tp_comm && sp) {
-    ids.push_back(p.add(
-        tp_collective(prefix, CommKind::kAllGather, static_cast<double>(tokens * h) * elem(), -1)));
+    ids.push_back(p.add(tp_collective(prefix, CommKind::kAllGather,
+                                      static_cast<double>(tokens * h) * elem(), input)));
   }
   auto fc1 =
       compute(c, prefix + "fc1", {work::gemm(tokens, up, h, t)}, gemm_backward(tokens, up, h, t));
@@ -527,19 +528,25 @@ Program Builder::forward_program(int rank, std::int64_t batch, std::int64_t seq_
     attention_end.push_back(p.order.size());
     const std::string pre = fmt::format("L{}.", b);
     if (!m_.is_moe_block(b)) {
-      p.add(compute(Category::kOther, pre + "mlp.ln", {work::layer_norm(local, h, t)},
-                    {work::layer_norm(local, h, t)}));
-      dense_mlp(p, pre + "mlp.", m_.dense_ffn(), full, true);
-      p.add(compute(Category::kOther, pre + "mlp.residual", {work::elementwise_add(local * h, t)},
-                    {work::elementwise_add(local * h, t)}));
+      const int mlp_ln =
+          p.add(compute(Category::kOther, pre + "mlp.ln", {work::layer_norm(local, h, t)},
+                        {work::layer_norm(local, h, t)}));
+      const auto mlp = dense_mlp(p, pre + "mlp.", m_.dense_ffn(), full, true, mlp_ln);
+      auto residual =
+          compute(Category::kOther, pre + "mlp.residual", {work::elementwise_add(local * h, t)},
+                  {work::elementwise_add(local * h, t)});
+      residual.deps = {mlp.back()};  // its output may come back through a TP collective
+      p.add(std::move(residual));
       continue;
     }
     const int ln = p.add(compute(Category::kOther, pre + "moe.ln", {work::layer_norm(local, h, t)},
                                  {work::layer_norm(local, h, t)}));
     std::vector<Routed> spliced;
+    std::vector<int> outputs;  // the last node of each routed path: the sum waits for them
     for (int path = 0; path < paths(); ++path) {
       const bool cut = shortcut(path) && b > 0;
       auto r = routed_path(p, rank, b, moe_layer, path, routed_k(), full, cut ? -1 : ln);
+      outputs.push_back(r.post.back());
       if (cut) {
         spliced.push_back(std::move(r));
         continue;
@@ -548,7 +555,7 @@ Program Builder::forward_program(int rank, std::int64_t batch, std::int64_t seq_
       for (const auto id : r.pre) p.order.push_back(id);
       for (const auto id : r.dispatch) p.order.push_back(id);
       for (std::int64_t e = 0; e < shared_experts(); ++e) {
-        dense_mlp(p, fmt::format("{}shared{}.", pre, e), m_.shared_ffn(), local, false);
+        dense_mlp(p, fmt::format("{}shared{}.", pre, e), m_.shared_ffn(), local, false, ln);
       }
       for (std::size_t c = 0; c < r.experts.size(); ++c) {
         p.order.push_back(r.experts[c]);
@@ -558,12 +565,15 @@ Program Builder::forward_program(int rank, std::int64_t batch, std::int64_t seq_
     }
     if (paths() == static_cast<int>(spliced.size())) {  // no in-place path: shared experts here
       for (std::int64_t e = 0; e < shared_experts(); ++e) {
-        dense_mlp(p, fmt::format("{}shared{}.", pre, e), m_.shared_ffn(), local, false);
+        dense_mlp(p, fmt::format("{}shared{}.", pre, e), m_.shared_ffn(), local, false, ln);
       }
     }
     const std::size_t sum_at = p.order.size();
-    p.add(compute(Category::kOther, pre + "moe.residual", {work::elementwise_add(local * h, t)},
-                  {work::elementwise_add(local * h, t)}));
+    auto sum =
+        compute(Category::kOther, pre + "moe.residual", {work::elementwise_add(local * h, t)},
+                {work::elementwise_add(local * h, t)});
+    sum.deps = outputs;  // a path may end in a TP collective on its own stream
+    p.add(std::move(sum));
     for (auto& r : spliced) {
       // Pos-1: output of block b-1; Pos-2: after its attention; Pos-3: its input.
       const auto before = static_cast<std::size_t>(b - 1);

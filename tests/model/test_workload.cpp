@@ -1,6 +1,7 @@
 // The schedules' identities (schedules.md) as checks on built and simulated workloads.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <numeric>
 
 #include "config/error.hpp"
@@ -196,6 +197,41 @@ TEST(Simulation, EveryScheduleRunsInTrainingAndInference) {
       EXPECT_GT(sim.transfers, 0u);
     }
   }
+}
+
+// A residual add reads what the TP reduce-scatter before it returns: it may not start earlier.
+TEST(Simulation, ResidualsWaitForTheirTensorParallelCollective) {
+  auto s = small();
+  s.model.moe.every = 2;
+  s.model.moe.first = 1;
+  s.parallel.tp = 2;
+  s.parallel.ep = 4;
+  const auto sim = simulate_small(s);
+  const auto& g = sim.workload->graph;
+  std::map<std::pair<core::RankId, std::string>, core::Time> collective_end;
+  int checked = 0;
+  for (core::OpId op = 0; op < g.op_count(); ++op) {
+    const std::string name(g.op_name(op));
+    const auto dot = name.rfind('.');
+    const auto prefix = name.substr(0, dot);
+    if (name.ends_with(".reduce_scatter") && name.find(".bwd") == std::string::npos) {
+      collective_end[{g.op_rank(op), prefix}] = sim.timeline.span(op).end;
+    }
+  }
+  for (core::OpId op = 0; op < g.op_count(); ++op) {
+    const std::string name(g.op_name(op));
+    for (const char* block : {".mlp.residual", ".moe.residual"}) {
+      if (!name.ends_with(block)) continue;
+      const auto layer = name.substr(0, name.size() - std::string(block).size());
+      const auto key = std::make_pair(
+          g.op_rank(op), layer + (std::string(block) == ".mlp.residual" ? ".mlp" : ".moe"));
+      const auto it = collective_end.find(key);
+      ASSERT_NE(it, collective_end.end()) << name;
+      EXPECT_GE(sim.timeline.span(op).start, it->second) << name;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 0);
 }
 
 TEST(Layout, GroupsAndChecks) {
