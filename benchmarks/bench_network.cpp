@@ -43,6 +43,7 @@ void BM_AllToAllV(benchmark::State& state) {
   options.window = kWindow;
   std::size_t transfers = 0;
   double simulated_ms = 0;
+  net::FlowModel::Stats stats;
   for (auto _ : state) {
     const auto graph = net::all_to_all(
         n,
@@ -54,6 +55,7 @@ void BM_AllToAllV(benchmark::State& state) {
     net::FlowModel model(cluster, {});
     const auto run = net::run_transfers(graph, ranks, router, model);
     transfers = run.transfers;
+    stats = model.stats();
     simulated_ms = run.end.milliseconds();
     benchmark::DoNotOptimize(run.end);
   }
@@ -61,6 +63,13 @@ void BM_AllToAllV(benchmark::State& state) {
   getrusage(RUSAGE_SELF, &usage);
   state.counters["transfers"] = static_cast<double>(transfers);
   state.counters["simulated_ms"] = simulated_ms;
+  const auto per_reallocation = [&](std::uint64_t count) {
+    return static_cast<double>(count) / static_cast<double>(std::max<std::uint64_t>(1, stats.reallocations));
+  };
+  state.counters["relevels_per_realloc"] = per_reallocation(stats.link_updates);
+  state.counters["rate_changes_per_realloc"] = per_reallocation(stats.rate_changes);
+  state.counters["flows_per_relevel"] = static_cast<double>(stats.flows_visited) / static_cast<double>(std::max<std::uint64_t>(1, stats.link_updates));
+  state.counters["fallbacks"] = static_cast<double>(stats.fallbacks);
   state.counters["peak_rss_MiB"] = static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 BENCHMARK(BM_AllToAllV)

@@ -2,29 +2,47 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 namespace moesim::net {
 
 namespace {
-// Two rates or loads closer than this (relative) are equal: floating-point rounding of sums.
-constexpr double kRelativeTolerance = 1e-9;
+// Two levels closer than this (relative) are equal: floating-point rounding of sums. A level
+// that moves by less does not propagate, which is what lets the re-levelling settle.
+constexpr double kRelativeTolerance = 1e-12;
 constexpr double kPsPerSecond = 1e12;
+constexpr double kUnlimited = std::numeric_limits<double>::infinity();
+
+bool same_level(double a, double b) {
+  if (a == b) return true;  // also both infinite
+  if (std::isinf(a) || std::isinf(b)) return false;
+  return std::abs(a - b) <= kRelativeTolerance * std::max(a, b);
+}
 }  // namespace
 
 FlowModel::FlowModel(const topo::Cluster& cluster, const NetworkParams& params)
-    : cluster_(cluster), params_(params) {
+    : FlowModel(cluster, params, Options{}) {}
+
+FlowModel::FlowModel(const topo::Cluster& cluster, const NetworkParams& params, Options options)
+    : cluster_(cluster), params_(params), options_(options) {
   const auto links = cluster.links().size();
   for (const auto& l : cluster.links()) capacity_.push_back(l.capacity());
+  level_.assign(links, kUnlimited);
   flows_.resize(links);
-  dirty_epoch_.assign(links, 0);
-  link_epoch_.assign(links, 0);
-  total_epoch_.assign(links, 0);
-  residual_.assign(links, 0);
-  used_.assign(links, 0);
-  fastest_.assign(links, 0);
-  unfrozen_.assign(links, 0);
-  link_version_.assign(links, 0);
+  queued_epoch_.assign(links, 0);
+}
+
+void FlowModel::mark_dirty(topo::LinkId link) {
+  if (queued_epoch_[link] == epoch_) return;
+  queued_epoch_[link] = epoch_;
+  queue_.push_back(link);
+}
+
+void FlowModel::mark_changed(std::uint32_t slot) {
+  if (changed_epoch_[slot] == epoch_) return;
+  changed_epoch_[slot] = epoch_;
+  changed_.push_back(slot);
 }
 
 void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, double bytes,
@@ -44,9 +62,7 @@ void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, doubl
   } else {
     slot = static_cast<std::uint32_t>(transfers_.size());
     transfers_.emplace_back();
-    set_epoch_.push_back(0);
-    frozen_epoch_.push_back(0);
-    new_rate_.push_back(0);
+    changed_epoch_.push_back(0);
   }
   Transfer& t = transfers_[slot];
   t.route.assign(route.begin(), route.end());
@@ -61,11 +77,9 @@ void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, doubl
     const auto l = route[i];
     t.position[i] = static_cast<std::uint32_t>(flows_[l].size());
     flows_[l].push_back(slot);
-    if (dirty_epoch_[l] != epoch_ + 1) {
-      dirty_epoch_[l] = epoch_ + 1;
-      dirty_.push_back(l);
-    }
+    mark_dirty(l);
   }
+  mark_changed(slot);
   ++active_;
 }
 
@@ -87,10 +101,7 @@ void FlowModel::remove(std::uint32_t slot) {
         }
       }
     }
-    if (dirty_epoch_[l] != epoch_ + 1) {
-      dirty_epoch_[l] = epoch_ + 1;
-      dirty_.push_back(l);
-    }
+    mark_dirty(l);
   }
   t.active = false;
   finishes_.cancel(t.finish);
@@ -98,163 +109,131 @@ void FlowModel::remove(std::uint32_t slot) {
   --active_;
 }
 
-void FlowModel::add_to_set(std::uint32_t slot) {
-  if (set_epoch_[slot] == epoch_) return;
-  set_epoch_[slot] = epoch_;
-  new_rate_[slot] = transfers_[slot].rate;
-  set_.push_back(slot);
+double FlowModel::limit_elsewhere(std::uint32_t slot, topo::LinkId link) const {
+  double limit = kUnlimited;
+  for (const auto k : transfers_[slot].route) {
+    if (k != link) limit = std::min(limit, level_[k]);
+  }
+  return limit;
 }
 
-void FlowModel::solve_set() {
-  // Residual capacity of each link after the transfers outside the set, and how many of the
-  // set's transfers cross it.
-  touched_.clear();
-  for (const auto slot : set_) {
-    for (const auto l : transfers_[slot].route) {
-      if (link_epoch_[l] == epoch_) continue;
-      link_epoch_[l] = epoch_;
-      touched_.push_back(l);
-      double residual = capacity_[l];
-      std::uint32_t members = 0;
-      for (const auto h : flows_[l]) {
-        if (set_epoch_[h] == epoch_) {
-          ++members;
-        } else {
-          residual -= transfers_[h].rate;
+double FlowModel::rate_of(std::uint32_t slot) const {
+  double rate = kUnlimited;
+  for (const auto k : transfers_[slot].route) rate = std::min(rate, level_[k]);
+  return rate;
+}
+
+void FlowModel::relevel(topo::LinkId link) {
+  ++stats_.link_updates;
+  stats_.flows_visited += flows_[link].size();
+  const auto& flows = flows_[link];
+  // Water-filling: the share s with sum over the link's transfers of min(s, limit elsewhere)
+  // equal to the capacity; infinite when even their limits elsewhere leave capacity spare.
+  // Transfers limited elsewhere below the share take their limit; the rest split what is left.
+  // Each pass settles at least one more transfer, and one pass is the usual case.
+  elsewhere_.clear();
+  for (const auto h : flows) elsewhere_.push_back(limit_elsewhere(h, link));
+  double level = kUnlimited, left = capacity_[link];
+  std::size_t sharing = flows.size();
+  settled_.assign(flows.size(), 0);
+  for (bool moved = true; moved && sharing > 0;) {
+    moved = false;
+    level = std::max(0.0, left / static_cast<double>(sharing));
+    for (std::size_t i = 0; i < elsewhere_.size(); ++i) {
+      if (settled_[i] || elsewhere_[i] >= level) continue;
+      settled_[i] = 1;
+      left -= elsewhere_[i];
+      --sharing;
+      moved = true;
+    }
+  }
+  if (sharing == 0) level = kUnlimited;  // every transfer is limited elsewhere: spare capacity
+  const double old = level_[link];
+  if (same_level(level, old)) return;
+  level_[link] = level;
+  // The transfers whose rate this moves change the balance on the rest of their routes.
+  for (std::size_t i = 0; i < flows.size(); ++i) {
+    const auto h = flows[i];
+    if (std::min(old, elsewhere_[i]) == std::min(level, elsewhere_[i])) continue;
+    ++stats_.propagations;
+    mark_changed(h);
+    for (const auto k : transfers_[h].route) {
+      if (k != link) mark_dirty(k);
+    }
+  }
+}
+
+void FlowModel::solve_from_scratch() {
+  // Progressive filling over every transfer in flight: the link with the smallest fair share
+  // fixes its transfers' rates and takes that share as its level.
+  ++stats_.fallbacks;
+  const auto links = capacity_.size();
+  std::vector<double> residual = capacity_;
+  std::vector<std::uint32_t> unfrozen(links, 0);
+  std::vector<char> frozen(transfers_.size(), 0);
+  using Share = std::pair<double, topo::LinkId>;
+  std::vector<Share> heap;
+  for (topo::LinkId l = 0; l < links; ++l) {
+    level_[l] = kUnlimited;
+    unfrozen[l] = static_cast<std::uint32_t>(flows_[l].size());
+    if (unfrozen[l] > 0) heap.emplace_back(residual[l] / unfrozen[l], l);
+  }
+  std::make_heap(heap.begin(), heap.end(), std::greater<>());
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), std::greater<>());
+    const auto [share, l] = heap.back();
+    heap.pop_back();
+    if (unfrozen[l] == 0 || share != residual[l] / unfrozen[l]) continue;  // stale entry
+    level_[l] = share;
+    for (const auto h : flows_[l]) {
+      if (frozen[h]) continue;
+      frozen[h] = 1;
+      mark_changed(h);
+      for (const auto k : transfers_[h].route) {
+        residual[k] = std::max(0.0, residual[k] - share);
+        if (--unfrozen[k] > 0) {
+          heap.emplace_back(residual[k] / unfrozen[k], k);
+          std::push_heap(heap.begin(), heap.end(), std::greater<>());
         }
       }
-      residual_[l] = std::max(0.0, residual);
-      unfrozen_[l] = members;
     }
   }
-  // Progressive filling: the link with the smallest fair share fixes its transfers' rates.
-  const auto push = [&](topo::LinkId l) {
-    shares_.emplace_back(residual_[l] / unfrozen_[l], (std::uint64_t{link_version_[l]} << 32) | l);
-    std::push_heap(shares_.begin(), shares_.end(), std::greater<>());
-  };
-  shares_.clear();
-  for (const auto l : touched_) {
-    ++link_version_[l];
-    push(l);
-  }
-  std::size_t left = set_.size();
-  while (left > 0 && !shares_.empty()) {
-    std::pop_heap(shares_.begin(), shares_.end(), std::greater<>());
-    const auto [share, key] = shares_.back();
-    shares_.pop_back();
-    const auto l = static_cast<topo::LinkId>(key & 0xFFFFFFFFu);
-    if ((key >> 32) != link_version_[l] || unfrozen_[l] == 0) continue;  // stale
-    for (const auto h : flows_[l]) {
-      if (set_epoch_[h] != epoch_ || frozen_epoch_[h] == epoch_) continue;
-      frozen_epoch_[h] = epoch_;
-      new_rate_[h] = share;
-      --left;
-      for (const auto k : transfers_[h].route) {
-        residual_[k] = std::max(0.0, residual_[k] - share);
-        --unfrozen_[k];
-        ++link_version_[k];
-        if (unfrozen_[k] > 0) push(k);
-      }
-    }
-  }
-}
-
-void FlowModel::link_totals(topo::LinkId l) {
-  if (total_epoch_[l] == epoch_) return;
-  total_epoch_[l] = epoch_;
-  double used = 0, fastest = 0;
-  for (const auto h : flows_[l]) {
-    const double r = current_rate(h);
-    used += r;
-    fastest = std::max(fastest, r);
-  }
-  used_[l] = used;
-  fastest_[l] = fastest;
-}
-
-bool FlowModel::has_bottleneck(std::uint32_t slot) {
-  const double rate = current_rate(slot);
-  for (const auto l : transfers_[slot].route) {
-    link_totals(l);
-    if (used_[l] >= capacity_[l] * (1 - kRelativeTolerance) &&
-        rate >= fastest_[l] * (1 - kRelativeTolerance)) {
-      return true;
-    }
-  }
-  return false;
-}
-
-bool FlowModel::verify_set() {
-  // A transfer outside the set can only have lost its bottleneck on a link where a transfer of
-  // the set changed rate: every transfer on a link where one arrived or left is in the set from
-  // its first round. Transfers of the set are checked against everyone on their links.
-  violators_.clear();
-  for (const auto slot : set_) {
-    if (!has_bottleneck(slot)) violators_.push_back(slot);
-  }
-  for (const auto slot : set_) {
-    const Transfer& t = transfers_[slot];
-    if (new_rate_[slot] == t.rate && t.updated != now_) continue;  // same rate, not new
-    for (const auto l : t.route) {
-      for (const auto h : flows_[l]) {
-        if (set_epoch_[h] != epoch_ && !has_bottleneck(h)) violators_.push_back(h);
-      }
-    }
-  }
-  std::sort(violators_.begin(), violators_.end());
-  violators_.erase(std::unique(violators_.begin(), violators_.end()), violators_.end());
-  return violators_.empty();
 }
 
 void FlowModel::reallocate() {
-  if (dirty_.empty()) return;
+  if (queue_.empty()) return;
   ++stats_.reallocations;
-  ++epoch_;
-  set_.clear();
-  for (const auto l : dirty_) {
-    for (const auto h : flows_[l]) add_to_set(h);
-  }
-  dirty_.clear();
-  for (;;) {
-    if (set_.empty()) break;
-    solve_set();
-    if (verify_set()) break;
-    ++stats_.expansions;
-    // Grow the set: an outside violator joins; a violator already inside is held back by a
-    // faster transfer outside on one of its links, which joins.
-    const auto violators = violators_;
-    const auto size = set_.size();
-    for (const auto v : violators) {
-      if (set_epoch_[v] != epoch_) {
-        add_to_set(v);
-        continue;
-      }
-      const double rate = current_rate(v);
-      for (const auto l : transfers_[v].route) {
-        for (const auto h : flows_[l]) {
-          if (set_epoch_[h] != epoch_ && transfers_[h].rate > rate) add_to_set(h);
-        }
-      }
+  const std::uint64_t budget =
+      std::uint64_t{options_.updates_per_changed_link} * queue_.size();
+  std::uint64_t spent = 0;
+  bool settled = true;
+  for (; queue_head_ < queue_.size(); ++queue_head_) {
+    if (++spent > budget) {
+      settled = false;
+      break;
     }
-    // The scratch of this epoch is stale now: start a new epoch keeping the set.
-    const auto members = set_;
-    ++epoch_;
-    set_.clear();
-    for (const auto slot : members) add_to_set(slot);
-    if (set_.size() == size) break;  // nothing left to add: only rounding can disagree
+    const auto link = queue_[queue_head_];
+    queued_epoch_[link] = 0;  // a later change may queue it again
+    relevel(link);
   }
-  stats_.flows_resolved += set_.size();
+  if (!settled) solve_from_scratch();
   commit();
+  queue_.clear();
+  queue_head_ = 0;
+  changed_.clear();
+  ++epoch_;
 }
 
 void FlowModel::commit() {
-  for (const auto slot : set_) {
+  for (const auto slot : changed_) {
     Transfer& t = transfers_[slot];
-    const double rate = new_rate_[slot];
-    if (rate == t.rate) continue;  // unchanged: its finish event still holds
+    if (!t.active) continue;
+    const double rate = rate_of(slot);
+    if (same_level(rate, t.rate)) continue;  // unchanged: its finish event still holds
     t.remaining = std::max(0.0, t.remaining - t.rate * (now_ - t.updated).seconds());
     t.updated = now_;
     t.rate = rate;
+    ++stats_.rate_changes;
     schedule_finish(slot);
   }
 }
