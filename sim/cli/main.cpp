@@ -6,11 +6,13 @@
 
 #include "build_info.hpp"
 #include "config/error.hpp"
+#include "figures_command.hpp"
 #include "net/network_model.hpp"
 #include "network_commands.hpp"
 #include "predict_command.hpp"
 #include "profile_command.hpp"
 #include "run_command.hpp"
+#include "sweep_command.hpp"
 
 namespace {
 
@@ -45,6 +47,33 @@ int main(int argc, char** argv) {
   run->add_flag("--dag", run_options.dag, "Also dump each schedule's op DAG (dag_<schedule>.csv)");
   bool quiet = false;
   run->add_flag("-q,--quiet", quiet, "No progress on stderr");
+  run->add_option("-j,--jobs", run_options.jobs, "A file with a sweep: points run at once")
+      ->check(CLI::PositiveNumber);
+
+  moesim::cli::SweepOptions sweep_options;
+  auto* sweep = app.add_subcommand(
+      "sweep", "Every point of an experiment's sweep grid into one summary.csv (-j N, mpirun)");
+  sweep->add_option("experiment", sweep_options.experiment, "Experiment YAML with a sweep: grid")
+      ->required()
+      ->check(CLI::ExistingFile);
+  sweep->add_option("--set", sweep_options.overrides, "Override a key before each point's own")
+      ->take_all();
+  sweep->add_option("--out", sweep_options.out, "Output folder (default: out/<name>)");
+  sweep->add_option("-j,--jobs", sweep_options.jobs, "Points run at once on this machine")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  bool sweep_quiet = false;
+  sweep->add_flag("-q,--quiet", sweep_quiet, "No progress on stderr");
+
+  moesim::cli::FiguresOptions figures_options;
+  auto* figures = app.add_subcommand(
+      "figures", "Regenerate every figure of experiments/figures.yaml from scratch");
+  figures->add_option("--out", figures_options.out, "Output folder")->capture_default_str();
+  figures->add_option("-j,--jobs", figures_options.jobs, "Points run at once (default: all cores)")
+      ->check(CLI::PositiveNumber);
+  figures->add_option("--only", figures_options.only, "Only these figures")->delimiter(',');
+  bool figures_quiet = false;
+  figures->add_flag("-q,--quiet", figures_quiet, "No progress on stderr");
 
   moesim::cli::PredictOptions predict_options;
   auto* predict = app.add_subcommand(
@@ -144,6 +173,13 @@ int main(int argc, char** argv) {
       if (!experiment.empty()) run_options.experiment = experiment;
       run_options.progress = !quiet;
       moesim::cli::run(run_options, std::cout, std::cerr);
+    } else if (*sweep) {
+      sweep_options.progress = !sweep_quiet;
+      const moesim::cli::MpiSession mpi;
+      moesim::cli::sweep(sweep_options, mpi, std::cout, std::cerr);
+    } else if (*figures) {
+      figures_options.progress = !figures_quiet;
+      moesim::cli::figures(figures_options, std::cout, std::cerr);
     } else if (*predict) {
       predict_options.figure = !no_figure;
       predict_options.progress = !predict_quiet;

@@ -9,24 +9,12 @@
 #include "config/document.hpp"
 #include "config/reader.hpp"
 #include "config/writer.hpp"
+#include "plot_runner.hpp"
 #include "report/output_dir.hpp"
 #include "run_command.hpp"
 #include "study.hpp"
 
 namespace moesim::cli {
-
-namespace {
-
-// The interpreter that has matplotlib on Debian (plots/ scripts name it in their shebang).
-constexpr const char* kPython = "/usr/bin/python3";
-
-std::string quoted(const std::string& s) {
-  std::string out = "'";
-  for (const char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-}  // namespace
 
 void predict(const PredictOptions& o, std::ostream& out, std::ostream& err) {
   namespace fs = std::filesystem;
@@ -41,7 +29,7 @@ void predict(const PredictOptions& o, std::ostream& out, std::ostream& err) {
       "profile=" +
       fs::absolute(resolve_file(o.profile, ".", "calibrate/profiles", "--profile")).string());
   if (o.infer) document.apply_override("mode=infer");
-  for (const auto& assignment : o.overrides) document.apply_override(assignment);
+  for (const auto& assignment : o.overrides) apply_assignment(document, assignment);
   auto experiment = config::read_document<ExperimentConfig>(document);
   if (experiment.synthetic) {
     throw config::ConfigError(
@@ -64,19 +52,13 @@ void predict(const PredictOptions& o, std::ostream& out, std::ostream& err) {
   const report::OutputDir dir(o.out);
   write_study(dir, experiment, resolved, results, out);
   if (!o.figure) return;
-  const auto script = data_dir() / "plots" / "breakdown.py";
-  std::error_code ec;
-  if (!fs::exists(kPython, ec) || !fs::exists(script, ec)) {
-    out << fmt::format("no figure: needs {} and {}\n", kPython, script.string());
+  std::string why;
+  if (!can_plot("breakdown.py", why)) {
+    out << fmt::format("no figure: {}\n", why);
     return;
   }
   const auto png = dir.path() / "breakdown.png";
-  const std::string command =
-      fmt::format("{} {} {} {}", kPython, quoted(script.string()),
-                  quoted((dir.path() / "summary.csv").string()), quoted(png.string()));
-  if (std::system(command.c_str()) != 0) {
-    throw std::runtime_error(fmt::format("plots/breakdown.py failed: {}", command));
-  }
+  run_plot("breakdown.py", {(dir.path() / "summary.csv").string(), png.string()});
   out << fmt::format("figure: {}\n", png.string());
 }
 

@@ -16,6 +16,7 @@
 #include "report/stream_summary.hpp"
 #include "report/timeline_csv.hpp"
 #include "study.hpp"
+#include "sweep_command.hpp"
 #include "topologies/build.hpp"
 
 namespace moesim::cli {
@@ -29,7 +30,7 @@ config::Document load(const RunOptions& options) {
                       ? config::Document::load_file(*options.experiment)
                       : config::Document::from_string("name: synthetic-demo\nsynthetic: {}\n",
                                                       "<embedded default experiment>");
-  for (const auto& assignment : options.overrides) document.apply_override(assignment);
+  for (const auto& assignment : options.overrides) apply_assignment(document, assignment);
   return document;
 }
 
@@ -51,10 +52,8 @@ core::ProgressCallback progress_printer(std::ostream& err, std::string what) {
 
 std::vector<PointResult> run_study(const ExperimentConfig& e, const std::filesystem::path& base_dir,
                                    const StudyOutputs& outputs, bool progress, std::ostream& err) {
-  const auto cluster_file = resolve_file(e.cluster, base_dir, "topologies/presets", "cluster");
-  const auto profile_file = resolve_file(e.profile, base_dir, "calibrate/profiles", "profile");
-  const auto cluster = topo::load_cluster(cluster_file.string());
-  const cost::CostModel cost(cost::load_profile(profile_file.string()));
+  const auto cluster = load_cluster_of(e, base_dir);
+  const auto cost = load_cost_of(e, base_dir);
   const auto schedules = schedules_of(e);
   std::vector<PointResult> results;
   for (std::size_t i = 0; i < schedules.size(); ++i) {
@@ -79,7 +78,7 @@ void write_study(const report::OutputDir& dir, const ExperimentConfig& e,
                  const std::string& resolved, const std::vector<PointResult>& results,
                  std::ostream& out) {
   dir.write("resolved.yaml", resolved);
-  dir.write("summary.csv", summary_csv(e.name, e.mode, results));
+  dir.write("summary.csv", summary_csv(e.name, {}, summary_rows(e, results)));
   std::vector<std::string> written{"resolved.yaml", "summary.csv"};
   for (const auto& r : results) {
     const auto stem = file_safe(r.schedule.name);
@@ -114,6 +113,12 @@ void run(const RunOptions& options, std::ostream& out, std::ostream& err) {
       experiment, fmt::format("moesim resolved configuration (from {})", document.name()));
   if (experiment.synthetic) {
     run_synthetic(options, experiment, resolved, out, err);
+    return;
+  }
+  if (experiment.sweep) {  // the same as `moesim sweep`
+    const MpiSession mpi;
+    sweep({*options.experiment, options.overrides, options.out, options.jobs, options.progress},
+          mpi, out, err);
     return;
   }
   const std::filesystem::path base_dir =

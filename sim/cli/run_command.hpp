@@ -19,6 +19,7 @@ struct RunOptions {
   bool trace = false;
   bool dag = false;  // dump each schedule's op DAG (dag_<schedule>.csv) for diffing
   bool progress = true;
+  int jobs = 1;  // a file with a sweep: points run at once
 };
 
 // Validates everything before writing anything; throws moesim::Error (ConfigError for input).

@@ -2,17 +2,32 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdlib>
 
 #include "config/enum_name.hpp"
 #include "config/error.hpp"
+#include "cost/profile.hpp"
 #include "report/chrome_trace.hpp"
+#include "topologies/build.hpp"
 
 #ifndef MOESIM_DATA_DIR
 #define MOESIM_DATA_DIR "."
 #endif
 
 namespace moesim::cli {
+
+namespace {
+// A YAML double-quoted scalar.
+std::string quote_yaml(const std::string& s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+}  // namespace
 
 std::filesystem::path data_dir() {
   if (const char* env = std::getenv("MOESIM_DATA"); env && *env) return env;
@@ -38,12 +53,43 @@ std::filesystem::path resolve_file(const std::string& value, const std::filesyst
       fmt::format("{}: '{}' is neither a file nor a preset name; tried:{}", key, value, list));
 }
 
+void apply_assignment(config::Document& document, std::string_view assignment) {
+  constexpr std::string_view kClusterPrefix = "cluster.";
+  if (assignment.substr(0, kClusterPrefix.size()) != kClusterPrefix) {
+    document.apply_override(assignment);
+    return;
+  }
+  // Appended to the list: later assignments to the same key win, as --set does.
+  const std::string item(assignment.substr(kClusterPrefix.size()));
+  const YAML::Node root = document.root();
+  YAML::Node list = root["cluster_set"];
+  std::string value = "[";
+  if (list.IsDefined() && list.IsSequence()) {
+    for (const auto& item_node : list) value += quote_yaml(item_node.Scalar()) + ", ";
+  }
+  value += quote_yaml(item) + "]";
+  document.apply_override("cluster_set=" + value);
+}
+
+topo::Cluster load_cluster_of(const ExperimentConfig& e, const std::filesystem::path& base_dir) {
+  auto doc = config::Document::load_file(
+      resolve_file(e.cluster, base_dir, "topologies/presets", "cluster").string());
+  for (const auto& assignment : e.cluster_set) doc.apply_override(assignment);
+  return topo::load_cluster(doc);
+}
+
+cost::CostModel load_cost_of(const ExperimentConfig& e, const std::filesystem::path& base_dir) {
+  return cost::CostModel(cost::load_profile(
+      resolve_file(e.profile, base_dir, "calibrate/profiles", "profile").string()));
+}
+
 model::Study make_study(const ExperimentConfig& e, const model::ScheduleConfig& schedule) {
   model::Study s;
   s.model = e.model;
   s.parallel = e.parallel;
   s.routing = e.routing;
   s.schedule = schedule;
+  if (schedule.top_k) s.model.moe.top_k = *schedule.top_k;
   s.mode = e.mode;
   s.training = e.training;
   s.inference = e.inference;
@@ -121,40 +167,87 @@ PointResult run_point(const ExperimentConfig& e, const model::ScheduleConfig& sc
   return r;
 }
 
-std::string summary_csv(const std::string& experiment, model::Mode mode,
-                        const std::vector<PointResult>& results) {
+std::vector<double> summary_values(model::Mode mode, const PointResult& r, std::int64_t gpus) {
   using model::Category;
-  std::string out =
-      "experiment,point,schedule,mode,time_ms,speedup,a2a_ms,a2a_exposed_ms,compute_ms,"
-      "tp_comm_ms,dp_comm_ms,idle_ms,tokens_per_s,a2a_gib";
+  const auto& c = r.breakdown.critical_rank();
+  const double t = r.breakdown.makespan.seconds();
+  std::vector<double> v{
+      static_cast<double>(gpus),
+      t * 1e3,
+      a2a_busy(c).milliseconds(),
+      a2a_exposed(c).milliseconds(),
+      c.compute.milliseconds(),
+      busy(c, Category::kTp).milliseconds(),
+      busy(c, Category::kDp).milliseconds(),
+      c.idle.milliseconds(),
+      mode == model::Mode::kInfer && t > 0 ? static_cast<double>(r.tokens) / t : std::nan(""),
+      r.a2a_bytes / static_cast<double>(1ull << 30)};
+  for (std::size_t k = 0; k < model::kCategoryCount; ++k) {
+    if (!model::is_communication(static_cast<Category>(k))) v.push_back(c.busy[k].milliseconds());
+  }
+  return v;
+}
+
+std::size_t summary_value_count() {
+  std::size_t compute = 0;
+  for (std::size_t k = 0; k < model::kCategoryCount; ++k) {
+    compute += !model::is_communication(static_cast<model::Category>(k));
+  }
+  return kSummaryGibColumn + 1 + compute;
+}
+
+std::string summary_csv(const std::string& experiment,
+                        const std::vector<std::string>& extra_columns,
+                        const std::vector<SummaryRow>& rows) {
+  using model::Category;
+  std::string out = "experiment,point,schedule,mode";
+  for (const auto& column : extra_columns) out += "," + column;
+  out +=
+      ",gpus,time_ms,speedup,a2a_ms,a2a_exposed_ms,compute_ms,tp_comm_ms,dp_comm_ms,idle_ms,"
+      "tokens_per_s,a2a_gib";
   for (std::size_t c = 0; c < model::kCategoryCount; ++c) {
     if (!model::is_communication(static_cast<Category>(c))) {
       out += fmt::format(",{}_ms", model::name(static_cast<Category>(c)));
     }
   }
   out += '\n';
-  const double base = results.empty() ? 0 : results.front().breakdown.makespan.seconds();
-  for (const auto& r : results) {
-    const auto& c = r.breakdown.critical_rank();
-    const double t = r.breakdown.makespan.seconds();
-    out +=
-        fmt::format("{},{},{},{},{:.6f},{:.4f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{},{:.4f}",
-                    experiment, r.schedule.name, r.schedule.name, config::enum_name(mode), t * 1e3,
-                    t > 0 ? base / t : 0, a2a_busy(c).milliseconds(), a2a_exposed(c).milliseconds(),
-                    c.compute.milliseconds(), busy(c, Category::kTp).milliseconds(),
-                    busy(c, Category::kDp).milliseconds(), c.idle.milliseconds(),
-                    mode == model::Mode::kInfer && t > 0
-                        ? fmt::format("{:.1f}", static_cast<double>(r.tokens) / t)
-                        : std::string(),
-                    r.a2a_bytes / static_cast<double>(1ull << 30));
-    for (std::size_t k = 0; k < model::kCategoryCount; ++k) {
-      if (!model::is_communication(static_cast<Category>(k))) {
-        out += fmt::format(",{:.6f}", c.busy[k].milliseconds());
+  for (const auto& row : rows) {
+    out += fmt::format("{},{},{},{}", experiment, row.point, row.schedule,
+                       config::enum_name(row.mode));
+    for (const auto& cell : row.extra) out += "," + cell;
+    for (std::size_t i = 0; i < row.values.size(); ++i) {
+      const double x = row.values[i];
+      if (std::isnan(x)) {
+        out += ",";
+      } else if (i == 0) {
+        out += fmt::format(",{:.0f}", x);
+      } else if (i == kSummaryTokensColumn) {
+        out += fmt::format(",{:.1f}", x);
+      } else if (i == kSummaryGibColumn) {
+        out += fmt::format(",{:.4f}", x);
+      } else {
+        out += fmt::format(",{:.6f}", x);
       }
+      if (i == kSummaryTimeColumn) out += fmt::format(",{:.4f}", x > 0 ? row.baseline_ms / x : 0.0);
     }
     out += '\n';
   }
   return out;
+}
+
+std::vector<SummaryRow> summary_rows(const ExperimentConfig& e,
+                                     const std::vector<PointResult>& results) {
+  std::vector<SummaryRow> rows;
+  for (const auto& r : results) {
+    rows.push_back({r.schedule.name,
+                    r.schedule.name,
+                    e.mode,
+                    {},
+                    summary_values(e.mode, r, e.parallel.world()),
+                    0});
+    rows.back().baseline_ms = rows.front().values[kSummaryTimeColumn];
+  }
+  return rows;
 }
 
 std::string summary_table(model::Mode mode, const std::vector<PointResult>& results) {
@@ -231,12 +324,15 @@ model::ScheduleConfig schedule_from_name(const std::string& full) {
     } else if (part.rfind("pipe", 0) == 0 && part.size() > 4 &&
                part.find_first_not_of("0123456789", 4) == std::string::npos) {
       s.pipeline = std::stoll(part.substr(4));
+    } else if (part.rfind("top", 0) == 0 && part.size() > 3 &&
+               part.find_first_not_of("0123456789", 3) == std::string::npos) {
+      s.top_k = std::stoll(part.substr(3));
     } else if ((part == "pos1" || part == "pos2" || part == "pos3")) {
       s.shortcut = part[3] - '0';
     } else {
       throw config::ConfigError(fmt::format(
           "--schedules: unknown part '{}' in '{}'; expected parts joined by '+': cdac, dcca, lsh, "
-          "scmoe, scmoe2, dgmoe, shared_expert, 2d, pipe<N>, pos1/pos2/pos3",
+          "scmoe, scmoe2, dgmoe, shared_expert, 2d, pipe<N>, top<N>, pos1/pos2/pos3",
           part, full));
     }
     if (end == full.size()) break;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "config/document.hpp"
 #include "cost/cost_model.hpp"
 #include "experiment.hpp"
 #include "model/simulate.hpp"
@@ -21,6 +22,13 @@ std::filesystem::path data_dir();
 // (<data>/<preset_dir>/<name>.yaml). Throws ConfigError listing what was tried.
 std::filesystem::path resolve_file(const std::string& value, const std::filesystem::path& base_dir,
                                    const std::string& preset_dir, std::string_view key);
+
+// An assignment "cluster.<key>=<value>" is one to the cluster file: appended to cluster_set
+// (the experiment's `cluster` is a file name). Anything else is applied to the document.
+void apply_assignment(config::Document& document, std::string_view assignment);
+// The experiment's cluster (with its cluster_set) and cost model; files relative to base_dir.
+topo::Cluster load_cluster_of(const ExperimentConfig& e, const std::filesystem::path& base_dir);
+cost::CostModel load_cost_of(const ExperimentConfig& e, const std::filesystem::path& base_dir);
 
 struct PointResult {
   model::ScheduleConfig schedule;
@@ -45,16 +53,34 @@ PointResult run_point(const ExperimentConfig& e, const model::ScheduleConfig& sc
                       const topo::Cluster& cluster, const cost::CostModel& cost,
                       const StudyOutputs& outputs, const core::ProgressCallback& progress);
 
-// experiment,point,schedule,mode,time_ms,speedup,a2a_ms,a2a_exposed_ms,compute_ms,tp_comm_ms,
-// dp_comm_ms,idle_ms,tokens_per_s,a2a_gib, then compute by category. The first result is the
-// baseline of `speedup`.
-std::string summary_csv(const std::string& experiment, model::Mode mode,
-                        const std::vector<PointResult>& results);
+// The numeric cells of a summary.csv row (NaN: empty), in the order of its columns from `gpus`
+// on, without `speedup`: gpus, time_ms, a2a_ms, a2a_exposed_ms, compute_ms, tp_comm_ms,
+// dp_comm_ms, idle_ms, tokens_per_s (inference only), a2a_gib, then compute by category.
+std::vector<double> summary_values(model::Mode mode, const PointResult& r, std::int64_t gpus);
+std::size_t summary_value_count();
+inline constexpr std::size_t kSummaryTimeColumn = 1, kSummaryTokensColumn = 8,
+                             kSummaryGibColumn = 9;
+
+struct SummaryRow {
+  std::string point, schedule;
+  model::Mode mode = model::Mode::kTrain;
+  std::vector<std::string> extra;  // cells of the extra columns (a sweep's axes)
+  std::vector<double> values;      // summary_values()
+  double baseline_ms = 0;          // time of the point's baseline schedule: speedup = it / time
+};
+// One row per schedule of one study; the point is the schedule's name, the first the baseline.
+std::vector<SummaryRow> summary_rows(const ExperimentConfig& e,
+                                     const std::vector<PointResult>& results);
+// experiment,point,schedule,mode,<extra columns>,gpus,time_ms,speedup,a2a_ms,a2a_exposed_ms,
+// compute_ms,tp_comm_ms,dp_comm_ms,idle_ms,tokens_per_s,a2a_gib, then compute by category.
+std::string summary_csv(const std::string& experiment,
+                        const std::vector<std::string>& extra_columns,
+                        const std::vector<SummaryRow>& rows);
 // Side by side, with what each schedule's saving against the baseline comes from.
 std::string summary_table(model::Mode mode, const std::vector<PointResult>& results);
 
-// "cdac", "dcca", "lsh", "scmoe", "dcca+scmoe", "lsh+pipe4", "2d", "pos3", ...: a schedule from
-// its name. Throws ConfigError for an unknown part.
+// "cdac", "dcca", "lsh", "scmoe", "dcca+scmoe", "lsh+pipe4", "2d", "pos3", "top1", ...: a schedule
+// from its name. Throws ConfigError for an unknown part.
 model::ScheduleConfig schedule_from_name(const std::string& name);
 
 }  // namespace moesim::cli

@@ -69,7 +69,37 @@ void merge_under(YAML::Node into, const YAML::Node& from, const std::string& pat
   }
 }
 
+// Copies `from` into `into`, replacing what is there except maps present in both, which it
+// recurses into. Records the key paths taken from `file`.
+void merge_over(YAML::Node into, const YAML::Node& from, const std::string& path,
+                const std::string& file, std::vector<std::pair<std::string, std::string>>& taken) {
+  for (auto it = from.begin(); it != from.end(); ++it) {
+    const std::string key = it->first.Scalar();
+    const std::string child = path.empty() ? key : path + "." + key;
+    const YAML::Node here = into;
+    if (here[key].IsDefined() && here[key].IsMap() && it->second.IsMap()) {
+      merge_over(into[key], it->second, child, file, taken);
+    } else {
+      into[key] = it->second;
+      taken.emplace_back(child, file);
+    }
+  }
+}
+
 }  // namespace
+
+void Document::apply_file(const std::string& path) {
+  const Document other = load_file(path);
+  std::vector<std::pair<std::string, std::string>> taken;
+  merge_over(root_, other.root_, "", path, taken);
+  for (const auto& [key, file] : taken) {
+    std::string origin = file;
+    for (const auto& [k, f2] : other.inherited_) {
+      if (starts_with_path(key, k)) origin = f2;
+    }
+    inherited_.emplace_back(key, origin);
+  }
+}
 
 Document Document::load_file(const std::string& path) {
   Document doc(path, parse(read_text(path), path));

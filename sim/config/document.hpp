@@ -25,6 +25,10 @@ class Document {
   // Applies "key.path=value" (value in YAML syntax). Creates missing sections; an unknown key
   // is caught when the document is read. Throws ConfigError on a malformed assignment.
   void apply_override(std::string_view assignment);
+  // Merges the file at `path` (with its own bases) over this document: its values replace
+  // these, maps merge key by key. Errors in those values name that file. Like apply_override,
+  // it writes through to copies of this document (yaml-cpp nodes are shared handles).
+  void apply_file(const std::string& path);
 
   const YAML::Node& root() const { return root_; }
   const std::string& name() const { return name_; }

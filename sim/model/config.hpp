@@ -180,8 +180,9 @@ struct ScheduleConfig {
   std::optional<double> dcca;    // BigMac: exchange at width r*h
   std::optional<LshConfig> lsh;  // LSH-MoE: exchange centroids
   Structure structure = Structure::kStandard;
-  std::int64_t shortcut = 2;  // ScMoE/DGMoE/ScMoE-2: shortcut position 1, 2 or 3
-  std::int64_t pipeline = 1;  // all-to-all chunks d (1 = no pipelining)
+  std::int64_t shortcut = 2;          // ScMoE/DGMoE/ScMoE-2: shortcut position 1, 2 or 3
+  std::int64_t pipeline = 1;          // all-to-all chunks d (1 = no pipelining)
+  std::optional<std::int64_t> top_k;  // overrides model.moe.top_k (standard structure)
   ExchangeAlgorithm all_to_all = ExchangeAlgorithm::kFlat;
 
   template <class V>
@@ -196,6 +197,8 @@ struct ScheduleConfig {
             "ScMoE shortcut position (1, 2 or 3); 1 wherever the preceding block is a MoE block",
             Check::between(1, 3));
     v.field("pipeline", pipeline, "pipelining degree d of the exchanges", Check::at_least(1));
+    v.field("top_k", top_k, "routed experts per token, instead of model.moe.top_k",
+            Check::at_least(1));
     v.field("all_to_all", all_to_all, "flat or hierarchical (2-D) all-to-all");
   }
 };

@@ -152,3 +152,60 @@ TEST_F(Cli, PredictComparesSchedulesAndRejectsUnknownOnes) {
 }
 
 }  // namespace
+
+namespace {
+
+constexpr const char* kSmallSweep = R"(name: grid
+model: {layers: 2, hidden: 256, heads: 4, vocab: 1000, seq_len: 128,
+        moe: {experts: 8, top_k: 2, expert_ffn: 64}}
+parallel: {ep: 8}
+cluster: nodes/pcie_a30
+profile: a30
+schedules: [{name: cdac}, {name: dcca, dcca: 0.25}]
+sweep:
+  points:
+    - {label: small, set: [model.hidden=256]}
+    - {label: wide, set: [model.hidden=512]}
+  axes:
+    - {key: model.moe.top_k, values: [1, 2], label: "top{}"}
+    - {key: cluster.node.nics_per_node, values: [1, 2]}
+)";
+
+}  // namespace
+
+TEST_F(Cli, SweepRunsEveryPointOfTheGridInOrder) {
+  const auto file = write("grid.yaml", kSmallSweep);
+  const auto r = run("sweep -q " + file.string() + " --out out");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("8 points, 16 simulations"));
+  const auto csv = slurp(work_ / "out" / "summary.csv");
+  EXPECT_THAT(csv, StartsWith("experiment,point,schedule,mode,case,model.moe.top_k,"
+                              "cluster.node.nics_per_node,gpus,time_ms,speedup"));
+  // Points first, then the axes, the first varying slowest; every schedule of each.
+  const auto first = csv.find("grid,small/top1/nics_per_node=1/cdac,cdac,train,small,1,1,8,");
+  const auto second = csv.find("grid,small/top1/nics_per_node=1/dcca,dcca");
+  const auto last = csv.find("grid,wide/top2/nics_per_node=2/dcca,dcca,train,wide,2,2,8,");
+  EXPECT_NE(first, std::string::npos) << csv;
+  EXPECT_LT(first, second);
+  EXPECT_NE(last, std::string::npos) << csv;
+  EXPECT_LT(second, last);
+  // Parallel points write the same bytes, and `run` on a file with a sweep is the same sweep.
+  ASSERT_EQ(run("sweep -q -j 3 " + file.string() + " --out par").exit_code, 0);
+  EXPECT_EQ(slurp(work_ / "par" / "summary.csv"), csv);
+  ASSERT_EQ(run("run -q " + file.string() + " --out via_run").exit_code, 0);
+  EXPECT_EQ(slurp(work_ / "via_run" / "summary.csv"), csv);
+}
+
+TEST_F(Cli, SweepRejectsDuplicateLabelsAndEmptyAxesBeforeRunning) {
+  auto text = std::string(kSmallSweep);
+  text.replace(text.find("label: wide"), 11, "label: small");
+  const auto dup = run("sweep -q " + write("dup.yaml", text).string() + " --out out");
+  EXPECT_EQ(dup.exit_code, 2);
+  EXPECT_THAT(dup.err, HasSubstr("two points are labelled 'small/top1/nics_per_node=1'"));
+  EXPECT_FALSE(fs::exists(work_ / "out"));
+  auto empty = std::string(kSmallSweep);
+  empty.replace(empty.find("values: [1, 2], label"), 14, "values: []");
+  const auto none = run("sweep -q " + write("none.yaml", empty).string() + " --out out");
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_THAT(none.err, HasSubstr("model.moe.top_k: no values"));
+}

@@ -1,0 +1,210 @@
+#include "sweep_command.hpp"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <mutex>
+#include <ostream>
+#include <set>
+#include <thread>
+
+#include "config/document.hpp"
+#include "config/error.hpp"
+#include "config/reader.hpp"
+#include "config/writer.hpp"
+#include "cost/profile.hpp"
+#include "report/output_dir.hpp"
+#include "study.hpp"
+#include "topologies/build.hpp"
+
+namespace moesim::cli {
+
+namespace {
+
+std::string axis_label(const SweepAxis& axis, std::string value) {
+  // Labels join with '/' and name files: values like "100 Gb/s" lose spaces and slashes.
+  std::erase_if(value, [](char c) { return c == ' ' || c == '/'; });
+  if (axis.label.empty()) {
+    const auto dot = axis.key.rfind('.');
+    return fmt::format("{}={}", dot == std::string::npos ? axis.key : axis.key.substr(dot + 1),
+                       value);
+  }
+  std::string label = axis.label;
+  const auto at = label.find("{}");
+  if (at != std::string::npos) label.replace(at, 2, value);
+  return label;
+}
+
+// One simulation: schedule `schedule` of point `point`.
+struct Unit {
+  std::size_t point;
+  std::size_t schedule;
+};
+
+struct PreparedPoint {
+  SweepPoint point;
+  ExperimentConfig experiment;
+};
+
+}  // namespace
+
+std::vector<std::string> sweep_columns(const SweepConfig& sweep) {
+  std::vector<std::string> columns;
+  if (!sweep.points.empty()) columns.push_back("case");
+  for (const auto& axis : sweep.axes) columns.push_back(axis.key);
+  return columns;
+}
+
+std::vector<SweepPoint> sweep_points(const SweepConfig& sweep) {
+  std::vector<SweepPoint> points;
+  if (sweep.points.empty()) {
+    points.push_back({});
+  } else {
+    for (const auto& p : sweep.points) {
+      if (p.label.empty()) throw config::ConfigError("sweep.points: a point without a label");
+      points.push_back({p.label, p.base, p.set, {p.label}});
+    }
+  }
+  for (const auto& axis : sweep.axes) {
+    if (axis.key.empty()) throw config::ConfigError("sweep.axes: an axis without a key");
+    if (axis.values.empty()) {
+      throw config::ConfigError(fmt::format("sweep.axes: {}: no values", axis.key));
+    }
+    std::vector<SweepPoint> grown;
+    for (const auto& p : points) {
+      for (const auto& value : axis.values) {
+        SweepPoint q = p;
+        const auto part = axis_label(axis, value);
+        q.label = q.label.empty() ? part : q.label + "/" + part;
+        q.assignments.push_back(axis.key + "=" + value);
+        q.cells.push_back(value);
+        grown.push_back(std::move(q));
+      }
+    }
+    points = std::move(grown);
+  }
+  std::set<std::string> seen;
+  for (const auto& p : points) {
+    if (!seen.insert(p.label).second) {
+      throw config::ConfigError(fmt::format("sweep: two points are labelled '{}'", p.label));
+    }
+  }
+  return points;
+}
+
+std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostream& out,
+                  std::ostream& err) {
+  // A point's document: the file, the point's base over it, the command line's overrides, then
+  // the point's own assignments. Each is loaded afresh: copies of a document share its tree.
+  const auto base_dir = std::filesystem::path(options.experiment).parent_path();
+  const auto load = [&](const SweepPoint* point) {
+    auto doc = config::Document::load_file(options.experiment);
+    if (point && !point->base.empty()) {
+      doc.apply_file(
+          resolve_file(point->base, base_dir, "experiments/models", "sweep.points.base").string());
+    }
+    for (const auto& assignment : options.overrides) apply_assignment(doc, assignment);
+    if (point) {
+      for (const auto& assignment : point->assignments) apply_assignment(doc, assignment);
+    }
+    return doc;
+  };
+  const auto base = config::read_document<ExperimentConfig>(load(nullptr));
+  if (base.synthetic) {
+    throw config::ConfigError(
+        fmt::format("{}: a synthetic experiment cannot be swept", options.experiment));
+  }
+  const SweepConfig grid = base.sweep.value_or(SweepConfig{});
+
+  // Every point is read and checked before anything runs.
+  std::vector<PreparedPoint> points;
+  std::vector<Unit> units;
+  for (auto& p : sweep_points(grid)) {
+    auto e = config::read_document<ExperimentConfig>(load(&p));
+    if (p.label.empty()) p.label = e.name;
+    for (std::size_t s = 0; s < schedules_of(e).size(); ++s) units.push_back({points.size(), s});
+    points.push_back({std::move(p), std::move(e)});
+  }
+  const std::size_t columns = summary_value_count();
+  std::vector<double> values(units.size() * columns, 0.0);
+
+  // This rank's units, `jobs` at a time.
+  std::vector<std::size_t> mine;
+  for (std::size_t u = 0; u < units.size(); ++u) {
+    if (static_cast<int>(u % static_cast<std::size_t>(mpi.size())) == mpi.rank()) mine.push_back(u);
+  }
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> done{0};
+  std::mutex report;
+  std::exception_ptr failure;
+  const auto worker = [&] {
+    for (;;) {
+      const auto i = next.fetch_add(1);
+      if (i >= mine.size()) return;
+      const auto u = mine[i];
+      const auto& prepared = points[units[u].point];
+      const auto& e = prepared.experiment;
+      const auto schedule = schedules_of(e)[units[u].schedule];
+      try {
+        const auto started = std::chrono::steady_clock::now();
+        const auto cluster = load_cluster_of(e, base_dir);
+        const auto cost = load_cost_of(e, base_dir);
+        const auto result = run_point(e, schedule, cluster, cost, {}, {});
+        const auto v = summary_values(e.mode, result, e.parallel.world());
+        std::copy(v.begin(), v.end(), values.begin() + static_cast<std::ptrdiff_t>(u * columns));
+        if (options.progress) {
+          const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+          const std::lock_guard lock(report);
+          err << fmt::format("[moesim] {}/{} {} {}: {:.3f} ms ({:.1f} s){}\n", ++done, mine.size(),
+                             prepared.point.label, schedule.name, v[kSummaryTimeColumn],
+                             took.count(),
+                             mpi.size() > 1 ? fmt::format(" [rank {}]", mpi.rank()) : "")
+              << std::flush;
+        }
+      } catch (...) {
+        const std::lock_guard lock(report);
+        if (!failure) failure = std::current_exception();
+        next = mine.size();  // stop handing out work
+      }
+    }
+  };
+  const auto jobs = static_cast<std::size_t>(std::max(1, options.jobs));
+  std::vector<std::thread> threads;
+  for (std::size_t t = 1; t < std::min(jobs, mine.size()); ++t) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
+  mpi.sum_to_root(values);
+  if (mpi.rank() != 0) return {};
+
+  std::vector<SummaryRow> rows;
+  for (std::size_t u = 0; u < units.size(); ++u) {
+    const auto& prepared = points[units[u].point];
+    SummaryRow row;
+    row.schedule = schedules_of(prepared.experiment)[units[u].schedule].name;
+    row.point = base.sweep ? prepared.point.label + "/" + row.schedule : row.schedule;
+    row.mode = prepared.experiment.mode;
+    row.extra = prepared.point.cells;
+    row.values.assign(values.begin() + static_cast<std::ptrdiff_t>(u * columns),
+                      values.begin() + static_cast<std::ptrdiff_t>((u + 1) * columns));
+    // The point's first schedule is its baseline.
+    const auto first = u - units[u].schedule;
+    row.baseline_ms = values[first * columns + kSummaryTimeColumn];
+    rows.push_back(std::move(row));
+  }
+  const report::OutputDir dir(options.out ? *options.out : "out/" + base.name);
+  dir.write("resolved.yaml",
+            config::to_yaml(
+                base, fmt::format("moesim resolved configuration (from {})", options.experiment)));
+  dir.write("summary.csv", summary_csv(base.name, sweep_columns(grid), rows));
+  out << fmt::format("sweep {}: {} points, {} simulations{}; wrote {}/summary.csv\n", base.name,
+                     points.size(), units.size(),
+                     mpi.size() > 1 ? fmt::format(" over {} MPI ranks", mpi.size()) : "",
+                     dir.path().string());
+  return dir.path().string();
+}
+
+}  // namespace moesim::cli
