@@ -64,11 +64,14 @@ void BM_AllToAllV(benchmark::State& state) {
   state.counters["transfers"] = static_cast<double>(transfers);
   state.counters["simulated_ms"] = simulated_ms;
   const auto per_reallocation = [&](std::uint64_t count) {
-    return static_cast<double>(count) / static_cast<double>(std::max<std::uint64_t>(1, stats.reallocations));
+    return static_cast<double>(count) /
+           static_cast<double>(std::max<std::uint64_t>(1, stats.reallocations));
   };
   state.counters["relevels_per_realloc"] = per_reallocation(stats.link_updates);
   state.counters["rate_changes_per_realloc"] = per_reallocation(stats.rate_changes);
-  state.counters["flows_per_relevel"] = static_cast<double>(stats.flows_visited) / static_cast<double>(std::max<std::uint64_t>(1, stats.link_updates));
+  state.counters["flows_per_relevel"] =
+      static_cast<double>(stats.flows_visited) /
+      static_cast<double>(std::max<std::uint64_t>(1, stats.link_updates));
   state.counters["fallbacks"] = static_cast<double>(stats.fallbacks);
   state.counters["peak_rss_MiB"] = static_cast<double>(usage.ru_maxrss) / 1024.0;
 }

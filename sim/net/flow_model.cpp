@@ -203,8 +203,7 @@ void FlowModel::solve_from_scratch() {
 void FlowModel::reallocate() {
   if (queue_.empty()) return;
   ++stats_.reallocations;
-  const std::uint64_t budget =
-      std::uint64_t{options_.updates_per_changed_link} * queue_.size();
+  const std::uint64_t budget = std::uint64_t{options_.updates_per_changed_link} * queue_.size();
   std::uint64_t spent = 0;
   bool settled = true;
   for (; queue_head_ < queue_.size(); ++queue_head_) {

@@ -46,10 +46,10 @@ class FlowModel final : public NetworkModel {
   std::vector<std::pair<std::uint64_t, double>> rates();
   struct Stats {
     std::uint64_t reallocations = 0;
-    std::uint64_t link_updates = 0;  // links re-levelled, summed over reallocations
-    std::uint64_t propagations = 0;  // level changes that moved a transfer's rate
-    std::uint64_t fallbacks = 0;     // reallocations solved from scratch
-    std::uint64_t rate_changes = 0;  // transfers whose finish was rescheduled
+    std::uint64_t link_updates = 0;   // links re-levelled, summed over reallocations
+    std::uint64_t propagations = 0;   // level changes that moved a transfer's rate
+    std::uint64_t fallbacks = 0;      // reallocations solved from scratch
+    std::uint64_t rate_changes = 0;   // transfers whose finish was rescheduled
     std::uint64_t flows_visited = 0;  // transfers looked at while re-levelling
   };
   const Stats& stats() const { return stats_; }
@@ -99,7 +99,7 @@ class FlowModel final : public NetworkModel {
   std::vector<std::uint32_t> queued_epoch_;  // by link
   std::vector<std::uint32_t> changed_;
   std::vector<std::uint32_t> changed_epoch_;  // by slot
-  std::vector<double> elsewhere_;  // scratch for relevel()
+  std::vector<double> elsewhere_;             // scratch for relevel()
   std::vector<char> settled_;
   Stats stats_;
 };

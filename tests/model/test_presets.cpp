@@ -36,12 +36,13 @@ TEST(ModelPresets, EveryPresetBuildsOnAClusterOfItsSize) {
   for (const auto& entry : std::filesystem::directory_iterator(kSource + "/experiments/models")) {
     if (entry.path().extension() != ".yaml") continue;
     SCOPED_TRACE(entry.path().filename().string());
-    const auto preset = config::read_document<Preset>(
-        config::Document::load_file(entry.path().string()));
+    const auto preset =
+        config::read_document<Preset>(config::Document::load_file(entry.path().string()));
     Study study;
     study.model = preset.model;
     study.parallel = preset.parallel;
-    auto doc = config::Document::load_file(kSource + "/topologies/presets/dgx_h100_rail_ib400.yaml");
+    auto doc =
+        config::Document::load_file(kSource + "/topologies/presets/dgx_h100_rail_ib400.yaml");
     const auto world = study.parallel.world();
     doc.apply_override("nodes=" + std::to_string((world + kGpusPerNode - 1) / kGpusPerNode));
     const auto cluster = topo::load_cluster(doc);

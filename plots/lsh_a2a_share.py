@@ -1,0 +1,25 @@
+#!/usr/bin/python3
+"""LSH-MoE: share of training time in all-to-all per model, on 16 GPUs, 32 GPUs, and 16 GPUs
+with twice the experts.
+
+    plots/lsh_a2a_share.py out/figures/lsh_a2a_share/summary.csv out.png
+"""
+import figlib
+from figlib import plt
+
+rows, out = figlib.args()
+by = {}
+for r in rows:
+    model, setup = r["case"].split("/")
+    by[(model, setup)] = 100 * figlib.num(r, "a2a_ms") / figlib.num(r, "time_ms")
+models = figlib.ordered(k[0] for k in by)
+setups = figlib.ordered(k[1] for k in by)
+names = {"16": "16 GPUs", "32": "32 GPUs", "16-2x": "16 GPUs, 2x experts"}
+fig, ax = plt.subplots(figsize=(7, 3.6))
+figlib.grouped_bars(ax, models, [names.get(s, s) for s in setups],
+                    lambda g, s: by[(g, setups[[names.get(x, x) for x in setups].index(s)])],
+                    "all-to-all share of training [%]",
+                    lambda g, s: f"{by[(g, setups[[names.get(x, x) for x in setups].index(s)])]:.0f}%")
+ax.set_ylim(0, 100)
+ax.set_title("Time in all-to-all, top-2 MoE training (moesim)", fontsize=10)
+figlib.save(fig, out)
