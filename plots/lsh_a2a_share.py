@@ -15,11 +15,11 @@ for r in rows:
 models = figlib.ordered(k[0] for k in by)
 setups = figlib.ordered(k[1] for k in by)
 names = {"16": "16 GPUs", "32": "32 GPUs", "16-2x": "16 GPUs, 2x experts"}
+setup_of = {names.get(s, s): s for s in setups}  # legend name -> setup key
 fig, ax = plt.subplots(figsize=(7, 3.6))
-figlib.grouped_bars(ax, models, [names.get(s, s) for s in setups],
-                    lambda g, s: by[(g, setups[[names.get(x, x) for x in setups].index(s)])],
+figlib.grouped_bars(ax, models, list(setup_of), lambda g, s: by[(g, setup_of[s])],
                     "all-to-all share of training [%]",
-                    lambda g, s: f"{by[(g, setups[[names.get(x, x) for x in setups].index(s)])]:.0f}%")
+                    lambda g, s: f"{by[(g, setup_of[s])]:.0f}%")
 ax.set_ylim(0, 100)
 ax.set_title("Time in all-to-all, top-2 MoE training (moesim)", fontsize=10)
 figlib.save(fig, out)
