@@ -68,7 +68,8 @@ void BM_AllToAllV(benchmark::State& state) {
            static_cast<double>(std::max<std::uint64_t>(1, stats.reallocations));
   };
   state.counters["relevels_per_realloc"] = per_reallocation(stats.link_updates);
-  state.counters["rate_changes_per_realloc"] = per_reallocation(stats.rate_changes);
+  state.counters["moves_per_realloc"] = per_reallocation(stats.moves);
+  state.counters["retimings_per_realloc"] = per_reallocation(stats.retimings);
   state.counters["flows_per_relevel"] =
       static_cast<double>(stats.flows_visited) /
       static_cast<double>(std::max<std::uint64_t>(1, stats.link_updates));

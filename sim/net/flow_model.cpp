@@ -5,6 +5,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "core/intrusive_heap.hpp"
+
 namespace moesim::net {
 
 namespace {
@@ -29,8 +31,44 @@ FlowModel::FlowModel(const topo::Cluster& cluster, const NetworkParams& params, 
   const auto links = cluster.links().size();
   for (const auto& l : cluster.links()) capacity_.push_back(l.capacity());
   level_.assign(links, kUnlimited);
+  spare_ = capacity_;
+  clock_.assign(links, 0.0);
+  clock_at_.assign(links, core::Time::zero());
   flows_.resize(links);
+  owned_.resize(links);
+  due_.assign(links, core::Time::max());
+  due_position_.assign(links, kNone);
   queued_epoch_.assign(links, 0);
+  retimed_epoch_.assign(links, 0);
+}
+
+namespace {
+// A link's heap of transfers, by the clock value at which each finishes (ties by slot).
+template <class Transfers>
+auto owned_heap(std::vector<std::uint32_t>& heap, Transfers& transfers) {
+  return core::IntrusiveHeap(
+      heap,
+      [&transfers](std::uint32_t a, std::uint32_t b) {
+        const double fa = transfers[a].finish, fb = transfers[b].finish;
+        return fa != fb ? fa < fb : a < b;
+      },
+      [&transfers](std::uint32_t slot, std::size_t at) {
+        transfers[slot].heap_position = static_cast<std::uint32_t>(at);
+      });
+}
+}  // namespace
+
+void FlowModel::widen(std::size_t hops) {
+  const auto stride = std::max(hops, 2 * stride_);
+  std::vector<topo::LinkId> routes(transfers_.size() * stride);
+  std::vector<std::uint32_t> places(transfers_.size() * stride);
+  for (std::size_t s = 0; s < transfers_.size(); ++s) {
+    std::copy_n(&routes_[s * stride_], stride_, &routes[s * stride]);
+    std::copy_n(&places_[s * stride_], stride_, &places[s * stride]);
+  }
+  routes_ = std::move(routes);
+  places_ = std::move(places);
+  stride_ = stride;
 }
 
 void FlowModel::mark_dirty(topo::LinkId link) {
@@ -40,9 +78,16 @@ void FlowModel::mark_dirty(topo::LinkId link) {
 }
 
 void FlowModel::mark_changed(std::uint32_t slot) {
-  if (changed_epoch_[slot] == epoch_) return;
-  changed_epoch_[slot] = epoch_;
+  auto& t = transfers_[slot];
+  if (t.changed_epoch == epoch_) return;
+  t.changed_epoch = epoch_;
   changed_.push_back(slot);
+}
+
+void FlowModel::mark_retimed(topo::LinkId link) {
+  if (retimed_epoch_[link] == epoch_) return;
+  retimed_epoch_[link] = epoch_;
+  retimed_.push_back(link);
 }
 
 void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, double bytes,
@@ -55,6 +100,7 @@ void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, doubl
     deliveries_.push(now + tail, tag);
     return;
   }
+  if (route.size() > stride_) widen(route.size());
   std::uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
@@ -62,20 +108,22 @@ void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, doubl
   } else {
     slot = static_cast<std::uint32_t>(transfers_.size());
     transfers_.emplace_back();
-    changed_epoch_.push_back(0);
+    routes_.resize(transfers_.size() * stride_);
+    places_.resize(transfers_.size() * stride_);
   }
   Transfer& t = transfers_[slot];
-  t.route.assign(route.begin(), route.end());
-  t.position.resize(route.size());
-  t.remaining = bytes;
-  t.rate = 0;
-  t.updated = now;
+  t.finish = bytes;
   t.tail = tail;
   t.tag = tag;
+  t.bottleneck = kNone;
+  t.hops = static_cast<std::uint32_t>(route.size());
   t.active = true;
+  auto* links = this->route(slot);
+  auto* at = places(slot);
   for (std::size_t i = 0; i < route.size(); ++i) {
     const auto l = route[i];
-    t.position[i] = static_cast<std::uint32_t>(flows_[l].size());
+    links[i] = l;
+    at[i] = static_cast<std::uint32_t>(flows_[l].size());
     flows_[l].push_back(slot);
     mark_dirty(l);
   }
@@ -85,81 +133,126 @@ void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, doubl
 
 void FlowModel::remove(std::uint32_t slot) {
   Transfer& t = transfers_[slot];
-  for (std::size_t i = 0; i < t.route.size(); ++i) {
-    const auto l = t.route[i];
+  const auto* links = route(slot);
+  const auto* at = places(slot);
+  for (std::uint32_t i = 0; i < t.hops; ++i) {
+    const auto l = links[i];
     auto& list = flows_[l];
-    const auto at = t.position[i];
     const auto moved = list.back();
-    list[at] = moved;
+    list[at[i]] = moved;
     list.pop_back();
     if (moved != slot) {
-      Transfer& m = transfers_[moved];
-      for (std::size_t j = 0; j < m.route.size(); ++j) {
-        if (m.route[j] == l && m.position[j] == list.size()) {
-          m.position[j] = at;
+      const auto* other = route(moved);
+      for (std::uint32_t j = 0; j < transfers_[moved].hops; ++j) {
+        if (other[j] == l) {
+          places(moved)[j] = at[i];
           break;
         }
       }
     }
     mark_dirty(l);
   }
+  if (t.bottleneck != kNone) discharge(slot);
   t.active = false;
-  finishes_.cancel(t.finish);
   free_slots_.push_back(slot);
   --active_;
 }
 
-double FlowModel::limit_elsewhere(std::uint32_t slot, topo::LinkId link) const {
-  double limit = kUnlimited;
-  for (const auto k : transfers_[slot].route) {
-    if (k != link) limit = std::min(limit, level_[k]);
-  }
-  return limit;
+double FlowModel::clock_now(topo::LinkId link) const {
+  const double level = level_[link];
+  if (std::isinf(level)) return clock_[link];  // nobody is charged to an unsaturated link
+  return clock_[link] + level * (now_ - clock_at_[link]).seconds();
 }
 
-double FlowModel::rate_of(std::uint32_t slot) const {
-  double rate = kUnlimited;
-  for (const auto k : transfers_[slot].route) rate = std::min(rate, level_[k]);
-  return rate;
+void FlowModel::set_level(topo::LinkId link, double level) {
+  // The clock has run at the old level until now; from now on it runs at the new one.
+  clock_[link] = owned_[link].empty() ? 0.0 : clock_now(link);
+  clock_at_[link] = now_;
+  level_[link] = level;
+  mark_retimed(link);
 }
 
 void FlowModel::relevel(topo::LinkId link) {
   ++stats_.link_updates;
-  stats_.flows_visited += flows_[link].size();
   const auto& flows = flows_[link];
+  const auto n = flows.size();
+  stats_.flows_visited += n;
+  // Each transfer's limit elsewhere: the smallest level on the rest of its route.
+  elsewhere_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto slot = flows[i];
+    const auto* links = route(slot);
+    double limit = kUnlimited;
+    for (std::uint32_t j = 0, hops = transfers_[slot].hops; j < hops; ++j) {
+      if (links[j] != link) limit = std::min(limit, level_[links[j]]);
+    }
+    elsewhere_[i] = limit;
+  }
   // Water-filling: the share s with sum over the link's transfers of min(s, limit elsewhere)
   // equal to the capacity; infinite when even their limits elsewhere leave capacity spare.
-  // Transfers limited elsewhere below the share take their limit; the rest split what is left.
-  // Each pass settles at least one more transfer, and one pass is the usual case.
-  elsewhere_.clear();
-  for (const auto h : flows) elsewhere_.push_back(limit_elsewhere(h, link));
-  double level = kUnlimited, left = capacity_[link];
-  std::size_t sharing = flows.size();
-  settled_.assign(flows.size(), 0);
-  for (bool moved = true; moved && sharing > 0;) {
-    moved = false;
-    level = std::max(0.0, left / static_cast<double>(sharing));
-    for (std::size_t i = 0; i < elsewhere_.size(); ++i) {
-      if (settled_[i] || elsewhere_[i] >= level) continue;
-      settled_[i] = 1;
-      left -= elsewhere_[i];
-      --sharing;
-      moved = true;
+  // Transfers limited elsewhere below the share take their limit and the rest split what is
+  // left, which only raises the share; so each pass counts the limited ones afresh and stops
+  // when no more join. One or two passes are the usual case.
+  const double capacity = capacity_[link];
+  double level = n == 0 ? kUnlimited : capacity / static_cast<double>(n);
+  if (n == 0) spare_[link] = capacity;
+  for (std::size_t limited = 0; n > 0;) {
+    double taken = 0;
+    std::size_t below = 0;
+    for (std::size_t i = 0; i < n; ++i) {  // branch-free: which transfers is unpredictable
+      const double limit = elsewhere_[i];
+      const bool limited_here = limit < level;
+      taken += limited_here ? limit : 0.0;
+      below += limited_here;
     }
+    if (below == n) {  // every transfer is limited elsewhere: spare capacity
+      level = kUnlimited;
+      spare_[link] = capacity - taken;
+      break;
+    }
+    if (below <= limited) break;  // none joined (rounding may not shrink the set: stop)
+    limited = below;
+    level = std::max(0.0, (capacity - taken) / static_cast<double>(n - below));
   }
-  if (sharing == 0) level = kUnlimited;  // every transfer is limited elsewhere: spare capacity
   const double old = level_[link];
   if (same_level(level, old)) return;
-  level_[link] = level;
-  // The transfers whose rate this moves change the balance on the rest of their routes.
-  for (std::size_t i = 0; i < flows.size(); ++i) {
-    const auto h = flows[i];
-    if (std::min(old, elsewhere_[i]) == std::min(level, elsewhere_[i])) continue;
+  set_level(link, level);
+  // The transfers whose rate this moves change the balance on the rest of their routes, and
+  // may change bottleneck; so may those charged here even when their rate holds (a tie).
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto slot = flows[i];
+    const double limit = elsewhere_[i];
+    const bool moved = std::min(old, limit) != std::min(level, limit);
+    if (moved || transfers_[slot].bottleneck == link) mark_changed(slot);
+    if (!moved) continue;
     ++stats_.propagations;
-    mark_changed(h);
-    for (const auto k : transfers_[h].route) {
-      if (k != link) mark_dirty(k);
+    propagate(slot, link, old, level);
+  }
+}
+
+void FlowModel::propagate(std::uint32_t slot, topo::LinkId link, double old, double level) {
+  // Another link k of the route must be re-levelled only if the transfer's share there moves
+  // at k's present level: min(limit elsewhere, level of k) is the transfer's term in k's
+  // water-filling sum, and with every term unchanged at k's level that level still balances
+  // the sum. The limit elsewhere for k is this link's level capped by the route's other links.
+  const auto* links = route(slot);
+  const auto hops = transfers_[slot].hops;
+  for (std::uint32_t j = 0; j < hops; ++j) {
+    const auto k = links[j];
+    if (k == link || queued_epoch_[k] == epoch_) continue;
+    double others = kUnlimited;
+    for (std::uint32_t m = 0; m < hops; ++m) {
+      if (links[m] != link && links[m] != k) others = std::min(others, level_[links[m]]);
     }
+    const double at_k = level_[k];
+    const double before = std::min({old, others, at_k}), after = std::min({level, others, at_k});
+    if (before == after) continue;
+    if (std::isinf(at_k) && !std::isinf(before) && !std::isinf(after)) {
+      // k limits nobody: it stays so while the rates crossing it still fit its capacity.
+      spare_[k] += before - after;
+      if (spare_[k] >= -kRelativeTolerance * capacity_[k]) continue;
+    }
+    mark_dirty(k);
   }
 }
 
@@ -174,7 +267,7 @@ void FlowModel::solve_from_scratch() {
   using Share = std::pair<double, topo::LinkId>;
   std::vector<Share> heap;
   for (topo::LinkId l = 0; l < links; ++l) {
-    level_[l] = kUnlimited;
+    if (!flows_[l].empty() || !std::isinf(level_[l])) set_level(l, kUnlimited);
     unfrozen[l] = static_cast<std::uint32_t>(flows_[l].size());
     if (unfrozen[l] > 0) heap.emplace_back(residual[l] / unfrozen[l], l);
   }
@@ -184,12 +277,14 @@ void FlowModel::solve_from_scratch() {
     const auto [share, l] = heap.back();
     heap.pop_back();
     if (unfrozen[l] == 0 || share != residual[l] / unfrozen[l]) continue;  // stale entry
-    level_[l] = share;
+    level_[l] = share;  // the clock was brought to now above
     for (const auto h : flows_[l]) {
       if (frozen[h]) continue;
       frozen[h] = 1;
       mark_changed(h);
-      for (const auto k : transfers_[h].route) {
+      const auto* route_links = route(h);
+      for (std::uint32_t j = 0; j < transfers_[h].hops; ++j) {
+        const auto k = route_links[j];
         residual[k] = std::max(0.0, residual[k] - share);
         if (--unfrozen[k] > 0) {
           heap.emplace_back(residual[k] / unfrozen[k], k);
@@ -198,10 +293,13 @@ void FlowModel::solve_from_scratch() {
       }
     }
   }
+  for (topo::LinkId l = 0; l < links; ++l) {
+    if (std::isinf(level_[l])) spare_[l] = residual[l];
+  }
 }
 
 void FlowModel::reallocate() {
-  if (queue_.empty()) return;
+  if (queue_.empty() && retimed_.empty()) return;
   ++stats_.reallocations;
   const std::uint64_t budget = std::uint64_t{options_.updates_per_changed_link} * queue_.size();
   std::uint64_t spent = 0;
@@ -223,33 +321,99 @@ void FlowModel::reallocate() {
   ++epoch_;
 }
 
+void FlowModel::charge(std::uint32_t slot, topo::LinkId link, double bytes_left) {
+  if (owned_[link].empty()) {  // a fresh clock keeps its values small
+    clock_[link] = 0;
+    clock_at_[link] = now_;
+  }
+  Transfer& t = transfers_[slot];
+  t.finish = clock_now(link) + bytes_left;
+  t.bottleneck = link;
+  owned_heap(owned_[link], transfers_).push(slot);
+  mark_retimed(link);
+}
+
+void FlowModel::discharge(std::uint32_t slot) {
+  Transfer& t = transfers_[slot];
+  const auto link = t.bottleneck;
+  owned_heap(owned_[link], transfers_).erase(t.heap_position);
+  t.bottleneck = kNone;
+  mark_retimed(link);
+}
+
 void FlowModel::commit() {
+  // Each transfer whose rate may have moved goes to the link that now limits it, unless the
+  // link it is charged to still limits it as much (a tie keeps it where it is).
   for (const auto slot : changed_) {
     Transfer& t = transfers_[slot];
     if (!t.active) continue;
-    const double rate = rate_of(slot);
-    if (same_level(rate, t.rate)) continue;  // unchanged: its finish event still holds
-    t.remaining = std::max(0.0, t.remaining - t.rate * (now_ - t.updated).seconds());
-    t.updated = now_;
-    t.rate = rate;
-    ++stats_.rate_changes;
-    schedule_finish(slot);
+    const auto* links = route(slot);
+    auto best = links[0];
+    for (std::uint32_t j = 1; j < t.hops; ++j) {
+      if (level_[links[j]] < level_[best]) best = links[j];
+    }
+    if (t.bottleneck == kNone) {  // just started
+      charge(slot, best, t.finish);
+      continue;
+    }
+    if (t.bottleneck == best || same_level(level_[t.bottleneck], level_[best])) continue;
+    const double left = std::max(0.0, t.finish - clock_now(t.bottleneck));
+    discharge(slot);
+    charge(slot, best, left);
+    ++stats_.moves;
   }
+  for (const auto link : retimed_) retime(link);
+  retimed_.clear();
 }
 
-void FlowModel::schedule_finish(std::uint32_t slot) {
-  Transfer& t = transfers_[slot];
-  finishes_.cancel(t.finish);
-  if (!(t.rate > 0)) return;  // starved: it finishes once a rate arrives
-  const double ps = std::ceil(t.remaining / t.rate * kPsPerSecond);
-  t.finish = finishes_.push_cancellable(
-      t.updated + core::Time::ps(static_cast<core::Time::Rep>(ps)), slot);
+void FlowModel::retime(topo::LinkId link) {
+  ++stats_.retimings;
+  const auto& owned = owned_[link];
+  auto due = core::Time::max();
+  if (!owned.empty()) {
+    const double level = level_[link];
+    if (std::isinf(level)) {
+      throw std::logic_error("FlowModel: a transfer is charged to a link that limits nobody");
+    }
+    if (level > 0) {  // a starved link waits for a rate
+      const double ps =
+          std::ceil((transfers_[owned.front()].finish - clock_[link]) / level * kPsPerSecond);
+      const double until_max = static_cast<double>((core::Time::max() - clock_at_[link]).count());
+      if (ps < until_max) {
+        due = std::max(now_, clock_at_[link] +
+                                 core::Time::ps(static_cast<core::Time::Rep>(std::max(0.0, ps))));
+      }
+    }
+  }
+  auto heap = core::IntrusiveHeap(
+      due_heap_,
+      [this](std::uint32_t a, std::uint32_t b) {
+        return due_[a] != due_[b] ? due_[a] < due_[b] : a < b;
+      },
+      [this](std::uint32_t l, std::size_t at) {
+        due_position_[l] = static_cast<std::uint32_t>(at);
+      });
+  const bool queued = due_position_[link] != kNone;
+  if (due == core::Time::max()) {
+    if (queued) {
+      heap.erase(due_position_[link]);
+      due_position_[link] = kNone;
+    }
+    due_[link] = due;
+    return;
+  }
+  due_[link] = due;
+  if (queued) {
+    heap.update(due_position_[link]);
+  } else {
+    heap.push(link);
+  }
 }
 
 std::optional<core::Time> FlowModel::next_completion() {
   reallocate();
   std::optional<core::Time> next;
-  if (!finishes_.empty()) next = finishes_.top_time();
+  if (!due_heap_.empty()) next = due_[due_heap_.front()];
   if (!deliveries_.empty() && (!next || deliveries_.top_time() < *next)) {
     next = deliveries_.top_time();
   }
@@ -263,12 +427,13 @@ void FlowModel::complete_until(core::Time t, std::vector<std::uint64_t>& finishe
     now_ = *next;
     // Everything due now, as one batch: data that has crossed leaves its links, then one
     // reallocation for all of them (in next_completion()).
-    while (!finishes_.empty() && finishes_.top_time() == now_) {
-      const auto slot = finishes_.pop().payload;
-      Transfer& tr = transfers_[slot];
-      tr.finish = {};
+    while (!due_heap_.empty() && due_[due_heap_.front()] == now_) {
+      const auto link = due_heap_.front();
+      const auto slot = owned_[link].front();
+      const Transfer& tr = transfers_[slot];
       deliveries_.push(now_ + tr.tail, tr.tag);
       remove(slot);
+      retime(link);  // the link's next transfer may be due now too
     }
     while (!deliveries_.empty() && deliveries_.top_time() == now_) {
       finished.push_back(deliveries_.pop().payload);
@@ -281,7 +446,7 @@ std::vector<std::pair<std::uint64_t, double>> FlowModel::rates() {
   reallocate();
   std::vector<std::pair<std::uint64_t, double>> out;
   for (const auto& t : transfers_) {
-    if (t.active) out.emplace_back(t.tag, t.rate);
+    if (t.active) out.emplace_back(t.tag, level_[t.bottleneck]);
   }
   std::sort(out.begin(), out.end());
   return out;

@@ -11,13 +11,22 @@
 //
 // Rates change only when a transfer starts or finishes. Then only the links it crosses are
 // re-levelled, and a level that moves re-levels the other links of the transfers whose rate it
-// changed, until nothing moves. The work stays near the change: in an all-to-all it touches
-// the two ports of the transfer and rarely more. Should the propagation not settle within its
-// budget, one progressive filling over everything in flight sets every level from scratch.
+// changed, until nothing moves. A link is re-levelled only if such a transfer's term in its
+// water-filling sum moves at its present level; a link that limits nobody keeps the capacity
+// its transfers leave spare and is re-levelled only once they no longer fit. The work stays
+// near the change (about ten links per start or finish in a 1024-GPU all-to-all). Should the
+// propagation not settle within its budget, one progressive filling over everything in flight
+// sets every level from scratch.
 //
-// Transfers finishing at the same instant are handled as one batch; a rate change cancels the
-// transfer's finish event and schedules a new one. Each transfer also pays its route's latency
-// and the message overhead once, after its data has crossed.
+// Finishing times are kept per link, not per transfer. Every transfer is charged to one
+// bottleneck: a link on its route whose level is its rate. Each link runs a clock of the bytes
+// one of its bottlenecked transfers has sent, advancing at the link's level, and a transfer
+// charged there finishes when that clock reaches the value it was given on arrival (the clock
+// then plus its bytes left). A level change is then one re-timing of the link, however many
+// transfers it carries; only a transfer whose bottleneck moves to another link is touched,
+// its bytes left carried over. The links wait in one heap by the time their first transfer
+// finishes. Transfers finishing at the same instant are handled as one batch, and each also
+// pays its route's latency and the message overhead once, after its data has crossed.
 #include <cstdint>
 #include <vector>
 
@@ -49,58 +58,83 @@ class FlowModel final : public NetworkModel {
     std::uint64_t link_updates = 0;   // links re-levelled, summed over reallocations
     std::uint64_t propagations = 0;   // level changes that moved a transfer's rate
     std::uint64_t fallbacks = 0;      // reallocations solved from scratch
-    std::uint64_t rate_changes = 0;   // transfers whose finish was rescheduled
+    std::uint64_t moves = 0;          // transfers charged to a new bottleneck
+    std::uint64_t retimings = 0;      // links whose first finish was re-timed
     std::uint64_t flows_visited = 0;  // transfers looked at while re-levelling
   };
   const Stats& stats() const { return stats_; }
 
  private:
+  static constexpr std::uint32_t kNone = 0xffffffffu;
   struct Transfer {
-    std::vector<topo::LinkId> route;
-    std::vector<std::uint32_t> position;  // index in each route link's flow list
-    double remaining = 0;                 // bytes, as of `updated`
-    double rate = 0;                      // bytes per second, as committed
-    core::Time updated;
+    // Charged to a link: the value of that link's clock at which its data has crossed.
+    // Not yet charged (just started): the bytes to send.
+    double finish = 0;
     core::Time tail;  // latency + overhead, paid after the data
     std::uint64_t tag = 0;
-    core::EventQueue<std::uint32_t>::Handle finish;  // its pending finish event, if any
+    topo::LinkId bottleneck = kNone;  // the link it is charged to, or kNone
+    std::uint32_t heap_position = 0;  // in its bottleneck's heap
+    std::uint32_t hops = 0;
+    std::uint32_t changed_epoch = 0;
     bool active = false;
   };
+  // Route links and positions in each link's flow list, `stride_` entries per slot.
+  topo::LinkId* route(std::uint32_t slot) { return &routes_[std::size_t{slot} * stride_]; }
+  const topo::LinkId* route(std::uint32_t slot) const {
+    return &routes_[std::size_t{slot} * stride_];
+  }
+  std::uint32_t* places(std::uint32_t slot) { return &places_[std::size_t{slot} * stride_]; }
+  void widen(std::size_t hops);
 
   void mark_dirty(topo::LinkId link);
   void mark_changed(std::uint32_t slot);
+  void mark_retimed(topo::LinkId link);
   void reallocate();
   void relevel(topo::LinkId link);
+  void propagate(std::uint32_t slot, topo::LinkId link, double old, double level);
+  void set_level(topo::LinkId link, double level);
   void solve_from_scratch();
-  double limit_elsewhere(std::uint32_t slot, topo::LinkId link) const;
-  double rate_of(std::uint32_t slot) const;
   void commit();
+  void charge(std::uint32_t slot, topo::LinkId link, double bytes_left);
+  void discharge(std::uint32_t slot);
   void remove(std::uint32_t slot);
-  void schedule_finish(std::uint32_t slot);
+  double clock_now(topo::LinkId link) const;
+  void retime(topo::LinkId link);
 
   const topo::Cluster& cluster_;
   NetworkParams params_;
   Options options_;
-  std::vector<double> capacity_;                   // by link
-  std::vector<double> level_;                      // by link: fair share, or infinity
-  std::vector<std::vector<std::uint32_t>> flows_;  // by link: slots on it
+  std::vector<double> capacity_;      // by link, B/s
+  std::vector<double> level_;         // by link: fair share (B/s), or infinity
+  std::vector<double> spare_;         // by link at an infinite level: capacity the rates leave, B/s
+  std::vector<double> clock_;         // by link: bytes per transfer, as of clock_at_
+  std::vector<core::Time> clock_at_;  // by link
+  std::vector<std::vector<std::uint32_t>> flows_;  // by link: slots crossing it
+  std::vector<std::vector<std::uint32_t>> owned_;  // by link: heap of slots charged to it
   std::vector<Transfer> transfers_;                // by slot
+  std::size_t stride_ = 4;
+  std::vector<topo::LinkId> routes_;
+  std::vector<std::uint32_t> places_;
   std::vector<std::uint32_t> free_slots_;
   std::size_t active_ = 0;
   core::Time now_ = core::Time::zero();
-  core::EventQueue<std::uint32_t> finishes_;    // slots, at the time their data has crossed
+  // Links with a transfer charged to them, by the time the first finishes.
+  std::vector<core::Time> due_;              // by link
+  std::vector<std::uint32_t> due_position_;  // by link: in due_heap_, or kNone
+  std::vector<std::uint32_t> due_heap_;
   core::EventQueue<std::uint64_t> deliveries_;  // tags, when their tail has passed
 
-  // Work of the next reallocation: links to re-level (FIFO) and transfers whose rate may move.
-  // Membership is marked with the number of the reallocation, so nothing needs clearing.
+  // Work of the next reallocation: links to re-level (FIFO), transfers whose rate may move and
+  // links to re-time. Membership is marked with the number of the reallocation, so nothing
+  // needs clearing.
   std::uint32_t epoch_ = 1;
   std::vector<topo::LinkId> queue_;
   std::size_t queue_head_ = 0;
   std::vector<std::uint32_t> queued_epoch_;  // by link
   std::vector<std::uint32_t> changed_;
-  std::vector<std::uint32_t> changed_epoch_;  // by slot
+  std::vector<topo::LinkId> retimed_;
+  std::vector<std::uint32_t> retimed_epoch_;  // by link
   std::vector<double> elsewhere_;             // scratch for relevel()
-  std::vector<char> settled_;
   Stats stats_;
 };
 

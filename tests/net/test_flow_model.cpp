@@ -105,25 +105,31 @@ TEST(FlowModel, FreedBandwidthGoesToTheSurvivor) {
 // Random small graphs, transfers arriving and leaving; after every step the model's rates must
 // equal progressive filling from scratch. Run with the incremental re-levelling and with the
 // fallback forced on every reallocation, so both paths are held to the oracle.
+// A random small graph: GPUs on a few switches in a line, every link a random capacity.
+Cluster random_cluster(std::mt19937_64& rng) {
+  Cluster c("random");
+  const int switches = 2 + static_cast<int>(rng() % 3), gpus = 6 + static_cast<int>(rng() % 6);
+  std::vector<topo::DeviceId> sw;
+  for (int s = 0; s < switches; ++s)
+    sw.push_back(c.add_device({DeviceKind::kSwitch, "s" + std::to_string(s), -1, s}));
+  for (int s = 1; s < switches; ++s) {
+    c.add_duplex(sw[s - 1], sw[s], LinkKind::kNetwork, 1e9 * static_cast<double>(1 + rng() % 20),
+                 1.0, core::Time::zero());
+  }
+  for (int g = 0; g < gpus; ++g) {
+    const auto d = c.add_device({DeviceKind::kGpu, "g" + std::to_string(g), 0, g});
+    c.add_duplex(d, sw[rng() % switches], LinkKind::kNetwork,
+                 1e9 * static_cast<double>(1 + rng() % 20), 1.0, core::Time::zero());
+  }
+  return c;
+}
+
 FlowModel::Stats match_oracle(FlowModel::Options options) {
   std::mt19937_64 rng(11);
   FlowModel::Stats total;
   for (int trial = 0; trial < 20; ++trial) {
-    // A random small graph: GPUs on a few switches with random capacities, switches joined.
-    Cluster c("random");
-    const int switches = 2 + static_cast<int>(rng() % 3), gpus = 6 + static_cast<int>(rng() % 6);
-    std::vector<topo::DeviceId> sw;
-    for (int s = 0; s < switches; ++s)
-      sw.push_back(c.add_device({DeviceKind::kSwitch, "s" + std::to_string(s), -1, s}));
-    for (int s = 1; s < switches; ++s) {
-      c.add_duplex(sw[s - 1], sw[s], LinkKind::kNetwork, 1e9 * static_cast<double>(1 + rng() % 20),
-                   1.0, core::Time::zero());
-    }
-    for (int g = 0; g < gpus; ++g) {
-      const auto d = c.add_device({DeviceKind::kGpu, "g" + std::to_string(g), 0, g});
-      c.add_duplex(d, sw[rng() % switches], LinkKind::kNetwork,
-                   1e9 * static_cast<double>(1 + rng() % 20), 1.0, core::Time::zero());
-    }
+    const auto c = random_cluster(rng);
+    const int gpus = static_cast<int>(c.gpus().size());
     topo::Router router(c, {});
     FlowModel m(c, {}, options);
     std::map<std::uint64_t, std::vector<topo::LinkId>> active;
@@ -178,6 +184,98 @@ TEST(FlowModel, FallbackFromScratchAlsoMatchesTheOracle) {
   const auto stats = match_oracle({.updates_per_changed_link = 0});
   EXPECT_EQ(stats.fallbacks, stats.reallocations) << "a zero budget falls back every time";
   EXPECT_GT(stats.fallbacks, 0u);
+}
+
+// Finishing times against a plain reference: transfers arrive at random times; between events
+// every transfer in flight sends at the oracle's max-min rate and its bytes left are counted
+// down; the next event is the earliest arrival or finish (rounded up to a picosecond, as the
+// model does). The model keeps finishing times on per-link clocks instead, so this holds its
+// bookkeeping (charges, moves between bottlenecks, re-timings) to the definition.
+TEST(FlowModel, FinishTimesMatchAReferenceThatCountsDownEveryTransfer) {
+  std::mt19937_64 rng(23);
+  double worst_ps = 0;
+  std::size_t finished = 0;
+  for (int trial = 0; trial < 20; ++trial) {
+    const auto c = random_cluster(rng);
+    const int gpus = static_cast<int>(c.gpus().size());
+    topo::Router router(c, {});
+    struct Arrival {
+      core::Time at;
+      std::vector<topo::LinkId> route;
+      double bytes;
+    };
+    std::vector<Arrival> arrivals;
+    for (int i = 0; i < 60; ++i) {
+      const int a = static_cast<int>(rng() % gpus);
+      const int b = (a + 1 + static_cast<int>(rng() % (gpus - 1))) % gpus;
+      arrivals.push_back({core::Time::ns(static_cast<core::Time::Rep>(rng() % 400'000)),
+                          router.route(a, b), 1e4 * static_cast<double>(1 + rng() % 1000)});
+    }
+    std::stable_sort(arrivals.begin(), arrivals.end(),
+                     [](const Arrival& x, const Arrival& y) { return x.at < y.at; });
+
+    // The model.
+    std::map<std::uint64_t, core::Time> model_done;
+    FlowModel m(c, {});
+    std::vector<std::uint64_t> done;
+    const auto drain_until = [&](core::Time t) {
+      for (auto next = m.next_completion(); next && *next <= t; next = m.next_completion()) {
+        done.clear();
+        m.complete_until(*next, done);
+        for (const auto tag : done) model_done[tag] = *next;
+      }
+    };
+    for (std::size_t i = 0; i < arrivals.size(); ++i) {
+      drain_until(arrivals[i].at);
+      m.complete_until(arrivals[i].at, done);
+      m.start(arrivals[i].at, arrivals[i].route, arrivals[i].bytes, i);
+    }
+    drain_until(core::Time::max());
+
+    // The reference.
+    std::map<std::uint64_t, core::Time> reference_done;
+    std::map<std::uint64_t, double> left;
+    std::map<std::uint64_t, std::vector<topo::LinkId>> routes;
+    core::Time now = core::Time::zero();
+    std::size_t next_arrival = 0;
+    while (next_arrival < arrivals.size() || !left.empty()) {
+      const auto rate = oracle(c, routes);
+      auto t = next_arrival < arrivals.size() ? arrivals[next_arrival].at : core::Time::max();
+      std::map<std::uint64_t, core::Time> due;
+      for (const auto& [tag, bytes] : left) {
+        due[tag] = now + core::Time::ps(
+                             static_cast<core::Time::Rep>(std::ceil(bytes / rate.at(tag) * 1e12)));
+        t = std::min(t, due[tag]);
+      }
+      for (auto& [tag, bytes] : left) bytes -= rate.at(tag) * (t - now).seconds();
+      now = t;
+      for (const auto& [tag, when] : due) {
+        if (when != now) continue;
+        reference_done[tag] = now;
+        left.erase(tag);
+        routes.erase(tag);
+      }
+      while (next_arrival < arrivals.size() && arrivals[next_arrival].at == now) {
+        left[next_arrival] = arrivals[next_arrival].bytes;
+        routes[next_arrival] = arrivals[next_arrival].route;
+        ++next_arrival;
+      }
+    }
+
+    ASSERT_EQ(model_done.size(), arrivals.size()) << "trial " << trial;
+    ASSERT_EQ(reference_done.size(), arrivals.size()) << "trial " << trial;
+    for (const auto& [tag, when] : reference_done) {
+      const double off = std::abs(static_cast<double>((model_done.at(tag) - when).count()));
+      worst_ps = std::max(worst_ps, off);
+      // Both round each finish up to a picosecond, at different steps: a few ps apart at most.
+      EXPECT_LE(off, 100.0) << "trial " << trial << " transfer " << tag << ": model "
+                            << model_done.at(tag).microseconds() << " us, reference "
+                            << when.microseconds() << " us";
+      ++finished;
+    }
+  }
+  std::printf("  %zu transfers: finish times within %.0f ps of the reference\n", finished,
+              worst_ps);
 }
 
 TEST(AlphaBeta, IgnoresContention) {
