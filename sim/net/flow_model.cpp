@@ -108,6 +108,8 @@ void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, doubl
   } else {
     slot = static_cast<std::uint32_t>(transfers_.size());
     transfers_.emplace_back();
+    hops_.push_back(0);
+    bottleneck_.push_back(kNone);
     routes_.resize(transfers_.size() * stride_);
     places_.resize(transfers_.size() * stride_);
   }
@@ -115,8 +117,8 @@ void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, doubl
   t.finish = bytes;
   t.tail = tail;
   t.tag = tag;
-  t.bottleneck = kNone;
-  t.hops = static_cast<std::uint32_t>(route.size());
+  bottleneck_[slot] = kNone;
+  hops_[slot] = static_cast<std::uint32_t>(route.size());
   t.active = true;
   auto* links = this->route(slot);
   auto* at = places(slot);
@@ -135,7 +137,7 @@ void FlowModel::remove(std::uint32_t slot) {
   Transfer& t = transfers_[slot];
   const auto* links = route(slot);
   const auto* at = places(slot);
-  for (std::uint32_t i = 0; i < t.hops; ++i) {
+  for (std::uint32_t i = 0; i < hops_[slot]; ++i) {
     const auto l = links[i];
     auto& list = flows_[l];
     const auto moved = list.back();
@@ -143,7 +145,7 @@ void FlowModel::remove(std::uint32_t slot) {
     list.pop_back();
     if (moved != slot) {
       const auto* other = route(moved);
-      for (std::uint32_t j = 0; j < transfers_[moved].hops; ++j) {
+      for (std::uint32_t j = 0; j < hops_[moved]; ++j) {
         if (other[j] == l) {
           places(moved)[j] = at[i];
           break;
@@ -152,7 +154,7 @@ void FlowModel::remove(std::uint32_t slot) {
     }
     mark_dirty(l);
   }
-  if (t.bottleneck != kNone) discharge(slot);
+  if (bottleneck_[slot] != kNone) discharge(slot);
   t.active = false;
   free_slots_.push_back(slot);
   --active_;
@@ -183,7 +185,7 @@ void FlowModel::relevel(topo::LinkId link) {
     const auto slot = flows[i];
     const auto* links = route(slot);
     double limit = kUnlimited;
-    for (std::uint32_t j = 0, hops = transfers_[slot].hops; j < hops; ++j) {
+    for (std::uint32_t j = 0, hops = hops_[slot]; j < hops; ++j) {
       if (links[j] != link) limit = std::min(limit, level_[links[j]]);
     }
     elsewhere_[i] = limit;
@@ -223,7 +225,7 @@ void FlowModel::relevel(topo::LinkId link) {
     const auto slot = flows[i];
     const double limit = elsewhere_[i];
     const bool moved = std::min(old, limit) != std::min(level, limit);
-    if (moved || transfers_[slot].bottleneck == link) mark_changed(slot);
+    if (moved || bottleneck_[slot] == link) mark_changed(slot);
     if (!moved) continue;
     ++stats_.propagations;
     propagate(slot, link, old, level);
@@ -236,7 +238,7 @@ void FlowModel::propagate(std::uint32_t slot, topo::LinkId link, double old, dou
   // water-filling sum, and with every term unchanged at k's level that level still balances
   // the sum. The limit elsewhere for k is this link's level capped by the route's other links.
   const auto* links = route(slot);
-  const auto hops = transfers_[slot].hops;
+  const auto hops = hops_[slot];
   for (std::uint32_t j = 0; j < hops; ++j) {
     const auto k = links[j];
     if (k == link || queued_epoch_[k] == epoch_) continue;
@@ -283,7 +285,7 @@ void FlowModel::solve_from_scratch() {
       frozen[h] = 1;
       mark_changed(h);
       const auto* route_links = route(h);
-      for (std::uint32_t j = 0; j < transfers_[h].hops; ++j) {
+      for (std::uint32_t j = 0; j < hops_[h]; ++j) {
         const auto k = route_links[j];
         residual[k] = std::max(0.0, residual[k] - share);
         if (--unfrozen[k] > 0) {
@@ -328,16 +330,16 @@ void FlowModel::charge(std::uint32_t slot, topo::LinkId link, double bytes_left)
   }
   Transfer& t = transfers_[slot];
   t.finish = clock_now(link) + bytes_left;
-  t.bottleneck = link;
+  bottleneck_[slot] = link;
   owned_heap(owned_[link], transfers_).push(slot);
   mark_retimed(link);
 }
 
 void FlowModel::discharge(std::uint32_t slot) {
   Transfer& t = transfers_[slot];
-  const auto link = t.bottleneck;
+  const auto link = bottleneck_[slot];
   owned_heap(owned_[link], transfers_).erase(t.heap_position);
-  t.bottleneck = kNone;
+  bottleneck_[slot] = kNone;
   mark_retimed(link);
 }
 
@@ -349,15 +351,16 @@ void FlowModel::commit() {
     if (!t.active) continue;
     const auto* links = route(slot);
     auto best = links[0];
-    for (std::uint32_t j = 1; j < t.hops; ++j) {
+    for (std::uint32_t j = 1; j < hops_[slot]; ++j) {
       if (level_[links[j]] < level_[best]) best = links[j];
     }
-    if (t.bottleneck == kNone) {  // just started
+    const auto charged = bottleneck_[slot];
+    if (charged == kNone) {  // just started
       charge(slot, best, t.finish);
       continue;
     }
-    if (t.bottleneck == best || same_level(level_[t.bottleneck], level_[best])) continue;
-    const double left = std::max(0.0, t.finish - clock_now(t.bottleneck));
+    if (charged == best || same_level(level_[charged], level_[best])) continue;
+    const double left = std::max(0.0, t.finish - clock_now(charged));
     discharge(slot);
     charge(slot, best, left);
     ++stats_.moves;
@@ -445,8 +448,9 @@ void FlowModel::complete_until(core::Time t, std::vector<std::uint64_t>& finishe
 std::vector<std::pair<std::uint64_t, double>> FlowModel::rates() {
   reallocate();
   std::vector<std::pair<std::uint64_t, double>> out;
-  for (const auto& t : transfers_) {
-    if (t.active) out.emplace_back(t.tag, level_[t.bottleneck]);
+  for (std::uint32_t slot = 0; slot < transfers_.size(); ++slot) {
+    const auto& t = transfers_[slot];
+    if (t.active) out.emplace_back(t.tag, level_[bottleneck_[slot]]);
   }
   std::sort(out.begin(), out.end());
   return out;

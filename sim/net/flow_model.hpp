@@ -72,9 +72,7 @@ class FlowModel final : public NetworkModel {
     double finish = 0;
     core::Time tail;  // latency + overhead, paid after the data
     std::uint64_t tag = 0;
-    topo::LinkId bottleneck = kNone;  // the link it is charged to, or kNone
     std::uint32_t heap_position = 0;  // in its bottleneck's heap
-    std::uint32_t hops = 0;
     std::uint32_t changed_epoch = 0;
     bool active = false;
   };
@@ -112,6 +110,9 @@ class FlowModel final : public NetworkModel {
   std::vector<std::vector<std::uint32_t>> flows_;  // by link: slots crossing it
   std::vector<std::vector<std::uint32_t>> owned_;  // by link: heap of slots charged to it
   std::vector<Transfer> transfers_;                // by slot
+  // By slot, apart from the rest as re-levelling reads them for every transfer on a link:
+  std::vector<std::uint32_t> hops_;       // route length
+  std::vector<topo::LinkId> bottleneck_;  // the link it is charged to, or kNone
   std::size_t stride_ = 4;
   std::vector<topo::LinkId> routes_;
   std::vector<std::uint32_t> places_;
