@@ -1,5 +1,7 @@
 #include "routing.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -23,62 +25,91 @@ std::uint64_t mix(std::uint64_t x) {  // splitmix64 finaliser: a fixed, portable
 }  // namespace
 
 Router::Router(const Cluster& cluster, RoutingOptions options)
-    : cluster_(cluster), options_(options), trees_(cluster.gpus().size()) {
+    : cluster_(cluster),
+      options_(options),
+      via_(cluster.gpus().size()),
+      costs_(options.ecmp ? cluster.gpus().size() : 0) {
   for (const auto& l : cluster.links()) {
     link_cost_.push_back(std::llround(kFemtosecondsPerSecond / l.capacity()));
+    from_.push_back(l.from);
+  }
+  const auto& g = cluster.graph();
+  sole_in_.assign(cluster.device_count(), kNoLink);
+  sole_out_.assign(cluster.device_count(), kNoLink);
+  for (DeviceId v = 0; v < cluster.device_count(); ++v) {
+    if (boost::out_degree(v, g) == 1) sole_out_[v] = g[*boost::out_edges(v, g).first];
+    if (boost::in_degree(v, g) != 1) continue;
+    const LinkId in = g[*boost::in_edges(v, g).first];
+    // From a GPU it is a path only for that GPU as the source: leave that to the tree.
+    if (cluster.device(from_[in]).kind != DeviceKind::kGpu) sole_in_[v] = in;
   }
 }
 
-const Router::Tree& Router::tree(int src) const {
-  Tree& t = trees_[static_cast<std::size_t>(src)];
-  if (!t.via.empty()) return t;
+void Router::build_tree(int src) const {
+  const auto s = static_cast<std::size_t>(src);
   const auto& g = cluster_.graph();
   const auto n = cluster_.device_count();
-  t.cost.assign(n, std::numeric_limits<std::int64_t>::max());
-  t.via.assign(n, kNoLink);
+  auto& via = via_[s];
+  via.assign(n, kNoLink);
+  std::vector<std::int64_t> cost(n, std::numeric_limits<std::int64_t>::max());
   using Item = std::pair<std::int64_t, DeviceId>;  // (cost, device): ties by device id
   std::priority_queue<Item, std::vector<Item>, std::greater<>> frontier;
   const DeviceId start = cluster_.gpus()[static_cast<std::size_t>(src)];
-  t.cost[start] = 0;
+  cost[start] = 0;
   frontier.emplace(0, start);
   while (!frontier.empty()) {
-    const auto [cost, v] = frontier.top();
+    const auto [at, v] = frontier.top();
     frontier.pop();
-    if (cost != t.cost[v]) continue;
+    if (at != cost[v]) continue;
     // Only GPUs may relay traffic if they are the source: no path passes through another GPU.
     if (v != start && cluster_.device(v).kind == DeviceKind::kGpu) continue;
     for (auto [e, end] = boost::out_edges(v, g); e != end; ++e) {
       const LinkId id = g[*e];
       const auto u = static_cast<DeviceId>(boost::target(*e, g));
-      const auto c = cost + link_cost_[id];
-      if (c < t.cost[u]) {
-        t.cost[u] = c;
-        t.via[u] = id;
+      const auto c = at + link_cost_[id];
+      if (c < cost[u]) {
+        cost[u] = c;
+        via[u] = id;
         frontier.emplace(c, u);
       }
     }
   }
-  if (!options_.ecmp) t.cost.clear();
-  return t;
+  if (options_.ecmp) costs_[s] = std::move(cost);
 }
 
 void Router::direct(int src, int dst, std::uint64_t flow, std::vector<LinkId>& out) const {
-  const Tree& t = tree(src);
+  const auto s = static_cast<std::size_t>(src);
+  if (via_[s].empty()) build_tree(src);
+  const auto& via = via_[s];
   const auto& g = cluster_.graph();
   const DeviceId start = cluster_.gpus()[static_cast<std::size_t>(src)];
+  // Links every path must take, whatever the source (no need to look into this source's tree,
+  // which at thousands of GPUs is rarely in cache): the only link out of the source, and the
+  // only link into a device that has one. Equal-cost choices under ECMP need the tree.
+  const bool shortcuts = !options_.ecmp;
+  const LinkId leave = shortcuts ? sole_out_[start] : kNoLink;
+  const DeviceId first_hop = leave != kNoLink ? cluster_.link(leave).to : start;
   DeviceId v = cluster_.gpus()[static_cast<std::size_t>(dst)];
   const auto first = out.size();
-  while (v != start) {
-    LinkId chosen = t.via[v];
+  for (std::size_t hops = 0; v != start; ++hops) {
+    LinkId chosen = v == first_hop                        ? leave
+                    : shortcuts && sole_in_[v] != kNoLink ? sole_in_[v]
+                                                          : via[v];
+    if (chosen == kNoLink || hops == from_.size()) {
+      throw TopologyError(fmt::format(
+          "cluster '{}': no route from GPU {} to GPU {} that relays through no other GPU",
+          cluster_.name(), src, dst));
+    }
     if (options_.ecmp) {
       // Every link into v on a cheapest path; pick one by hashing (flow, src, dst, v).
       std::vector<LinkId> equal;
       for (auto [e, end] = boost::in_edges(v, g); e != end; ++e) {
         const LinkId id = g[*e];
         const auto u = static_cast<DeviceId>(boost::source(*e, g));
-        if (t.cost[u] != std::numeric_limits<std::int64_t>::max() &&
+        const auto& cost = costs_[s];
+        if (cost[u] != std::numeric_limits<std::int64_t>::max() &&
             (u == start || cluster_.device(u).kind != DeviceKind::kGpu) &&
-            t.cost[u] + link_cost_[id] == t.cost[v]) {
+            cost[u] + link_cost_[id] == cost[v]) {
           equal.push_back(id);
         }
       }
@@ -88,7 +119,7 @@ void Router::direct(int src, int dst, std::uint64_t flow, std::vector<LinkId>& o
       chosen = equal[h % equal.size()];
     }
     out.push_back(chosen);
-    v = cluster_.link(chosen).from;
+    v = from_[chosen];
   }
   std::reverse(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
 }

@@ -33,17 +33,18 @@ class Router {
   const RoutingOptions& options() const { return options_; }
 
  private:
-  struct Tree {
-    std::vector<std::int64_t> cost;  // from the source, per device (kept for ECMP)
-    std::vector<LinkId> via;         // the link into each device on the chosen path
-  };
-  const Tree& tree(int src) const;
+  void build_tree(int src) const;  // shortest paths from one source (Dijkstra)
   void direct(int src, int dst, std::uint64_t flow, std::vector<LinkId>& out) const;
 
   const Cluster& cluster_;
   RoutingOptions options_;
   std::vector<std::int64_t> link_cost_;
-  mutable std::vector<Tree> trees_;  // by source rank, built on first use
+  std::vector<DeviceId> from_;    // by link: the device it leaves (the walk reads it per hop)
+  std::vector<LinkId> sole_in_;   // by device: its only link in, if it has exactly one
+  std::vector<LinkId> sole_out_;  // by device: its only link out, if it has exactly one
+  // By source rank, built on first use: the link into each device on the chosen path.
+  mutable std::vector<std::vector<LinkId>> via_;
+  mutable std::vector<std::vector<std::int64_t>> costs_;  // by source rank, with ECMP only
 };
 
 }  // namespace moesim::topo

@@ -1,0 +1,96 @@
+// Routes from the shortest-path trees against an independent reference: every route is a
+// cheapest path between its GPUs that relays through no other GPU.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "topologies/build.hpp"
+#include "topologies/routing.hpp"
+
+namespace moesim::topo {
+namespace {
+
+constexpr std::int64_t kInfinite = std::numeric_limits<std::int64_t>::max();
+
+std::int64_t link_cost(const Link& l) {  // femtoseconds per byte, as the router counts
+  return std::llround(1e15 / l.capacity());
+}
+
+// Bellman-Ford from one GPU, relaying through non-GPU devices only.
+std::vector<std::int64_t> cheapest_from(const Cluster& c, DeviceId start) {
+  std::vector<std::int64_t> cost(c.device_count(), kInfinite);
+  cost[start] = 0;
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const auto& l : c.links()) {
+      if (cost[l.from] == kInfinite) continue;
+      if (l.from != start && c.device(l.from).kind == DeviceKind::kGpu) continue;
+      if (cost[l.from] + link_cost(l) < cost[l.to]) {
+        cost[l.to] = cost[l.from] + link_cost(l);
+        changed = true;
+      }
+    }
+  }
+  return cost;
+}
+
+void expect_cheapest_routes(const Cluster& c) {
+  const Router router(c, {});
+  const auto& gpus = c.gpus();
+  for (std::size_t s = 0; s < gpus.size(); ++s) {
+    const auto cost = cheapest_from(c, gpus[s]);
+    for (std::size_t d = 0; d < gpus.size(); ++d) {
+      if (s == d) continue;
+      const auto route = router.route(static_cast<int>(s), static_cast<int>(d));
+      ASSERT_FALSE(route.empty());
+      DeviceId at = gpus[s];
+      std::int64_t total = 0;
+      for (std::size_t h = 0; h < route.size(); ++h) {
+        const auto& l = c.link(route[h]);
+        ASSERT_EQ(l.from, at) << c.name() << ": route " << s << " -> " << d << " breaks at hop "
+                              << h;
+        if (h > 0) {
+          ASSERT_NE(c.device(at).kind, DeviceKind::kGpu) << "relays through a GPU";
+        }
+        total += link_cost(l);
+        at = l.to;
+      }
+      EXPECT_EQ(at, gpus[d]);
+      EXPECT_EQ(total, cost[gpus[d]]) << c.name() << ": route " << s << " -> " << d;
+    }
+  }
+}
+
+TEST(Routing, EveryRouteIsACheapestPathThatRelaysThroughNoOtherGpu) {
+  for (const std::string preset : {"nodes/dgx1_v100.yaml", "nodes/pcie_a40.yaml",
+                                   "bigmac_4x8_a40_ib100.yaml", "dgx_h100_rail_ib400.yaml"}) {
+    auto doc = config::Document::load_file(MOESIM_SOURCE_DIR "/topologies/presets/" + preset);
+    if (preset == "dgx_h100_rail_ib400.yaml") doc.apply_override("nodes=2");
+    SCOPED_TRACE(preset);
+    expect_cheapest_routes(load_cluster(doc));
+  }
+}
+
+TEST(Routing, AGpuReachableOnlyThroughAnotherGpuIsAClearError) {
+  Cluster c("chain");  // a -- b -- c over NVLink: a reaches c only if b relays
+  std::vector<DeviceId> g;
+  for (int i = 0; i < 3; ++i) {
+    g.push_back(c.add_device({DeviceKind::kGpu, "gpu" + std::to_string(i), i, 0}));
+  }
+  c.add_duplex(g[0], g[1], LinkKind::kNvlink, 50e9, 1.0, core::Time::ns(100));
+  c.add_duplex(g[1], g[2], LinkKind::kNvlink, 50e9, 1.0, core::Time::ns(100));
+  const Router router(c, {});
+  EXPECT_EQ(router.route(0, 1).size(), 1u);
+  try {
+    router.route(0, 2);
+    FAIL() << "expected a TopologyError";
+  } catch (const TopologyError& e) {
+    EXPECT_NE(std::string(e.what()).find("no route from GPU 0 to GPU 2"), std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace moesim::topo
