@@ -2,11 +2,14 @@
 // different size (uniform in [0.5, 1.5] x 1 MiB, fixed seed), NCCL-like direct algorithm with
 // 8 peers in flight per rank. Reports wall time per all-to-all and peak memory.
 //   build/bench_network --benchmark_filter='BM_AllToAllV/1024'
+// BM_AllToAllVNoContention plays the same graph on the alpha-beta model: the cost of building
+// the graph, walking it and routing every transfer, which the flow model's time includes.
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
 #include <random>
 
+#include "net/alpha_beta.hpp"
 #include "net/collectives.hpp"
 #include "net/flow_model.hpp"
 #include "net/run_transfers.hpp"
@@ -30,27 +33,46 @@ topo::Cluster one_switch(int gpus) {
   return c;
 }
 
-void BM_AllToAllV(benchmark::State& state) {
-  const int n = static_cast<int>(state.range(0));
-  const auto cluster = one_switch(n);
+// Per-pair sizes uniform in [0.5, 1.5] MiB from a fixed seed, n x n, row = source.
+std::vector<float> pair_sizes(int n) {
   std::vector<float> sizes(static_cast<std::size_t>(n) * static_cast<std::size_t>(n));
   std::mt19937_64 rng(2026);
   std::uniform_real_distribution<double> factor(0.5, 1.5);
   for (auto& s : sizes) s = static_cast<float>(factor(rng) * kMiB);
-  std::vector<int> ranks(static_cast<std::size_t>(n));
-  for (int r = 0; r < n; ++r) ranks[static_cast<std::size_t>(r)] = r;
+  return sizes;
+}
+
+net::TransferGraph direct_all_to_all(int n, const std::vector<float>& sizes) {
   net::AllToAllOptions options;
   options.window = kWindow;
+  return net::all_to_all(
+      n,
+      [&](int s, int d) { return static_cast<double>(sizes[static_cast<std::size_t>(s) * n + d]); },
+      options);
+}
+
+std::vector<int> identity_ranks(int n) {
+  std::vector<int> ranks(static_cast<std::size_t>(n));
+  for (int r = 0; r < n; ++r) ranks[static_cast<std::size_t>(r)] = r;
+  return ranks;
+}
+
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+void BM_AllToAllV(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  const auto cluster = one_switch(n);
+  const auto sizes = pair_sizes(n);
+  const auto ranks = identity_ranks(n);
   std::size_t transfers = 0;
   double simulated_ms = 0;
   net::FlowModel::Stats stats;
   for (auto _ : state) {
-    const auto graph = net::all_to_all(
-        n,
-        [&](int s, int d) {
-          return static_cast<double>(sizes[static_cast<std::size_t>(s) * n + d]);
-        },
-        options);
+    const auto graph = direct_all_to_all(n, sizes);
     topo::Router router(cluster, {});
     net::FlowModel model(cluster, {});
     const auto run = net::run_transfers(graph, ranks, router, model);
@@ -59,8 +81,6 @@ void BM_AllToAllV(benchmark::State& state) {
     simulated_ms = run.end.milliseconds();
     benchmark::DoNotOptimize(run.end);
   }
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
   state.counters["transfers"] = static_cast<double>(transfers);
   state.counters["simulated_ms"] = simulated_ms;
   const auto per_reallocation = [&](std::uint64_t count) {
@@ -74,11 +94,34 @@ void BM_AllToAllV(benchmark::State& state) {
       static_cast<double>(stats.flows_visited) /
       static_cast<double>(std::max<std::uint64_t>(1, stats.link_updates));
   state.counters["fallbacks"] = static_cast<double>(stats.fallbacks);
-  state.counters["peak_rss_MiB"] = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  state.counters["peak_rss_MiB"] = peak_rss_mib();
+}
+
+void BM_AllToAllVNoContention(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  const auto cluster = one_switch(n);
+  const auto sizes = pair_sizes(n);
+  const auto ranks = identity_ranks(n);
+  std::size_t transfers = 0;
+  for (auto _ : state) {
+    const auto graph = direct_all_to_all(n, sizes);
+    topo::Router router(cluster, {});
+    net::AlphaBetaModel model(cluster, {});
+    const auto run = net::run_transfers(graph, ranks, router, model);
+    transfers = run.transfers;
+    benchmark::DoNotOptimize(run.end);
+  }
+  state.counters["transfers"] = static_cast<double>(transfers);
+  state.counters["peak_rss_MiB"] = peak_rss_mib();
 }
 BENCHMARK(BM_AllToAllV)
     ->Arg(64)
     ->Arg(256)
+    ->Arg(1024)
+    ->Arg(4096)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+BENCHMARK(BM_AllToAllVNoContention)
     ->Arg(1024)
     ->Arg(4096)
     ->Unit(benchmark::kMillisecond)
