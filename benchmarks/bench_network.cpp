@@ -57,6 +57,22 @@ std::vector<int> identity_ranks(int n) {
   return ranks;
 }
 
+// One all-to-all-v of the benchmark, played on a given model: graph and routes are built inside,
+// as the simulator builds them for each collective.
+struct Scenario {
+  explicit Scenario(int gpus)
+      : n(gpus), cluster(one_switch(gpus)), sizes(pair_sizes(gpus)), ranks(identity_ranks(gpus)) {}
+  net::TransferRun play(net::NetworkModel& model) const {
+    const auto graph = direct_all_to_all(n, sizes);
+    const topo::Router router(cluster, {});
+    return net::run_transfers(graph, ranks, router, model);
+  }
+  int n;
+  topo::Cluster cluster;
+  std::vector<float> sizes;
+  std::vector<int> ranks;
+};
+
 double peak_rss_mib() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -64,18 +80,13 @@ double peak_rss_mib() {
 }
 
 void BM_AllToAllV(benchmark::State& state) {
-  const int n = static_cast<int>(state.range(0));
-  const auto cluster = one_switch(n);
-  const auto sizes = pair_sizes(n);
-  const auto ranks = identity_ranks(n);
+  const Scenario scenario(static_cast<int>(state.range(0)));
   std::size_t transfers = 0;
   double simulated_ms = 0;
   net::FlowModel::Stats stats;
   for (auto _ : state) {
-    const auto graph = direct_all_to_all(n, sizes);
-    topo::Router router(cluster, {});
-    net::FlowModel model(cluster, {});
-    const auto run = net::run_transfers(graph, ranks, router, model);
+    net::FlowModel model(scenario.cluster, {});
+    const auto run = scenario.play(model);
     transfers = run.transfers;
     stats = model.stats();
     simulated_ms = run.end.milliseconds();
@@ -98,16 +109,11 @@ void BM_AllToAllV(benchmark::State& state) {
 }
 
 void BM_AllToAllVNoContention(benchmark::State& state) {
-  const int n = static_cast<int>(state.range(0));
-  const auto cluster = one_switch(n);
-  const auto sizes = pair_sizes(n);
-  const auto ranks = identity_ranks(n);
+  const Scenario scenario(static_cast<int>(state.range(0)));
   std::size_t transfers = 0;
   for (auto _ : state) {
-    const auto graph = direct_all_to_all(n, sizes);
-    topo::Router router(cluster, {});
-    net::AlphaBetaModel model(cluster, {});
-    const auto run = net::run_transfers(graph, ranks, router, model);
+    net::AlphaBetaModel model(scenario.cluster, {});
+    const auto run = scenario.play(model);
     transfers = run.transfers;
     benchmark::DoNotOptimize(run.end);
   }
