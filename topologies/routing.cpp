@@ -103,10 +103,10 @@ void Router::direct(int src, int dst, std::uint64_t flow, std::vector<LinkId>& o
     if (options_.ecmp) {
       // Every link into v on a cheapest path; pick one by hashing (flow, src, dst, v).
       std::vector<LinkId> equal;
+      const auto& cost = costs_[s];
       for (auto [e, end] = boost::in_edges(v, g); e != end; ++e) {
         const LinkId id = g[*e];
         const auto u = static_cast<DeviceId>(boost::source(*e, g));
-        const auto& cost = costs_[s];
         if (cost[u] != std::numeric_limits<std::int64_t>::max() &&
             (u == start || cluster_.device(u).kind != DeviceKind::kGpu) &&
             cost[u] + link_cost_[id] == cost[v]) {

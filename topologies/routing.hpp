@@ -40,7 +40,7 @@ class Router {
   RoutingOptions options_;
   std::vector<std::int64_t> link_cost_;
   std::vector<DeviceId> from_;    // by link: the device it leaves (the walk reads it per hop)
-  std::vector<LinkId> sole_in_;   // by device: its only link in, if it has exactly one
+  std::vector<LinkId> sole_in_;   // by device: its only link in, if one and not from a GPU
   std::vector<LinkId> sole_out_;  // by device: its only link out, if it has exactly one
   // By source rank, built on first use: the link into each device on the chosen path.
   mutable std::vector<std::vector<LinkId>> via_;
