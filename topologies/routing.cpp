@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <queue>
@@ -28,7 +29,8 @@ Router::Router(const Cluster& cluster, RoutingOptions options)
     : cluster_(cluster),
       options_(options),
       via_(cluster.gpus().size()),
-      costs_(options.ecmp ? cluster.gpus().size() : 0) {
+      costs_(options.ecmp ? cluster.gpus().size() : 0),
+      reads_tree_(cluster.gpus().size(), 0) {
   for (const auto& l : cluster.links()) {
     link_cost_.push_back(std::llround(kFemtosecondsPerSecond / l.capacity()));
     from_.push_back(l.from);
@@ -77,10 +79,9 @@ void Router::build_tree(int src) const {
   if (options_.ecmp) costs_[s] = std::move(cost);
 }
 
-void Router::direct(int src, int dst, std::uint64_t flow, std::vector<LinkId>& out) const {
+bool Router::direct(int src, int dst, std::uint64_t flow, std::vector<LinkId>& out) const {
   const auto s = static_cast<std::size_t>(src);
-  if (via_[s].empty()) build_tree(src);
-  const auto& via = via_[s];
+  bool read_tree = false;
   const auto& g = cluster_.graph();
   const DeviceId start = cluster_.gpus()[static_cast<std::size_t>(src)];
   // Links every path must take, whatever the source (no need to look into this source's tree,
@@ -92,9 +93,16 @@ void Router::direct(int src, int dst, std::uint64_t flow, std::vector<LinkId>& o
   DeviceId v = cluster_.gpus()[static_cast<std::size_t>(dst)];
   const auto first = out.size();
   for (std::size_t hops = 0; v != start; ++hops) {
-    LinkId chosen = v == first_hop                        ? leave
-                    : shortcuts && sole_in_[v] != kNoLink ? sole_in_[v]
-                                                          : via[v];
+    LinkId chosen;
+    if (v == first_hop) {
+      chosen = leave;
+    } else if (shortcuts && sole_in_[v] != kNoLink) {
+      chosen = sole_in_[v];
+    } else {
+      if (via_[s].empty()) build_tree(src);
+      chosen = via_[s][v];
+      read_tree = true;
+    }
     if (chosen == kNoLink || hops == from_.size()) {
       throw TopologyError(fmt::format(
           "cluster '{}': no route from GPU {} to GPU {} that relays through no other GPU",
@@ -122,22 +130,51 @@ void Router::direct(int src, int dst, std::uint64_t flow, std::vector<LinkId>& o
     v = from_[chosen];
   }
   std::reverse(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
+  return read_tree;
+}
+
+Router::CachedRoute* Router::cached(int src, int dst) const {
+  if (cache_.empty()) {
+    const auto gpus = cluster_.gpus().size();
+    cache_.resize(std::min(kMaxCachedRoutes, std::bit_ceil(std::max<std::size_t>(1, gpus * gpus))));
+  }
+  const auto key = (static_cast<std::uint64_t>(src) << 32) | static_cast<std::uint32_t>(dst);
+  return &cache_[mix(key) & (cache_.size() - 1)];
 }
 
 void Router::route(int src, int dst, std::uint64_t flow, std::vector<LinkId>& out) const {
   if (src == dst) return;
-  const int node_s = cluster_.gpu_node(src), node_d = cluster_.gpu_node(dst);
-  const int rail = cluster_.gpu_local(dst);
-  if (options_.pxn && node_s != node_d && cluster_.gpu_local(src) != rail) {
-    const int relay = node_s * cluster_.gpus_per_node() + rail;  // same node, destination's rail
-    if (relay < static_cast<int>(cluster_.gpus().size()) && cluster_.gpu_node(relay) == node_s &&
-        cluster_.gpu_local(relay) == rail) {
-      direct(src, relay, flow, out);
-      direct(relay, dst, flow, out);
+  const auto s = static_cast<std::size_t>(src);
+  const bool memo = !options_.ecmp && reads_tree_[s];
+  if (memo) {
+    const auto* entry = cached(src, dst);
+    if (entry->src == src && entry->dst == dst) {
+      out.insert(out.end(), entry->links, entry->links + entry->hops);
       return;
     }
   }
-  direct(src, dst, flow, out);
+  const auto first = out.size();
+  bool read_tree = false;
+  const int node_s = cluster_.gpu_node(src), node_d = cluster_.gpu_node(dst);
+  const int rail = cluster_.gpu_local(dst);
+  const int relay = node_s * cluster_.gpus_per_node() + rail;  // same node, destination's rail
+  if (options_.pxn && node_s != node_d && cluster_.gpu_local(src) != rail &&
+      relay < static_cast<int>(cluster_.gpus().size()) && cluster_.gpu_node(relay) == node_s &&
+      cluster_.gpu_local(relay) == rail) {
+    read_tree = direct(src, relay, flow, out);
+    read_tree = direct(relay, dst, flow, out) || read_tree;
+  } else {
+    read_tree = direct(src, dst, flow, out);
+  }
+  if (!read_tree || options_.ecmp) return;
+  reads_tree_[s] = 1;
+  const auto hops = out.size() - first;
+  if (hops > kCachedHops) return;
+  auto* entry = cached(src, dst);
+  entry->src = src;
+  entry->dst = dst;
+  entry->hops = static_cast<std::uint32_t>(hops);
+  std::copy(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), entry->links);
 }
 
 std::vector<LinkId> Router::route(int src, int dst, std::uint64_t flow) const {

@@ -34,7 +34,22 @@ class Router {
 
  private:
   void build_tree(int src) const;  // shortest paths from one source (Dijkstra)
-  void direct(int src, int dst, std::uint64_t flow, std::vector<LinkId>& out) const;
+  // Returns whether the walk read the source's tree (a hop a shortcut could not take).
+  bool direct(int src, int dst, std::uint64_t flow, std::vector<LinkId>& out) const;
+
+  // Without ECMP a route depends only on its ends, so a route whose walk had to read the
+  // source's tree (one cache miss per such hop at thousands of GPUs) is kept in a table of
+  // fixed size, indexed by a hash of the pair; a newer route evicts the one in its place.
+  // Under one switch no walk reads a tree and the table is never made.
+  static constexpr std::size_t kCachedHops = 13;  // an entry fills one 64-byte cache line
+  struct CachedRoute {
+    std::int32_t src = -1;
+    std::int32_t dst = -1;
+    std::uint32_t hops = 0;
+    LinkId links[kCachedHops] = {};
+  };
+  static constexpr std::size_t kMaxCachedRoutes = std::size_t{1} << 18;  // 16 MiB
+  CachedRoute* cached(int src, int dst) const;
 
   const Cluster& cluster_;
   RoutingOptions options_;
@@ -45,6 +60,8 @@ class Router {
   // By source rank, built on first use: the link into each device on the chosen path.
   mutable std::vector<std::vector<LinkId>> via_;
   mutable std::vector<std::vector<std::int64_t>> costs_;  // by source rank, with ECMP only
+  mutable std::vector<char> reads_tree_;  // by source rank: one of its walks read the tree
+  mutable std::vector<CachedRoute> cache_;
 };
 
 }  // namespace moesim::topo

@@ -73,6 +73,32 @@ TEST(Routing, EveryRouteIsACheapestPathThatRelaysThroughNoOtherGpu) {
   }
 }
 
+// Routes that read a tree are kept in a table of fixed size (entries evicted on collision):
+// whatever the order of requests, a route is the one a fresh router finds for that pair alone.
+TEST(Routing, RememberedRoutesAreTheRoutesAFreshRouterFinds) {
+  auto doc =
+      config::Document::load_file(MOESIM_SOURCE_DIR "/topologies/presets/dgx_h100_rail_ib400.yaml");
+  doc.apply_override("nodes=4");
+  const auto c = load_cluster(doc);
+  const int n = static_cast<int>(c.gpus().size());
+  for (const bool pxn : {false, true}) {
+    SCOPED_TRACE(pxn ? "pxn" : "direct");
+    const Router shared(c, {false, pxn});
+    std::size_t multi_hop = 0;
+    for (int pass = 0; pass < 3; ++pass) {  // forwards, backwards, forwards again
+      for (int i = 0; i < n * n; ++i) {
+        const int pair = pass == 1 ? n * n - 1 - i : i;
+        const int s = pair / n, d = pair % n;
+        const auto route = shared.route(s, d);
+        const Router fresh(c, {false, pxn});
+        ASSERT_EQ(route, fresh.route(s, d)) << "pass " << pass << ": " << s << " -> " << d;
+        multi_hop += route.size() > 2;
+      }
+    }
+    EXPECT_GT(multi_hop, 0u);  // the table is in use: inter-node routes read the trees
+  }
+}
+
 TEST(Routing, AGpuReachableOnlyThroughAnotherGpuIsAClearError) {
   Cluster c("chain");  // a -- b -- c over NVLink: a reaches c only if b relays
   std::vector<DeviceId> g;
