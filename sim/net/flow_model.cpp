@@ -1,6 +1,7 @@
 #include "flow_model.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -59,14 +60,15 @@ auto owned_heap(std::vector<std::uint32_t>& heap, Transfers& transfers) {
 }  // namespace
 
 void FlowModel::widen(std::size_t hops) {
-  const auto stride = std::max(hops, 2 * stride_);
-  std::vector<topo::LinkId> routes(transfers_.size() * stride);
-  std::vector<std::uint32_t> places(transfers_.size() * stride);
+  const auto stride = std::max(std::bit_ceil(hops + kHeaderWords), 2 * stride_);
+  const auto room = stride_ - kHeaderWords, new_room = stride - kHeaderWords;
+  std::vector<std::uint32_t> records(transfers_.size() * stride);
+  std::vector<std::uint32_t> places(transfers_.size() * new_room);
   for (std::size_t s = 0; s < transfers_.size(); ++s) {
-    std::copy_n(&routes_[s * stride_], stride_, &routes[s * stride]);
-    std::copy_n(&places_[s * stride_], stride_, &places[s * stride]);
+    std::copy_n(&records_[s * stride_], stride_, &records[s * stride]);
+    std::copy_n(&places_[s * room], room, &places[s * new_room]);
   }
-  routes_ = std::move(routes);
+  records_ = std::move(records);
   places_ = std::move(places);
   stride_ = stride;
 }
@@ -78,9 +80,9 @@ void FlowModel::mark_dirty(topo::LinkId link) {
 }
 
 void FlowModel::mark_changed(std::uint32_t slot) {
-  auto& t = transfers_[slot];
-  if (t.changed_epoch == epoch_) return;
-  t.changed_epoch = epoch_;
+  auto& marked = record(slot)[kChangedWord];
+  if (marked == epoch_) return;
+  marked = epoch_;
   changed_.push_back(slot);
 }
 
@@ -100,7 +102,7 @@ void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, doubl
     deliveries_.push(now + tail, tag);
     return;
   }
-  if (route.size() > stride_) widen(route.size());
+  if (route.size() > stride_ - kHeaderWords) widen(route.size());
   std::uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
@@ -108,17 +110,16 @@ void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, doubl
   } else {
     slot = static_cast<std::uint32_t>(transfers_.size());
     transfers_.emplace_back();
-    hops_.push_back(0);
-    bottleneck_.push_back(kNone);
-    routes_.resize(transfers_.size() * stride_);
-    places_.resize(transfers_.size() * stride_);
+    records_.resize(transfers_.size() * stride_);
+    places_.resize(transfers_.size() * (stride_ - kHeaderWords));
   }
   Transfer& t = transfers_[slot];
   t.finish = bytes;
   t.tail = tail;
   t.tag = tag;
-  bottleneck_[slot] = kNone;
-  hops_[slot] = static_cast<std::uint32_t>(route.size());
+  auto* header = record(slot);
+  header[kHopsWord] = static_cast<std::uint32_t>(route.size());
+  header[kBottleneckWord] = kNone;  // a reused slot keeps its mark: it may be in changed_
   t.active = true;
   auto* links = this->route(slot);
   auto* at = places(slot);
@@ -137,7 +138,7 @@ void FlowModel::remove(std::uint32_t slot) {
   Transfer& t = transfers_[slot];
   const auto* links = route(slot);
   const auto* at = places(slot);
-  for (std::uint32_t i = 0; i < hops_[slot]; ++i) {
+  for (std::uint32_t i = 0; i < hop_count(slot); ++i) {
     const auto l = links[i];
     auto& list = flows_[l];
     const auto moved = list.back();
@@ -145,7 +146,7 @@ void FlowModel::remove(std::uint32_t slot) {
     list.pop_back();
     if (moved != slot) {
       const auto* other = route(moved);
-      for (std::uint32_t j = 0; j < hops_[moved]; ++j) {
+      for (std::uint32_t j = 0; j < hop_count(moved); ++j) {
         if (other[j] == l) {
           places(moved)[j] = at[i];
           break;
@@ -154,7 +155,7 @@ void FlowModel::remove(std::uint32_t slot) {
     }
     mark_dirty(l);
   }
-  if (bottleneck_[slot] != kNone) discharge(slot);
+  if (bottleneck(slot) != kNone) discharge(slot);
   t.active = false;
   free_slots_.push_back(slot);
   --active_;
@@ -179,17 +180,27 @@ void FlowModel::relevel(topo::LinkId link) {
   const auto& flows = flows_[link];
   const auto n = flows.size();
   stats_.flows_visited += n;
-  // Each transfer's limit elsewhere: the smallest level on the rest of its route.
+  // Each transfer's limit elsewhere: the smallest level on the rest of its route. This link's
+  // level reads as infinite meanwhile, which leaves it out of every route's minimum without a
+  // test per hop (where it sits in a route varies, and a mispredicted branch per transfer cost
+  // more than the rest of the loop).
+  const double old = level_[link];
+  level_[link] = kUnlimited;
   elsewhere_.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     const auto slot = flows[i];
     const auto* links = route(slot);
-    double limit = kUnlimited;
-    for (std::uint32_t j = 0, hops = hops_[slot]; j < hops; ++j) {
-      if (links[j] != link) limit = std::min(limit, level_[links[j]]);
+    const auto hops = hop_count(slot);
+    double limit;
+    if (hops == 2) {                               // one other link: most routes under a switch
+      limit = level_[links[0] ^ links[1] ^ link];  // a route crosses a link once
+    } else {
+      limit = level_[links[0]];
+      for (std::uint32_t j = 1; j < hops; ++j) limit = std::min(limit, level_[links[j]]);
     }
     elsewhere_[i] = limit;
   }
+  level_[link] = old;
   // Water-filling: the share s with sum over the link's transfers of min(s, limit elsewhere)
   // equal to the capacity; infinite when even their limits elsewhere leave capacity spare.
   // Transfers limited elsewhere below the share take their limit and the rest split what is
@@ -216,20 +227,21 @@ void FlowModel::relevel(topo::LinkId link) {
     limited = below;
     level = std::max(0.0, (capacity - taken) / static_cast<double>(n - below));
   }
-  const double old = level_[link];
   if (same_level(level, old)) return;
   set_level(link, level);
   // The transfers whose rate this moves change the balance on the rest of their routes, and
   // may change bottleneck; so may those charged here even when their rate holds (a tie).
+  level_[link] = kUnlimited;  // for propagate(), until the end of the loop
   for (std::size_t i = 0; i < n; ++i) {
     const auto slot = flows[i];
     const double limit = elsewhere_[i];
     const bool moved = std::min(old, limit) != std::min(level, limit);
-    if (moved || bottleneck_[slot] == link) mark_changed(slot);
+    if (moved || bottleneck(slot) == link) mark_changed(slot);
     if (!moved) continue;
     ++stats_.propagations;
     propagate(slot, link, old, level);
   }
+  level_[link] = level;
 }
 
 void FlowModel::propagate(std::uint32_t slot, topo::LinkId link, double old, double level) {
@@ -237,15 +249,26 @@ void FlowModel::propagate(std::uint32_t slot, topo::LinkId link, double old, dou
   // at k's present level: min(limit elsewhere, level of k) is the transfer's term in k's
   // water-filling sum, and with every term unchanged at k's level that level still balances
   // the sum. The limit elsewhere for k is this link's level capped by the route's other links.
+  // This link's level reads as infinite here (see relevel()), so the limit elsewhere for k is
+  // the smallest level on the route unless k holds it, and then the second smallest.
   const auto* links = route(slot);
-  const auto hops = hops_[slot];
+  const auto hops = hop_count(slot);
+  double first = kUnlimited, second = kUnlimited;
+  std::uint32_t first_at = hops;
+  for (std::uint32_t j = 0; hops > 2 && j < hops; ++j) {  // a two-hop route has no others
+    const double at = level_[links[j]];
+    if (at < first) {
+      second = first;
+      first = at;
+      first_at = j;
+    } else {
+      second = std::min(second, at);
+    }
+  }
   for (std::uint32_t j = 0; j < hops; ++j) {
     const auto k = links[j];
     if (k == link || queued_epoch_[k] == epoch_) continue;
-    double others = kUnlimited;
-    for (std::uint32_t m = 0; m < hops; ++m) {
-      if (links[m] != link && links[m] != k) others = std::min(others, level_[links[m]]);
-    }
+    const double others = j == first_at ? second : first;
     const double at_k = level_[k];
     const double before = std::min({old, others, at_k}), after = std::min({level, others, at_k});
     if (before == after) continue;
@@ -285,7 +308,7 @@ void FlowModel::solve_from_scratch() {
       frozen[h] = 1;
       mark_changed(h);
       const auto* route_links = route(h);
-      for (std::uint32_t j = 0; j < hops_[h]; ++j) {
+      for (std::uint32_t j = 0; j < hop_count(h); ++j) {
         const auto k = route_links[j];
         residual[k] = std::max(0.0, residual[k] - share);
         if (--unfrozen[k] > 0) {
@@ -330,16 +353,16 @@ void FlowModel::charge(std::uint32_t slot, topo::LinkId link, double bytes_left)
   }
   Transfer& t = transfers_[slot];
   t.finish = clock_now(link) + bytes_left;
-  bottleneck_[slot] = link;
+  bottleneck(slot) = link;
   owned_heap(owned_[link], transfers_).push(slot);
   mark_retimed(link);
 }
 
 void FlowModel::discharge(std::uint32_t slot) {
   Transfer& t = transfers_[slot];
-  const auto link = bottleneck_[slot];
+  const auto link = bottleneck(slot);
   owned_heap(owned_[link], transfers_).erase(t.heap_position);
-  bottleneck_[slot] = kNone;
+  bottleneck(slot) = kNone;
   mark_retimed(link);
 }
 
@@ -351,10 +374,10 @@ void FlowModel::commit() {
     if (!t.active) continue;
     const auto* links = route(slot);
     auto best = links[0];
-    for (std::uint32_t j = 1; j < hops_[slot]; ++j) {
+    for (std::uint32_t j = 1; j < hop_count(slot); ++j) {
       if (level_[links[j]] < level_[best]) best = links[j];
     }
-    const auto charged = bottleneck_[slot];
+    const auto charged = bottleneck(slot);
     if (charged == kNone) {  // just started
       charge(slot, best, t.finish);
       continue;
@@ -450,7 +473,7 @@ std::vector<std::pair<std::uint64_t, double>> FlowModel::rates() {
   std::vector<std::pair<std::uint64_t, double>> out;
   for (std::uint32_t slot = 0; slot < transfers_.size(); ++slot) {
     const auto& t = transfers_[slot];
-    if (t.active) out.emplace_back(t.tag, level_[bottleneck_[slot]]);
+    if (t.active) out.emplace_back(t.tag, level_[bottleneck(slot)]);
   }
   std::sort(out.begin(), out.end());
   return out;

@@ -73,15 +73,26 @@ class FlowModel final : public NetworkModel {
     core::Time tail;  // latency + overhead, paid after the data
     std::uint64_t tag = 0;
     std::uint32_t heap_position = 0;  // in its bottleneck's heap
-    std::uint32_t changed_epoch = 0;
     bool active = false;
   };
-  // Route links and positions in each link's flow list, `stride_` entries per slot.
-  topo::LinkId* route(std::uint32_t slot) { return &routes_[std::size_t{slot} * stride_]; }
-  const topo::LinkId* route(std::uint32_t slot) const {
-    return &routes_[std::size_t{slot} * stride_];
+  // Per slot, one record of `stride_` words (a power of two) with what re-levelling reads for
+  // every transfer on a link, so that it is one cache line: the route's length, the link the
+  // transfer is charged to (or kNone), the reallocation that last marked it changed, then the
+  // route's links. `places_` holds the transfer's position in each of those links' flow lists.
+  static constexpr std::size_t kHopsWord = 0, kBottleneckWord = 1, kChangedWord = 2;
+  static constexpr std::size_t kHeaderWords = 3;
+  std::uint32_t* record(std::uint32_t slot) { return &records_[std::size_t{slot} * stride_]; }
+  const std::uint32_t* record(std::uint32_t slot) const {
+    return &records_[std::size_t{slot} * stride_];
   }
-  std::uint32_t* places(std::uint32_t slot) { return &places_[std::size_t{slot} * stride_]; }
+  std::uint32_t hop_count(std::uint32_t slot) const { return record(slot)[kHopsWord]; }
+  topo::LinkId& bottleneck(std::uint32_t slot) { return record(slot)[kBottleneckWord]; }
+  topo::LinkId bottleneck(std::uint32_t slot) const { return record(slot)[kBottleneckWord]; }
+  topo::LinkId* route(std::uint32_t slot) { return record(slot) + kHeaderWords; }
+  const topo::LinkId* route(std::uint32_t slot) const { return record(slot) + kHeaderWords; }
+  std::uint32_t* places(std::uint32_t slot) {
+    return &places_[std::size_t{slot} * (stride_ - kHeaderWords)];
+  }
   void widen(std::size_t hops);
 
   void mark_dirty(topo::LinkId link);
@@ -110,12 +121,9 @@ class FlowModel final : public NetworkModel {
   std::vector<std::vector<std::uint32_t>> flows_;  // by link: slots crossing it
   std::vector<std::vector<std::uint32_t>> owned_;  // by link: heap of slots charged to it
   std::vector<Transfer> transfers_;                // by slot
-  // By slot, apart from the rest as re-levelling reads them for every transfer on a link:
-  std::vector<std::uint32_t> hops_;       // route length
-  std::vector<topo::LinkId> bottleneck_;  // the link it is charged to, or kNone
-  std::size_t stride_ = 4;
-  std::vector<topo::LinkId> routes_;
-  std::vector<std::uint32_t> places_;
+  std::size_t stride_ = 8;                         // words per record: routes of up to 5 links
+  std::vector<std::uint32_t> records_;             // by slot, see record()
+  std::vector<std::uint32_t> places_;              // by slot, stride_ - kHeaderWords each
   std::vector<std::uint32_t> free_slots_;
   std::size_t active_ = 0;
   core::Time now_ = core::Time::zero();
