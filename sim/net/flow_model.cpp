@@ -60,16 +60,18 @@ auto owned_heap(std::vector<std::uint32_t>& heap, Transfers& transfers) {
 }  // namespace
 
 void FlowModel::widen(std::size_t hops) {
-  const auto stride = std::max(std::bit_ceil(hops + kHeaderWords), 2 * stride_);
-  const auto room = stride_ - kHeaderWords, new_room = stride - kHeaderWords;
+  const auto stride = std::max(std::bit_ceil(kHeaderWords + 2 * hops), 2 * stride_);
+  const auto old_room = room(), new_room = (stride - kHeaderWords) / 2;
   std::vector<std::uint32_t> records(transfers_.size() * stride);
-  std::vector<std::uint32_t> places(transfers_.size() * new_room);
   for (std::size_t s = 0; s < transfers_.size(); ++s) {
-    std::copy_n(&records_[s * stride_], stride_, &records[s * stride]);
-    std::copy_n(&places_[s * room], room, &places[s * new_room]);
+    const auto* from = &records_[s * stride_];
+    auto* to = &records[s * stride];
+    for (std::size_t w = 0; w < kHeaderWords + old_room; ++w) to[w] = from[w];  // header, links
+    for (std::size_t w = 0; w < old_room; ++w) {
+      to[kHeaderWords + new_room + w] = from[kHeaderWords + old_room + w];  // places
+    }
   }
   records_ = std::move(records);
-  places_ = std::move(places);
   stride_ = stride;
 }
 
@@ -102,7 +104,7 @@ void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, doubl
     deliveries_.push(now + tail, tag);
     return;
   }
-  if (route.size() > stride_ - kHeaderWords) widen(route.size());
+  if (route.size() > room()) widen(route.size());
   std::uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
@@ -111,7 +113,6 @@ void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, doubl
     slot = static_cast<std::uint32_t>(transfers_.size());
     transfers_.emplace_back();
     records_.resize(transfers_.size() * stride_);
-    places_.resize(transfers_.size() * (stride_ - kHeaderWords));
   }
   Transfer& t = transfers_[slot];
   t.finish = bytes;

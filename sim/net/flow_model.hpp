@@ -77,10 +77,12 @@ class FlowModel final : public NetworkModel {
   };
   // Per slot, one record of `stride_` words (a power of two) with what re-levelling reads for
   // every transfer on a link, so that it is one cache line: the route's length, the link the
-  // transfer is charged to (or kNone), the reallocation that last marked it changed, then the
-  // route's links. `places_` holds the transfer's position in each of those links' flow lists.
+  // transfer is charged to (or kNone), the reallocation that last marked it changed, the
+  // route's links, then the transfer's position in each of those links' flow lists (which a
+  // removal rewrites for the transfer moved into the freed place).
   static constexpr std::size_t kHopsWord = 0, kBottleneckWord = 1, kChangedWord = 2;
   static constexpr std::size_t kHeaderWords = 3;
+  std::size_t room() const { return (stride_ - kHeaderWords) / 2; }  // links a record holds
   std::uint32_t* record(std::uint32_t slot) { return &records_[std::size_t{slot} * stride_]; }
   const std::uint32_t* record(std::uint32_t slot) const {
     return &records_[std::size_t{slot} * stride_];
@@ -90,9 +92,7 @@ class FlowModel final : public NetworkModel {
   topo::LinkId bottleneck(std::uint32_t slot) const { return record(slot)[kBottleneckWord]; }
   topo::LinkId* route(std::uint32_t slot) { return record(slot) + kHeaderWords; }
   const topo::LinkId* route(std::uint32_t slot) const { return record(slot) + kHeaderWords; }
-  std::uint32_t* places(std::uint32_t slot) {
-    return &places_[std::size_t{slot} * (stride_ - kHeaderWords)];
-  }
+  std::uint32_t* places(std::uint32_t slot) { return record(slot) + kHeaderWords + room(); }
   void widen(std::size_t hops);
 
   void mark_dirty(topo::LinkId link);
@@ -121,9 +121,8 @@ class FlowModel final : public NetworkModel {
   std::vector<std::vector<std::uint32_t>> flows_;  // by link: slots crossing it
   std::vector<std::vector<std::uint32_t>> owned_;  // by link: heap of slots charged to it
   std::vector<Transfer> transfers_;                // by slot
-  std::size_t stride_ = 8;                         // words per record: routes of up to 5 links
+  std::size_t stride_ = 8;                         // words per record: routes of up to 2 links
   std::vector<std::uint32_t> records_;             // by slot, see record()
-  std::vector<std::uint32_t> places_;              // by slot, stride_ - kHeaderWords each
   std::vector<std::uint32_t> free_slots_;
   std::size_t active_ = 0;
   core::Time now_ = core::Time::zero();
