@@ -29,8 +29,7 @@ Router::Router(const Cluster& cluster, RoutingOptions options)
     : cluster_(cluster),
       options_(options),
       via_(cluster.gpus().size()),
-      costs_(options.ecmp ? cluster.gpus().size() : 0),
-      reads_tree_(cluster.gpus().size(), 0) {
+      costs_(options.ecmp ? cluster.gpus().size() : 0) {
   for (const auto& l : cluster.links()) {
     link_cost_.push_back(std::llround(kFemtosecondsPerSecond / l.capacity()));
     from_.push_back(l.from);
@@ -144,9 +143,8 @@ Router::CachedRoute* Router::cached(int src, int dst) const {
 
 void Router::route(int src, int dst, std::uint64_t flow, std::vector<LinkId>& out) const {
   if (src == dst) return;
-  const auto s = static_cast<std::size_t>(src);
-  const bool memo = !options_.ecmp && reads_tree_[s];
-  if (memo) {
+  // A source whose tree was never built has no route in the table (its walks read no tree).
+  if (!options_.ecmp && !via_[static_cast<std::size_t>(src)].empty()) {
     const auto* entry = cached(src, dst);
     if (entry->src == src && entry->dst == dst) {
       out.insert(out.end(), entry->links, entry->links + entry->hops);
@@ -167,7 +165,6 @@ void Router::route(int src, int dst, std::uint64_t flow, std::vector<LinkId>& ou
     read_tree = direct(src, dst, flow, out);
   }
   if (!read_tree || options_.ecmp) return;
-  reads_tree_[s] = 1;
   const auto hops = out.size() - first;
   if (hops > kCachedHops) return;
   auto* entry = cached(src, dst);

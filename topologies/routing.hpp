@@ -60,7 +60,6 @@ class Router {
   // By source rank, built on first use: the link into each device on the chosen path.
   mutable std::vector<std::vector<LinkId>> via_;
   mutable std::vector<std::vector<std::int64_t>> costs_;  // by source rank, with ECMP only
-  mutable std::vector<char> reads_tree_;  // by source rank: one of its walks read the tree
   mutable std::vector<CachedRoute> cache_;
 };
 
