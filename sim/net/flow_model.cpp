@@ -1,5 +1,6 @@
 #include "flow_model.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -22,6 +23,10 @@ bool same_level(double a, double b) {
   if (std::isinf(a) || std::isinf(b)) return false;
   return std::abs(a - b) <= kRelativeTolerance * std::max(a, b);
 }
+// a < b by more than rounding.
+bool clearly_below(double a, double b) {
+  return a < b && !same_level(a, b);
+}
 }  // namespace
 
 FlowModel::FlowModel(const topo::Cluster& cluster, const NetworkParams& params)
@@ -30,6 +35,11 @@ FlowModel::FlowModel(const topo::Cluster& cluster, const NetworkParams& params)
 FlowModel::FlowModel(const topo::Cluster& cluster, const NetworkParams& params, Options options)
     : cluster_(cluster), params_(params), options_(options) {
   const auto links = cluster.links().size();
+  if (links >= kNoLink) {
+    throw std::invalid_argument(
+        fmt::format("FlowModel: cluster '{}' has {} links; the flow model takes at most {}",
+                    cluster.name(), links, kNoLink - 1));
+  }
   for (const auto& l : cluster.links()) capacity_.push_back(l.capacity());
   level_.assign(links, kUnlimited);
   spare_ = capacity_;
@@ -119,8 +129,12 @@ void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, doubl
   t.tail = tail;
   t.tag = tag;
   auto* header = record(slot);
-  header[kHopsWord] = static_cast<std::uint32_t>(route.size());
-  header[kBottleneckWord] = kNone;  // a reused slot keeps its mark: it may be in changed_
+  if (route.size() > kMaxHops) {
+    throw std::invalid_argument(fmt::format(
+        "FlowModel: a route of {} links; the flow model takes at most {}", route.size(), kMaxHops));
+  }
+  // A reused slot keeps its mark: it may be in changed_.
+  header[kRouteWord] = static_cast<std::uint32_t>(route.size()) << kHopsShift | kNoLink;
   t.active = true;
   auto* links = this->route(slot);
   auto* at = places(slot);
@@ -131,6 +145,9 @@ void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, doubl
     flows_[l].push_back(slot);
     mark_dirty(l);
   }
+  double r = kUnlimited;
+  for (const auto l : route) r = std::min(r, level_[l]);
+  set_rate(slot, r);
   mark_changed(slot);
   ++active_;
 }
@@ -156,7 +173,7 @@ void FlowModel::remove(std::uint32_t slot) {
     }
     mark_dirty(l);
   }
-  if (bottleneck(slot) != kNone) discharge(slot);
+  if (bottleneck(slot) != kNoLink) discharge(slot);
   t.active = false;
   free_slots_.push_back(slot);
   --active_;
@@ -176,6 +193,42 @@ void FlowModel::set_level(topo::LinkId link, double level) {
   mark_retimed(link);
 }
 
+inline void FlowModel::share_moved(topo::LinkId k, double before, double after) {
+  // A transfer's term in k's water-filling sum moved from `before` to `after` (k not queued).
+  if (std::isinf(level_[k]) && !std::isinf(before) && !std::isinf(after)) {
+    // k limits nobody: it stays so while the rates crossing it still fit its capacity.
+    spare_[k] += before - after;
+    if (spare_[k] >= -kRelativeTolerance * capacity_[k]) return;
+  }
+  mark_dirty(k);
+}
+
+double FlowModel::water_fill(topo::LinkId link) {
+  // From the equal split upwards: transfers limited elsewhere below the share take their limit
+  // and the rest split what is left, which only raises the share; so each pass counts the
+  // limited ones afresh and stops when no more join.
+  const auto n = elsewhere_.size();
+  const double capacity = capacity_[link];
+  double level = capacity / static_cast<double>(n);
+  for (std::size_t limited = 0;;) {
+    double taken = 0;
+    std::size_t below = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double limit = elsewhere_[i];
+      const bool limited_here = limit < level;
+      taken += limited_here ? limit : 0.0;
+      below += limited_here;
+    }
+    if (below == n) {  // every transfer is limited elsewhere: spare capacity
+      spare_[link] = capacity - taken;
+      return kUnlimited;
+    }
+    if (below <= limited) return level;  // none joined (rounding may not shrink the set: stop)
+    limited = below;
+    level = std::max(0.0, (capacity - taken) / static_cast<double>(n - below));
+  }
+}
+
 void FlowModel::relevel(topo::LinkId link) {
   ++stats_.link_updates;
   const auto& flows = flows_[link];
@@ -186,8 +239,18 @@ void FlowModel::relevel(topo::LinkId link) {
   // test per hop (where it sits in a route varies, and a mispredicted branch per transfer cost
   // more than the rest of the loop).
   const double old = level_[link];
+  const double capacity = capacity_[link];
+  // Water-filling: the share s with sum over the link's transfers of min(s, limit elsewhere)
+  // equal to the capacity; infinite when even their limits elsewhere leave capacity spare.
+  // Given which transfers are limited elsewhere below it, the share is what they leave split
+  // among the rest; it is the answer when that set is exactly the transfers limited below it.
+  // The set at the old level usually is (a level moves, but rarely past a transfer's limit),
+  // so the pass that reads the limits also tries it, and keeps the largest limit inside the set
+  // and the smallest outside it to check the share it gives.
   level_[link] = kUnlimited;
   elsewhere_.resize(n);
+  double taken = 0, largest_in = 0, smallest_out = kUnlimited;
+  std::size_t below = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const auto slot = flows[i];
     const auto* links = route(slot);
@@ -195,38 +258,34 @@ void FlowModel::relevel(topo::LinkId link) {
     double limit;
     if (hops == 2) {                               // one other link: most routes under a switch
       limit = level_[links[0] ^ links[1] ^ link];  // a route crosses a link once
+    } else if (const double r = rate(slot); r < old) {
+      limit = r;  // limited elsewhere: the route's smallest level is not this link's
     } else {
       limit = level_[links[0]];
       for (std::uint32_t j = 1; j < hops; ++j) limit = std::min(limit, level_[links[j]]);
     }
     elsewhere_[i] = limit;
+    const bool in_set = limit < old;  // branch-free: which transfers is unpredictable
+    taken += in_set ? limit : 0.0;
+    below += in_set;
+    largest_in = std::max(largest_in, in_set ? limit : 0.0);
+    smallest_out = std::min(smallest_out, in_set ? kUnlimited : limit);
   }
   level_[link] = old;
-  // Water-filling: the share s with sum over the link's transfers of min(s, limit elsewhere)
-  // equal to the capacity; infinite when even their limits elsewhere leave capacity spare.
-  // Transfers limited elsewhere below the share take their limit and the rest split what is
-  // left, which only raises the share; so each pass counts the limited ones afresh and stops
-  // when no more join. One or two passes are the usual case.
-  const double capacity = capacity_[link];
-  double level = n == 0 ? kUnlimited : capacity / static_cast<double>(n);
-  if (n == 0) spare_[link] = capacity;
-  for (std::size_t limited = 0; n > 0;) {
-    double taken = 0;
-    std::size_t below = 0;
-    for (std::size_t i = 0; i < n; ++i) {  // branch-free: which transfers is unpredictable
-      const double limit = elsewhere_[i];
-      const bool limited_here = limit < level;
-      taken += limited_here ? limit : 0.0;
-      below += limited_here;
-    }
-    if (below == n) {  // every transfer is limited elsewhere: spare capacity
-      level = kUnlimited;
-      spare_[link] = capacity - taken;
-      break;
-    }
-    if (below <= limited) break;  // none joined (rounding may not shrink the set: stop)
-    limited = below;
-    level = std::max(0.0, (capacity - taken) / static_cast<double>(n - below));
+  // Near a tie (a limit within rounding of the share, or limits that sum to the capacity) the
+  // set is decided by rounding, so it is left to the passes from the equal split, which decide
+  // it the same way every time.
+  double level = kUnlimited;
+  if (n == 0) {
+    spare_[link] = capacity;
+  } else if (below == n && clearly_below(taken, capacity)) {  // all limited elsewhere: spare
+    spare_[link] = capacity - taken;
+  } else {
+    const double share =
+        below < n ? std::max(0.0, (capacity - taken) / static_cast<double>(n - below)) : 0.0;
+    const bool same_set =
+        below < n && clearly_below(largest_in, share) && clearly_below(share, smallest_out);
+    level = same_set ? share : water_fill(link);
   }
   if (same_level(level, old)) return;
   set_level(link, level);
@@ -236,11 +295,19 @@ void FlowModel::relevel(topo::LinkId link) {
   for (std::size_t i = 0; i < n; ++i) {
     const auto slot = flows[i];
     const double limit = elsewhere_[i];
-    const bool moved = std::min(old, limit) != std::min(level, limit);
+    const double before = std::min(old, limit), after = std::min(level, limit);
+    const bool moved = before != after;
     if (moved || bottleneck(slot) == link) mark_changed(slot);
     if (!moved) continue;
     ++stats_.propagations;
-    propagate(slot, link, old, level);
+    set_rate(slot, after);
+    if (hop_count(slot) == 2) {  // the other link's level is the limit elsewhere
+      const auto* links = route(slot);
+      const auto other = links[0] ^ links[1] ^ link;
+      if (queued_epoch_[other] != epoch_) share_moved(other, before, after);
+    } else {
+      propagate(slot, link, old, level);
+    }
   }
   level_[link] = level;
 }
@@ -272,13 +339,7 @@ void FlowModel::propagate(std::uint32_t slot, topo::LinkId link, double old, dou
     const double others = j == first_at ? second : first;
     const double at_k = level_[k];
     const double before = std::min({old, others, at_k}), after = std::min({level, others, at_k});
-    if (before == after) continue;
-    if (std::isinf(at_k) && !std::isinf(before) && !std::isinf(after)) {
-      // k limits nobody: it stays so while the rates crossing it still fit its capacity.
-      spare_[k] += before - after;
-      if (spare_[k] >= -kRelativeTolerance * capacity_[k]) continue;
-    }
-    mark_dirty(k);
+    if (before != after) share_moved(k, before, after);
   }
 }
 
@@ -322,6 +383,13 @@ void FlowModel::solve_from_scratch() {
   for (topo::LinkId l = 0; l < links; ++l) {
     if (std::isinf(level_[l])) spare_[l] = residual[l];
   }
+  for (std::uint32_t slot = 0; slot < transfers_.size(); ++slot) {
+    if (!transfers_[slot].active) continue;
+    const auto* route_links = route(slot);
+    double r = kUnlimited;
+    for (std::uint32_t j = 0; j < hop_count(slot); ++j) r = std::min(r, level_[route_links[j]]);
+    set_rate(slot, r);
+  }
 }
 
 void FlowModel::reallocate() {
@@ -354,7 +422,7 @@ void FlowModel::charge(std::uint32_t slot, topo::LinkId link, double bytes_left)
   }
   Transfer& t = transfers_[slot];
   t.finish = clock_now(link) + bytes_left;
-  bottleneck(slot) = link;
+  set_bottleneck(slot, link);
   owned_heap(owned_[link], transfers_).push(slot);
   mark_retimed(link);
 }
@@ -363,7 +431,7 @@ void FlowModel::discharge(std::uint32_t slot) {
   Transfer& t = transfers_[slot];
   const auto link = bottleneck(slot);
   owned_heap(owned_[link], transfers_).erase(t.heap_position);
-  bottleneck(slot) = kNone;
+  set_bottleneck(slot, kNoLink);
   mark_retimed(link);
 }
 
@@ -373,17 +441,17 @@ void FlowModel::commit() {
   for (const auto slot : changed_) {
     Transfer& t = transfers_[slot];
     if (!t.active) continue;
+    const auto charged = bottleneck(slot);
+    if (charged != kNoLink && same_level(level_[charged], rate(slot))) continue;
     const auto* links = route(slot);
     auto best = links[0];
     for (std::uint32_t j = 1; j < hop_count(slot); ++j) {
       if (level_[links[j]] < level_[best]) best = links[j];
     }
-    const auto charged = bottleneck(slot);
-    if (charged == kNone) {  // just started
+    if (charged == kNoLink) {  // just started
       charge(slot, best, t.finish);
       continue;
     }
-    if (charged == best || same_level(level_[charged], level_[best])) continue;
     const double left = std::max(0.0, t.finish - clock_now(charged));
     discharge(slot);
     charge(slot, best, left);

@@ -28,6 +28,7 @@
 // finishes. Transfers finishing at the same instant are handled as one batch, and each also
 // pays its route's latency and the message overhead once, after its data has crossed.
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "core/event_queue.hpp"
@@ -76,20 +77,37 @@ class FlowModel final : public NetworkModel {
     bool active = false;
   };
   // Per slot, one record of `stride_` words (a power of two) with what re-levelling reads for
-  // every transfer on a link, so that it is one cache line: the route's length, the link the
-  // transfer is charged to (or kNone), the reallocation that last marked it changed, the
+  // every transfer on a link, so that it is one cache line: one word with the route's length (top
+  // byte) and the link the transfer is charged to (or kNoLink), the reallocation that last marked
+  // it changed, its rate (a double: the smallest level on its route, kept as levels move), the
   // route's links, then the transfer's position in each of those links' flow lists (which a
   // removal rewrites for the transfer moved into the freed place).
-  static constexpr std::size_t kHopsWord = 0, kBottleneckWord = 1, kChangedWord = 2;
-  static constexpr std::size_t kHeaderWords = 3;
+  static constexpr std::size_t kRouteWord = 0, kChangedWord = 1, kRateWord = 2;
+  static constexpr std::size_t kHeaderWords = 4;
+  static constexpr unsigned kHopsShift = 24;
+  static constexpr std::uint32_t kNoLink = (1u << kHopsShift) - 1;  // also the link-id mask
+  static constexpr std::size_t kMaxHops = 0xff;
   std::size_t room() const { return (stride_ - kHeaderWords) / 2; }  // links a record holds
   std::uint32_t* record(std::uint32_t slot) { return &records_[std::size_t{slot} * stride_]; }
   const std::uint32_t* record(std::uint32_t slot) const {
     return &records_[std::size_t{slot} * stride_];
   }
-  std::uint32_t hop_count(std::uint32_t slot) const { return record(slot)[kHopsWord]; }
-  topo::LinkId& bottleneck(std::uint32_t slot) { return record(slot)[kBottleneckWord]; }
-  topo::LinkId bottleneck(std::uint32_t slot) const { return record(slot)[kBottleneckWord]; }
+  std::uint32_t hop_count(std::uint32_t slot) const {
+    return record(slot)[kRouteWord] >> kHopsShift;
+  }
+  topo::LinkId bottleneck(std::uint32_t slot) const { return record(slot)[kRouteWord] & kNoLink; }
+  void set_bottleneck(std::uint32_t slot, topo::LinkId link) {
+    auto& word = record(slot)[kRouteWord];
+    word = (word & ~kNoLink) | link;
+  }
+  double rate(std::uint32_t slot) const {
+    double r;
+    std::memcpy(&r, record(slot) + kRateWord, sizeof r);
+    return r;
+  }
+  void set_rate(std::uint32_t slot, double r) {
+    std::memcpy(record(slot) + kRateWord, &r, sizeof r);
+  }
   topo::LinkId* route(std::uint32_t slot) { return record(slot) + kHeaderWords; }
   const topo::LinkId* route(std::uint32_t slot) const { return record(slot) + kHeaderWords; }
   std::uint32_t* places(std::uint32_t slot) { return record(slot) + kHeaderWords + room(); }
@@ -100,7 +118,9 @@ class FlowModel final : public NetworkModel {
   void mark_retimed(topo::LinkId link);
   void reallocate();
   void relevel(topo::LinkId link);
+  double water_fill(topo::LinkId link);
   void propagate(std::uint32_t slot, topo::LinkId link, double old, double level);
+  void share_moved(topo::LinkId link, double before, double after);
   void set_level(topo::LinkId link, double level);
   void solve_from_scratch();
   void commit();
