@@ -194,9 +194,9 @@ void FlowModel::set_level(topo::LinkId link, double level) {
 }
 
 inline void FlowModel::share_moved(topo::LinkId k, double before, double after) {
-  // A transfer's term in k's water-filling sum moved from `before` to `after` (k not queued).
+  // A transfer's term in k's water-filling sum moved from `before` to `after` (k not queued):
+  // k must be re-levelled, unless it limits nobody and the rates crossing it still fit.
   if (std::isinf(level_[k]) && !std::isinf(before) && !std::isinf(after)) {
-    // k limits nobody: it stays so while the rates crossing it still fit its capacity.
     spare_[k] += before - after;
     if (spare_[k] >= -kRelativeTolerance * capacity_[k]) return;
   }
@@ -291,7 +291,9 @@ void FlowModel::relevel(topo::LinkId link) {
   set_level(link, level);
   // The transfers whose rate this moves change the balance on the rest of their routes, and
   // may change bottleneck; so may those charged here even when their rate holds (a tie).
-  level_[link] = kUnlimited;  // for propagate(), until the end of the loop
+  // A transfer's term in another link's water-filling sum is its rate (the smallest level on
+  // its route), so that link must be re-levelled only if this moved the rate, and then
+  // whatever its place on the route.
   for (std::size_t i = 0; i < n; ++i) {
     const auto slot = flows[i];
     const double limit = elsewhere_[i];
@@ -301,45 +303,17 @@ void FlowModel::relevel(topo::LinkId link) {
     if (!moved) continue;
     ++stats_.propagations;
     set_rate(slot, after);
-    if (hop_count(slot) == 2) {  // the other link's level is the limit elsewhere
-      const auto* links = route(slot);
+    const auto* links = route(slot);
+    const auto hops = hop_count(slot);
+    if (hops == 2) {  // one other link: most routes under a switch
       const auto other = links[0] ^ links[1] ^ link;
       if (queued_epoch_[other] != epoch_) share_moved(other, before, after);
-    } else {
-      propagate(slot, link, old, level);
+      continue;
     }
-  }
-  level_[link] = level;
-}
-
-void FlowModel::propagate(std::uint32_t slot, topo::LinkId link, double old, double level) {
-  // Another link k of the route must be re-levelled only if the transfer's share there moves
-  // at k's present level: min(limit elsewhere, level of k) is the transfer's term in k's
-  // water-filling sum, and with every term unchanged at k's level that level still balances
-  // the sum. The limit elsewhere for k is this link's level capped by the route's other links.
-  // This link's level reads as infinite here (see relevel()), so the limit elsewhere for k is
-  // the smallest level on the route unless k holds it, and then the second smallest.
-  const auto* links = route(slot);
-  const auto hops = hop_count(slot);
-  double first = kUnlimited, second = kUnlimited;
-  std::uint32_t first_at = hops;
-  for (std::uint32_t j = 0; hops > 2 && j < hops; ++j) {  // a two-hop route has no others
-    const double at = level_[links[j]];
-    if (at < first) {
-      second = first;
-      first = at;
-      first_at = j;
-    } else {
-      second = std::min(second, at);
+    for (std::uint32_t j = 0; j < hops; ++j) {
+      const auto k = links[j];
+      if (k != link && queued_epoch_[k] != epoch_) share_moved(k, before, after);
     }
-  }
-  for (std::uint32_t j = 0; j < hops; ++j) {
-    const auto k = links[j];
-    if (k == link || queued_epoch_[k] == epoch_) continue;
-    const double others = j == first_at ? second : first;
-    const double at_k = level_[k];
-    const double before = std::min({old, others, at_k}), after = std::min({level, others, at_k});
-    if (before != after) share_moved(k, before, after);
   }
 }
 

@@ -119,7 +119,6 @@ class FlowModel final : public NetworkModel {
   void reallocate();
   void relevel(topo::LinkId link);
   double water_fill(topo::LinkId link);
-  void propagate(std::uint32_t slot, topo::LinkId link, double old, double level);
   void share_moved(topo::LinkId link, double before, double after);
   void set_level(topo::LinkId link, double level);
   void solve_from_scratch();
