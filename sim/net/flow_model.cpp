@@ -107,6 +107,10 @@ void FlowModel::mark_retimed(topo::LinkId link) {
 void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, double bytes,
                       std::uint64_t tag) {
   if (now < now_) throw std::logic_error("FlowModel::start: time before the model's present");
+  if (route.size() > kMaxHops) {
+    throw std::invalid_argument(fmt::format(
+        "FlowModel: a route of {} links; the flow model takes at most {}", route.size(), kMaxHops));
+  }
   now_ = now;  // the caller has run complete_until(now): nothing is due before it
   core::Time tail = params_.message_overhead;
   for (const auto id : route) tail += cluster_.link(id).latency;
@@ -129,10 +133,6 @@ void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, doubl
   t.tail = tail;
   t.tag = tag;
   auto* header = record(slot);
-  if (route.size() > kMaxHops) {
-    throw std::invalid_argument(fmt::format(
-        "FlowModel: a route of {} links; the flow model takes at most {}", route.size(), kMaxHops));
-  }
   // A reused slot keeps its mark: it may be in changed_.
   header[kRouteWord] = static_cast<std::uint32_t>(route.size()) << kHopsShift | kNoLink;
   t.active = true;
@@ -145,9 +145,7 @@ void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, doubl
     flows_[l].push_back(slot);
     mark_dirty(l);
   }
-  double r = kUnlimited;
-  for (const auto l : route) r = std::min(r, level_[l]);
-  set_rate(slot, r);
+  set_rate(slot, smallest_level(slot));
   mark_changed(slot);
   ++active_;
 }
@@ -191,6 +189,14 @@ void FlowModel::set_level(topo::LinkId link, double level) {
   clock_at_[link] = now_;
   level_[link] = level;
   mark_retimed(link);
+}
+
+double FlowModel::smallest_level(std::uint32_t slot) const {
+  const auto* links = route(slot);
+  double smallest = level_[links[0]];
+  for (std::uint32_t j = 1; j < hop_count(slot); ++j)
+    smallest = std::min(smallest, level_[links[j]]);
+  return smallest;
 }
 
 inline void FlowModel::share_moved(topo::LinkId k, double before, double after) {
@@ -261,8 +267,7 @@ void FlowModel::relevel(topo::LinkId link) {
     } else if (const double r = rate(slot); r < old) {
       limit = r;  // limited elsewhere: the route's smallest level is not this link's
     } else {
-      limit = level_[links[0]];
-      for (std::uint32_t j = 1; j < hops; ++j) limit = std::min(limit, level_[links[j]]);
+      limit = smallest_level(slot);
     }
     elsewhere_[i] = limit;
     const bool in_set = limit < old;  // branch-free: which transfers is unpredictable
@@ -359,10 +364,7 @@ void FlowModel::solve_from_scratch() {
   }
   for (std::uint32_t slot = 0; slot < transfers_.size(); ++slot) {
     if (!transfers_[slot].active) continue;
-    const auto* route_links = route(slot);
-    double r = kUnlimited;
-    for (std::uint32_t j = 0; j < hop_count(slot); ++j) r = std::min(r, level_[route_links[j]]);
-    set_rate(slot, r);
+    set_rate(slot, smallest_level(slot));
   }
 }
 

@@ -118,6 +118,7 @@ class FlowModel final : public NetworkModel {
   void mark_retimed(topo::LinkId link);
   void reallocate();
   void relevel(topo::LinkId link);
+  double smallest_level(std::uint32_t slot) const;  // over the route: the rate, when current
   double water_fill(topo::LinkId link);
   void share_moved(topo::LinkId link, double before, double after);
   void set_level(topo::LinkId link, double level);

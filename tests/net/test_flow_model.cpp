@@ -73,6 +73,19 @@ TEST(FlowModel, OneTransferIsLatencyPlusSizeOverBandwidth) {
   EXPECT_EQ(m.next_completion(), std::nullopt);
 }
 
+TEST(FlowModel, ARouteLongerThanItsRecordsTakeIsAClearErrorThatLeavesTheModelAsItWas) {
+  const auto c = star(2, 10e9, core::Time::zero());
+  topo::Router router(c, {});
+  FlowModel m(c, {});
+  const std::vector<topo::LinkId> endless(256, router.route(0, 1).front());
+  EXPECT_THROW(m.start(core::Time::zero(), endless, 1e6, 1), std::invalid_argument);
+  EXPECT_EQ(m.in_flight(), 0u);
+  m.start(core::Time::zero(), router.route(0, 1), 1e6, 2);  // still usable
+  std::vector<std::uint64_t> done;
+  m.complete_until(core::Time::ms(1), done);
+  EXPECT_EQ(done, std::vector<std::uint64_t>{2});
+}
+
 TEST(FlowModel, TwoTransfersShareALinkEqually) {
   const auto c = star(3, 10e9, core::Time::zero());
   topo::Router router(c, {});
