@@ -23,6 +23,15 @@ bool same_level(double a, double b) {
   if (std::isinf(a) || std::isinf(b)) return false;
   return std::abs(a - b) <= kRelativeTolerance * std::max(a, b);
 }
+// Water-filling's share: what the transfers limited elsewhere (`below` of `n`, taking `taken`)
+// leave of the capacity, split among the rest (below < n).
+double share_left(double capacity, double taken, std::size_t n, std::size_t below) {
+  return std::max(0.0, (capacity - taken) / static_cast<double>(n - below));
+}
+// The other link of a two-link route: a route crosses a link once.
+topo::LinkId other_link(const topo::LinkId* links, topo::LinkId link) {
+  return links[0] ^ links[1] ^ link;
+}
 // a < b by more than rounding.
 bool clearly_below(double a, double b) {
   return a < b && !same_level(a, b);
@@ -231,7 +240,7 @@ double FlowModel::water_fill(topo::LinkId link) {
     }
     if (below <= limited) return level;  // none joined (rounding may not shrink the set: stop)
     limited = below;
-    level = std::max(0.0, (capacity - taken) / static_cast<double>(n - below));
+    level = share_left(capacity, taken, n, below);
   }
 }
 
@@ -262,8 +271,8 @@ void FlowModel::relevel(topo::LinkId link) {
     const auto* links = route(slot);
     const auto hops = hop_count(slot);
     double limit;
-    if (hops == 2) {                               // one other link: most routes under a switch
-      limit = level_[links[0] ^ links[1] ^ link];  // a route crosses a link once
+    if (hops == 2) {  // one other link: most routes under a switch
+      limit = level_[other_link(links, link)];
     } else if (const double r = rate(slot); r < old) {
       limit = r;  // limited elsewhere: the route's smallest level is not this link's
     } else {
@@ -286,8 +295,7 @@ void FlowModel::relevel(topo::LinkId link) {
   } else if (below == n && clearly_below(taken, capacity)) {  // all limited elsewhere: spare
     spare_[link] = capacity - taken;
   } else {
-    const double share =
-        below < n ? std::max(0.0, (capacity - taken) / static_cast<double>(n - below)) : 0.0;
+    const double share = below < n ? share_left(capacity, taken, n, below) : 0.0;
     const bool same_set =
         below < n && clearly_below(largest_in, share) && clearly_below(share, smallest_out);
     level = same_set ? share : water_fill(link);
@@ -311,7 +319,7 @@ void FlowModel::relevel(topo::LinkId link) {
     const auto* links = route(slot);
     const auto hops = hop_count(slot);
     if (hops == 2) {  // one other link: most routes under a switch
-      const auto other = links[0] ^ links[1] ^ link;
+      const auto other = other_link(links, link);
       if (queued_epoch_[other] != epoch_) share_moved(other, before, after);
       continue;
     }
