@@ -28,10 +28,6 @@ bool same_level(double a, double b) {
 double share_left(double capacity, double taken, std::size_t n, std::size_t below) {
   return std::max(0.0, (capacity - taken) / static_cast<double>(n - below));
 }
-// The other link of a two-link route: a route crosses a link once.
-topo::LinkId other_link(const topo::LinkId* links, topo::LinkId link) {
-  return links[0] ^ links[1] ^ link;
-}
 // a < b by more than rounding.
 bool clearly_below(double a, double b) {
   return a < b && !same_level(a, b);
@@ -52,14 +48,14 @@ FlowModel::FlowModel(const topo::Cluster& cluster, const NetworkParams& params, 
   for (const auto& l : cluster.links()) capacity_.push_back(l.capacity());
   level_.assign(links, kUnlimited);
   spare_ = capacity_;
-  clock_.assign(links, 0.0);
-  clock_at_.assign(links, core::Time::zero());
+  clocks_.resize(links);
   flows_.resize(links);
   owned_.resize(links);
   due_.assign(links, core::Time::max());
   due_position_.assign(links, kNone);
   queued_epoch_.assign(links, 0);
   retimed_epoch_.assign(links, 0);
+  free_slot_.assign(links, kNone);
 }
 
 namespace {
@@ -79,19 +75,44 @@ auto owned_heap(std::vector<std::uint32_t>& heap, Transfers& transfers) {
 }  // namespace
 
 void FlowModel::widen(std::size_t hops) {
-  const auto stride = std::max(std::bit_ceil(kHeaderWords + 2 * hops), 2 * stride_);
-  const auto old_room = room(), new_room = (stride - kHeaderWords) / 2;
+  const auto stride = std::max(std::bit_ceil(2 * hops), 2 * stride_);
+  const auto old_room = room(), new_room = stride / 2;
   std::vector<std::uint32_t> records(transfers_.size() * stride);
   for (std::size_t s = 0; s < transfers_.size(); ++s) {
     const auto* from = &records_[s * stride_];
     auto* to = &records[s * stride];
-    for (std::size_t w = 0; w < kHeaderWords + old_room; ++w) to[w] = from[w];  // header, links
     for (std::size_t w = 0; w < old_room; ++w) {
-      to[kHeaderWords + new_room + w] = from[kHeaderWords + old_room + w];  // places
+      to[w] = from[w];                        // links
+      to[new_room + w] = from[old_room + w];  // places
     }
   }
   records_ = std::move(records);
   stride_ = stride;
+}
+
+std::uint32_t FlowModel::take_slot(topo::LinkId first) {
+  if (free_slot_[first] == kNone) {  // a new block, its slots free for routes from `first`
+    const auto base = static_cast<std::uint32_t>(transfers_.size());
+    transfers_.resize(base + kSlotsPerBlock);
+    hot_.resize(base + kSlotsPerBlock);
+    marked_.resize(base + kSlotsPerBlock, 0);
+    records_.resize(transfers_.size() * stride_);
+    for (auto s = base + kSlotsPerBlock; s-- > base;) {
+      hot_[s].route_word = kNoLink;
+      hot_[s].pair = free_slot_[first];
+      free_slot_[first] = s;
+    }
+  }
+  const auto slot = free_slot_[first];
+  free_slot_[first] = hot_[slot].pair;
+  return slot;
+}
+
+void FlowModel::free_slot(std::uint32_t slot) {
+  const auto first = route(slot)[0];
+  hot_[slot].route_word = kNoLink;  // no route: free
+  hot_[slot].pair = free_slot_[first];
+  free_slot_[first] = slot;
 }
 
 void FlowModel::mark_dirty(topo::LinkId link) {
@@ -101,7 +122,7 @@ void FlowModel::mark_dirty(topo::LinkId link) {
 }
 
 void FlowModel::mark_changed(std::uint32_t slot) {
-  auto& marked = record(slot)[kChangedWord];
+  auto& marked = marked_[slot];
   if (marked == epoch_) return;
   marked = epoch_;
   changed_.push_back(slot);
@@ -128,23 +149,14 @@ void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, doubl
     return;
   }
   if (route.size() > room()) widen(route.size());
-  std::uint32_t slot;
-  if (!free_slots_.empty()) {
-    slot = free_slots_.back();
-    free_slots_.pop_back();
-  } else {
-    slot = static_cast<std::uint32_t>(transfers_.size());
-    transfers_.emplace_back();
-    records_.resize(transfers_.size() * stride_);
-  }
+  const auto slot = take_slot(route[0]);
   Transfer& t = transfers_[slot];
   t.finish = bytes;
   t.tail = tail;
   t.tag = tag;
-  auto* header = record(slot);
   // A reused slot keeps its mark: it may be in changed_.
-  header[kRouteWord] = static_cast<std::uint32_t>(route.size()) << kHopsShift | kNoLink;
-  t.active = true;
+  hot_[slot].route_word = static_cast<std::uint32_t>(route.size()) << kHopsShift | kNoLink;
+  hot_[slot].pair = route.size() == 2 ? route[0] ^ route[1] : 0;
   auto* links = this->route(slot);
   auto* at = places(slot);
   for (std::size_t i = 0; i < route.size(); ++i) {
@@ -160,7 +172,6 @@ void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, doubl
 }
 
 void FlowModel::remove(std::uint32_t slot) {
-  Transfer& t = transfers_[slot];
   const auto* links = route(slot);
   const auto* at = places(slot);
   for (std::uint32_t i = 0; i < hop_count(slot); ++i) {
@@ -169,33 +180,31 @@ void FlowModel::remove(std::uint32_t slot) {
     const auto moved = list.back();
     list[at[i]] = moved;
     list.pop_back();
-    if (moved != slot) {
+    if (moved != slot) {  // l is on its route: no need for the route's length
       const auto* other = route(moved);
-      for (std::uint32_t j = 0; j < hop_count(moved); ++j) {
-        if (other[j] == l) {
-          places(moved)[j] = at[i];
-          break;
-        }
-      }
+      std::uint32_t j = 0;
+      while (other[j] != l) ++j;
+      places(moved)[j] = at[i];
     }
     mark_dirty(l);
   }
   if (bottleneck(slot) != kNoLink) discharge(slot);
-  t.active = false;
-  free_slots_.push_back(slot);
+  free_slot(slot);
   --active_;
 }
 
 double FlowModel::clock_now(topo::LinkId link) const {
   const double level = level_[link];
-  if (std::isinf(level)) return clock_[link];  // nobody is charged to an unsaturated link
-  return clock_[link] + level * (now_ - clock_at_[link]).seconds();
+  const Clock& clock = clocks_[link];
+  if (std::isinf(level)) return clock.bytes;  // nobody is charged to an unsaturated link
+  return clock.bytes + level * (now_ - clock.at).seconds();
 }
 
 void FlowModel::set_level(topo::LinkId link, double level) {
   // The clock has run at the old level until now; from now on it runs at the new one.
-  clock_[link] = owned_[link].empty() ? 0.0 : clock_now(link);
-  clock_at_[link] = now_;
+  Clock& clock = clocks_[link];
+  clock.bytes = std::isinf(clock.first) ? 0.0 : clock_now(link);  // infinite: none charged
+  clock.at = now_;
   level_[link] = level;
   mark_retimed(link);
 }
@@ -268,12 +277,12 @@ void FlowModel::relevel(topo::LinkId link) {
   std::size_t below = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const auto slot = flows[i];
-    const auto* links = route(slot);
-    const auto hops = hop_count(slot);
+    const Hot& hot = hot_[slot];
+    const auto hops = hot.route_word >> kHopsShift;
     double limit;
     if (hops == 2) {  // one other link: most routes under a switch
-      limit = level_[other_link(links, link)];
-    } else if (const double r = rate(slot); r < old) {
+      limit = level_[hot.pair ^ link];
+    } else if (const double r = hot.rate; r < old) {
       limit = r;  // limited elsewhere: the route's smallest level is not this link's
     } else {
       limit = smallest_level(slot);
@@ -315,14 +324,15 @@ void FlowModel::relevel(topo::LinkId link) {
     if (moved || bottleneck(slot) == link) mark_changed(slot);
     if (!moved) continue;
     ++stats_.propagations;
-    set_rate(slot, after);
-    const auto* links = route(slot);
-    const auto hops = hop_count(slot);
+    Hot& hot = hot_[slot];
+    hot.rate = after;
+    const auto hops = hot.route_word >> kHopsShift;
     if (hops == 2) {  // one other link: most routes under a switch
-      const auto other = other_link(links, link);
+      const auto other = hot.pair ^ link;
       if (queued_epoch_[other] != epoch_) share_moved(other, before, after);
       continue;
     }
+    const auto* links = route(slot);
     for (std::uint32_t j = 0; j < hops; ++j) {
       const auto k = links[j];
       if (k != link && queued_epoch_[k] != epoch_) share_moved(k, before, after);
@@ -371,7 +381,7 @@ void FlowModel::solve_from_scratch() {
     if (std::isinf(level_[l])) spare_[l] = residual[l];
   }
   for (std::uint32_t slot = 0; slot < transfers_.size(); ++slot) {
-    if (!transfers_[slot].active) continue;
+    if (!active(slot)) continue;
     set_rate(slot, smallest_level(slot));
   }
 }
@@ -401,14 +411,14 @@ void FlowModel::reallocate() {
 
 void FlowModel::charge(std::uint32_t slot, topo::LinkId link, double bytes_left) {
   if (owned_[link].empty()) {  // a fresh clock keeps its values small
-    clock_[link] = 0;
-    clock_at_[link] = now_;
+    clocks_[link].bytes = 0;
+    clocks_[link].at = now_;
   }
   Transfer& t = transfers_[slot];
   t.finish = clock_now(link) + bytes_left;
   set_bottleneck(slot, link);
   owned_heap(owned_[link], transfers_).push(slot);
-  mark_retimed(link);
+  first_changed(link);
 }
 
 void FlowModel::discharge(std::uint32_t slot) {
@@ -416,6 +426,12 @@ void FlowModel::discharge(std::uint32_t slot) {
   const auto link = bottleneck(slot);
   owned_heap(owned_[link], transfers_).erase(t.heap_position);
   set_bottleneck(slot, kNoLink);
+  first_changed(link);
+}
+
+void FlowModel::first_changed(topo::LinkId link) {
+  const auto& owned = owned_[link];
+  clocks_[link].first = owned.empty() ? kUnlimited : transfers_[owned.front()].finish;
   mark_retimed(link);
 }
 
@@ -423,8 +439,7 @@ void FlowModel::commit() {
   // Each transfer whose rate may have moved goes to the link that now limits it, unless the
   // link it is charged to still limits it as much (a tie keeps it where it is).
   for (const auto slot : changed_) {
-    Transfer& t = transfers_[slot];
-    if (!t.active) continue;
+    if (!active(slot)) continue;
     const auto charged = bottleneck(slot);
     if (charged != kNoLink && same_level(level_[charged], rate(slot))) continue;
     const auto* links = route(slot);
@@ -432,6 +447,7 @@ void FlowModel::commit() {
     for (std::uint32_t j = 1; j < hop_count(slot); ++j) {
       if (level_[links[j]] < level_[best]) best = links[j];
     }
+    const Transfer& t = transfers_[slot];
     if (charged == kNoLink) {  // just started
       charge(slot, best, t.finish);
       continue;
@@ -447,20 +463,19 @@ void FlowModel::commit() {
 
 void FlowModel::retime(topo::LinkId link) {
   ++stats_.retimings;
-  const auto& owned = owned_[link];
+  const Clock& clock = clocks_[link];
   auto due = core::Time::max();
-  if (!owned.empty()) {
+  if (!std::isinf(clock.first)) {  // a transfer is charged here
     const double level = level_[link];
     if (std::isinf(level)) {
       throw std::logic_error("FlowModel: a transfer is charged to a link that limits nobody");
     }
     if (level > 0) {  // a starved link waits for a rate
-      const double ps =
-          std::ceil((transfers_[owned.front()].finish - clock_[link]) / level * kPsPerSecond);
-      const double until_max = static_cast<double>((core::Time::max() - clock_at_[link]).count());
+      const double ps = std::ceil((clock.first - clock.bytes) / level * kPsPerSecond);
+      const double until_max = static_cast<double>((core::Time::max() - clock.at).count());
       if (ps < until_max) {
-        due = std::max(now_, clock_at_[link] +
-                                 core::Time::ps(static_cast<core::Time::Rep>(std::max(0.0, ps))));
+        due = std::max(now_,
+                       clock.at + core::Time::ps(static_cast<core::Time::Rep>(std::max(0.0, ps))));
       }
     }
   }
@@ -525,8 +540,7 @@ std::vector<std::pair<std::uint64_t, double>> FlowModel::rates() {
   reallocate();
   std::vector<std::pair<std::uint64_t, double>> out;
   for (std::uint32_t slot = 0; slot < transfers_.size(); ++slot) {
-    const auto& t = transfers_[slot];
-    if (t.active) out.emplace_back(t.tag, level_[bottleneck(slot)]);
+    if (active(slot)) out.emplace_back(transfers_[slot].tag, level_[bottleneck(slot)]);
   }
   std::sort(out.begin(), out.end());
   return out;

@@ -28,9 +28,10 @@
 // finishes. Transfers finishing at the same instant are handled as one batch, and each also
 // pays its route's latency and the message overhead once, after its data has crossed.
 #include <cstdint>
-#include <cstring>
+#include <limits>
 #include <vector>
 
+#include "core/cache_line_allocator.hpp"
 #include "core/event_queue.hpp"
 #include "network_model.hpp"
 
@@ -74,44 +75,51 @@ class FlowModel final : public NetworkModel {
     core::Time tail;  // latency + overhead, paid after the data
     std::uint64_t tag = 0;
     std::uint32_t heap_position = 0;  // in its bottleneck's heap
-    bool active = false;
   };
-  // Per slot, one record of `stride_` words (a power of two) with what re-levelling reads for
-  // every transfer on a link, so that it is one cache line: one word with the route's length (top
-  // byte) and the link the transfer is charged to (or kNoLink), the reallocation that last marked
-  // it changed, its rate (a double: the smallest level on its route, kept as levels move), the
-  // route's links, then the transfer's position in each of those links' flow lists (which a
-  // removal rewrites for the transfer moved into the freed place).
-  static constexpr std::size_t kRouteWord = 0, kChangedWord = 1, kRateWord = 2;
-  static constexpr std::size_t kHeaderWords = 4;
+  // Per slot, what re-levelling reads for every transfer on a link, 16 bytes (four slots to a
+  // cache line, so that a large run's transfers in flight stay in the L2 cache): one word with
+  // the route's length (top byte; 0 for a free slot) and the link the transfer is charged to
+  // (or kNoLink), a two-link route's links xor'ed (the other link from either one), and the
+  // rate (the smallest level on the route, kept as levels move).
+  struct Hot {
+    std::uint32_t route_word = 0;
+    topo::LinkId pair = 0;
+    double rate = 0;
+  };
+  static_assert(sizeof(Hot) == 16);
+  // Slots come in blocks of one cache line of Hot (hot_ starts on a line). A block belongs to
+  // the first link of the routes its slots were taken for: a source's transfers in flight share
+  // that link, and re-levelling it reads them all, which then is a line per four transfers, not
+  // one each. (The slots then number at most the sum over first links of their peak transfers
+  // in flight, rounded up to a block, rather than the peak over all.)
+  static constexpr std::uint32_t kSlotsPerBlock = core::kCacheLineBytes / sizeof(Hot);
+  // Per slot, one record of `stride_` words (a power of two): the route's links, then the
+  // transfer's position in each of those links' flow lists (which a removal rewrites for the
+  // transfer moved into the freed place). Re-levelling reads it only for routes of more than
+  // two links whose rate is this link's level.
   static constexpr unsigned kHopsShift = 24;
   static constexpr std::uint32_t kNoLink = (1u << kHopsShift) - 1;  // also the link-id mask
   static constexpr std::size_t kMaxHops = 0xff;
-  std::size_t room() const { return (stride_ - kHeaderWords) / 2; }  // links a record holds
+  std::size_t room() const { return stride_ / 2; }  // links a record holds
   std::uint32_t* record(std::uint32_t slot) { return &records_[std::size_t{slot} * stride_]; }
   const std::uint32_t* record(std::uint32_t slot) const {
     return &records_[std::size_t{slot} * stride_];
   }
-  std::uint32_t hop_count(std::uint32_t slot) const {
-    return record(slot)[kRouteWord] >> kHopsShift;
-  }
-  topo::LinkId bottleneck(std::uint32_t slot) const { return record(slot)[kRouteWord] & kNoLink; }
+  std::uint32_t hop_count(std::uint32_t slot) const { return hot_[slot].route_word >> kHopsShift; }
+  bool active(std::uint32_t slot) const { return hop_count(slot) != 0; }
+  topo::LinkId bottleneck(std::uint32_t slot) const { return hot_[slot].route_word & kNoLink; }
   void set_bottleneck(std::uint32_t slot, topo::LinkId link) {
-    auto& word = record(slot)[kRouteWord];
+    auto& word = hot_[slot].route_word;
     word = (word & ~kNoLink) | link;
   }
-  double rate(std::uint32_t slot) const {
-    double r;
-    std::memcpy(&r, record(slot) + kRateWord, sizeof r);
-    return r;
-  }
-  void set_rate(std::uint32_t slot, double r) {
-    std::memcpy(record(slot) + kRateWord, &r, sizeof r);
-  }
-  topo::LinkId* route(std::uint32_t slot) { return record(slot) + kHeaderWords; }
-  const topo::LinkId* route(std::uint32_t slot) const { return record(slot) + kHeaderWords; }
-  std::uint32_t* places(std::uint32_t slot) { return record(slot) + kHeaderWords + room(); }
+  double rate(std::uint32_t slot) const { return hot_[slot].rate; }
+  void set_rate(std::uint32_t slot, double r) { hot_[slot].rate = r; }
+  topo::LinkId* route(std::uint32_t slot) { return record(slot); }
+  const topo::LinkId* route(std::uint32_t slot) const { return record(slot); }
+  std::uint32_t* places(std::uint32_t slot) { return record(slot) + room(); }
   void widen(std::size_t hops);
+  std::uint32_t take_slot(topo::LinkId first);
+  void free_slot(std::uint32_t slot);
 
   void mark_dirty(topo::LinkId link);
   void mark_changed(std::uint32_t slot);
@@ -126,6 +134,7 @@ class FlowModel final : public NetworkModel {
   void commit();
   void charge(std::uint32_t slot, topo::LinkId link, double bytes_left);
   void discharge(std::uint32_t slot);
+  void first_changed(topo::LinkId link);
   void remove(std::uint32_t slot);
   double clock_now(topo::LinkId link) const;
   void retime(topo::LinkId link);
@@ -133,17 +142,27 @@ class FlowModel final : public NetworkModel {
   const topo::Cluster& cluster_;
   NetworkParams params_;
   Options options_;
-  std::vector<double> capacity_;      // by link, B/s
-  std::vector<double> level_;         // by link: fair share (B/s), or infinity
-  std::vector<double> spare_;         // by link at an infinite level: capacity the rates leave, B/s
-  std::vector<double> clock_;         // by link: bytes per transfer, as of clock_at_
-  std::vector<core::Time> clock_at_;  // by link
-  std::vector<std::vector<std::uint32_t>> flows_;  // by link: slots crossing it
-  std::vector<std::vector<std::uint32_t>> owned_;  // by link: heap of slots charged to it
-  std::vector<Transfer> transfers_;                // by slot
-  std::size_t stride_ = 8;                         // words per record: routes of up to 2 links
-  std::vector<std::uint32_t> records_;             // by slot, see record()
-  std::vector<std::uint32_t> free_slots_;
+  std::vector<double> capacity_;  // by link, B/s
+  std::vector<double> level_;     // by link: fair share (B/s), or infinity
+  std::vector<double> spare_;     // by link at an infinite level: capacity the rates leave, B/s
+  // By link, what re-timing and a level change read, in one place.
+  struct alignas(32) Clock {
+    double bytes = 0;  // sent per charged transfer, as of `at`
+    core::Time at = core::Time::zero();
+    // The clock value at which the first charged transfer finishes; infinite if none is.
+    double first = std::numeric_limits<double>::infinity();
+  };
+  std::vector<Clock> clocks_;                            // by link
+  std::vector<std::vector<std::uint32_t>> flows_;        // by link: slots crossing it
+  std::vector<std::vector<std::uint32_t>> owned_;        // by link: heap of slots charged to it
+  std::vector<Transfer> transfers_;                      // by slot
+  std::vector<Hot, core::CacheLineAllocator<Hot>> hot_;  // by slot
+  std::vector<std::uint32_t> marked_;   // by slot: the reallocation that last marked it changed
+  std::size_t stride_ = 4;              // words per record: routes of up to 2 links
+  std::vector<std::uint32_t> records_;  // by slot, see record()
+  // By link: a free slot of a block that link's routes took (kNone if none); a free slot's `pair`
+  // holds the next.
+  std::vector<std::uint32_t> free_slot_;
   std::size_t active_ = 0;
   core::Time now_ = core::Time::zero();
   // Links with a transfer charged to them, by the time the first finishes.
