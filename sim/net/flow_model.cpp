@@ -28,6 +28,12 @@ bool same_level(double a, double b) {
 double share_left(double capacity, double taken, std::size_t n, std::size_t below) {
   return std::max(0.0, (capacity - taken) / static_cast<double>(n - below));
 }
+// `yes` if `condition`, else `no`, without a branch: a mask of the condition's bits picks one.
+double select(bool condition, double yes, double no) {
+  const auto mask = std::uint64_t{0} - static_cast<std::uint64_t>(condition);
+  return std::bit_cast<double>((std::bit_cast<std::uint64_t>(yes) & mask) |
+                               (std::bit_cast<std::uint64_t>(no) & ~mask));
+}
 // a < b by more than rounding.
 bool clearly_below(double a, double b) {
   return a < b && !same_level(a, b);
@@ -240,7 +246,7 @@ double FlowModel::water_fill(topo::LinkId link) {
     for (std::size_t i = 0; i < n; ++i) {
       const double limit = elsewhere_[i];
       const bool limited_here = limit < level;
-      taken += limited_here ? limit : 0.0;
+      taken += select(limited_here, limit, 0.0);
       below += limited_here;
     }
     if (below == n) {  // every transfer is limited elsewhere: spare capacity
@@ -288,11 +294,14 @@ void FlowModel::relevel(topo::LinkId link) {
       limit = smallest_level(slot);
     }
     elsewhere_[i] = limit;
-    const bool in_set = limit < old;  // branch-free: which transfers is unpredictable
-    taken += in_set ? limit : 0.0;
+    // Which transfers are in the set is unpredictable, so this is written without a branch
+    // (GCC turns `in_set ? limit : 0.0` into one): `in` is the limit or 0, `out` infinity or it.
+    const bool in_set = limit < old;
+    const double in = select(in_set, limit, 0.0), out = select(in_set, kUnlimited, limit);
+    taken += in;
     below += in_set;
-    largest_in = std::max(largest_in, in_set ? limit : 0.0);
-    smallest_out = std::min(smallest_out, in_set ? kUnlimited : limit);
+    largest_in = std::max(largest_in, in);
+    smallest_out = std::min(smallest_out, out);
   }
   level_[link] = old;
   // Near a tie (a limit within rounding of the share, or limits that sum to the capacity) the
