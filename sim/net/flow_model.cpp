@@ -44,7 +44,7 @@ FlowModel::FlowModel(const topo::Cluster& cluster, const NetworkParams& params)
     : FlowModel(cluster, params, Options{}) {}
 
 FlowModel::FlowModel(const topo::Cluster& cluster, const NetworkParams& params, Options options)
-    : cluster_(cluster), params_(params), options_(options) {
+    : cluster_(cluster), params_(params), options_(options), flows_(cluster.links().size()) {
   const auto links = cluster.links().size();
   if (links >= kNoLink) {
     throw std::invalid_argument(
@@ -55,7 +55,6 @@ FlowModel::FlowModel(const topo::Cluster& cluster, const NetworkParams& params, 
   level_.assign(links, kUnlimited);
   spare_ = capacity_;
   clocks_.resize(links);
-  flows_.resize(links);
   owned_.resize(links);
   due_.assign(links, core::Time::max());
   due_position_.assign(links, kNone);
@@ -169,7 +168,7 @@ void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, doubl
     const auto l = route[i];
     links[i] = l;
     at[i] = static_cast<std::uint32_t>(flows_[l].size());
-    flows_[l].push_back(slot);
+    flows_.push_back(l, slot);
     mark_dirty(l);
   }
   set_rate(slot, smallest_level(slot));
@@ -182,10 +181,10 @@ void FlowModel::remove(std::uint32_t slot) {
   const auto* at = places(slot);
   for (std::uint32_t i = 0; i < hop_count(slot); ++i) {
     const auto l = links[i];
-    auto& list = flows_[l];
+    const auto list = flows_[l];
     const auto moved = list.back();
     list[at[i]] = moved;
-    list.pop_back();
+    flows_.pop_back(l);
     if (moved != slot) {  // l is on its route: no need for the route's length
       const auto* other = route(moved);
       std::uint32_t j = 0;
@@ -261,7 +260,7 @@ double FlowModel::water_fill(topo::LinkId link) {
 
 void FlowModel::relevel(topo::LinkId link) {
   ++stats_.link_updates;
-  const auto& flows = flows_[link];
+  const auto flows = flows_[link];
   const auto n = flows.size();
   stats_.flows_visited += n;
   // Each transfer's limit elsewhere: the smallest level on the rest of its route. This link's

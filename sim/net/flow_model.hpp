@@ -33,6 +33,7 @@
 
 #include "core/cache_line_allocator.hpp"
 #include "core/event_queue.hpp"
+#include "core/inline_lists.hpp"
 #include "network_model.hpp"
 
 namespace moesim::net {
@@ -153,7 +154,7 @@ class FlowModel final : public NetworkModel {
     double first = std::numeric_limits<double>::infinity();
   };
   std::vector<Clock> clocks_;                            // by link
-  std::vector<std::vector<std::uint32_t>> flows_;        // by link: slots crossing it
+  core::InlineLists flows_;                              // by link: slots crossing it
   std::vector<std::vector<std::uint32_t>> owned_;        // by link: heap of slots charged to it
   std::vector<Transfer> transfers_;                      // by slot
   std::vector<Hot, core::CacheLineAllocator<Hot>> hot_;  // by slot
