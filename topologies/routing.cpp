@@ -133,9 +133,12 @@ bool Router::direct(int src, int dst, std::uint64_t flow, std::vector<LinkId>& o
 }
 
 Router::CachedRoute* Router::cached(int src, int dst) const {
+  const auto gpus = cluster_.gpus().size();
   if (cache_.empty()) {
-    const auto gpus = cluster_.gpus().size();
     cache_.resize(std::min(kMaxCachedRoutes, std::bit_ceil(std::max<std::size_t>(1, gpus * gpus))));
+  }
+  if (gpus * gpus <= cache_.size()) {  // every pair has its own entry
+    return &cache_[static_cast<std::size_t>(src) * gpus + static_cast<std::size_t>(dst)];
   }
   const auto key = (static_cast<std::uint64_t>(src) << 32) | static_cast<std::uint32_t>(dst);
   return &cache_[mix(key) & (cache_.size() - 1)];

@@ -39,7 +39,9 @@ class Router {
 
   // Without ECMP a route depends only on its ends, so a route whose walk had to read the
   // source's tree (one cache miss per such hop at thousands of GPUs) is kept in a table of
-  // fixed size, indexed by a hash of the pair; a newer route evicts the one in its place.
+  // fixed size: indexed by the pair itself while every pair has an entry (up to 512 GPUs; a
+  // source's routes then sit side by side), otherwise by a hash of the pair, a newer route
+  // evicting the one in its place.
   // Under one switch no walk reads a tree and the table is never made.
   static constexpr std::size_t kCachedHops = 13;  // an entry fills one 64-byte cache line
   struct CachedRoute {

@@ -2,9 +2,13 @@
 // cheapest path between its GPUs that relays through no other GPU.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <random>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "topologies/build.hpp"
 #include "topologies/routing.hpp"
@@ -96,6 +100,39 @@ TEST(Routing, RememberedRoutesAreTheRoutesAFreshRouterFinds) {
       }
     }
     EXPECT_GT(multi_hop, 0u);  // the table is in use: inter-node routes read the trees
+  }
+}
+
+// Past 512 GPUs the pairs outnumber the table's entries, which are then found by a hash and
+// evicted by a colliding pair: 51,200 pairs (every destination, from a different GPU of each
+// node) share 262,144 entries, requested three times in different orders, each checked against
+// the route of a router that was asked for that pair once (so its table never answered).
+TEST(Routing, RememberedRoutesSurviveCollisionsInALargeCluster) {
+  auto doc =
+      config::Document::load_file(MOESIM_SOURCE_DIR "/topologies/presets/dgx_h100_rail_ib400.yaml");
+  doc.apply_override("nodes=80");
+  const auto c = load_cluster(doc);
+  const int n = static_cast<int>(c.gpus().size());
+  const int per_node = c.gpus_per_node();
+  std::vector<std::pair<int, int>> pairs;
+  std::vector<std::vector<LinkId>> expected;
+  for (int s = 0; s < n; s += per_node) {
+    const Router fresh(c, {});
+    for (int d = 0; d < n; ++d) {
+      pairs.emplace_back(s + (d % per_node), d);  // a different local GPU per destination
+      expected.push_back(fresh.route(pairs.back().first, d));
+    }
+  }
+  const Router shared(c, {});
+  std::mt19937 rng(11);
+  std::vector<std::size_t> order(pairs.size());
+  for (int pass = 0; pass < 3; ++pass) {
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    if (pass > 0) std::shuffle(order.begin(), order.end(), rng);
+    for (const auto i : order) {
+      ASSERT_EQ(shared.route(pairs[i].first, pairs[i].second), expected[i])
+          << "pass " << pass << ": " << pairs[i].first << " -> " << pairs[i].second;
+    }
   }
 }
 
