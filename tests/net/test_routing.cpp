@@ -77,13 +77,18 @@ TEST(Routing, EveryRouteIsACheapestPathThatRelaysThroughNoOtherGpu) {
   }
 }
 
-// Routes that read a tree are kept in a table of fixed size (entries evicted on collision):
-// whatever the order of requests, a route is the one a fresh router finds for that pair alone.
-TEST(Routing, RememberedRoutesAreTheRoutesAFreshRouterFinds) {
+// The DGX H100 rail-optimized preset with `nodes` nodes of 8 GPUs.
+Cluster rail_cluster(int nodes) {
   auto doc =
       config::Document::load_file(MOESIM_SOURCE_DIR "/topologies/presets/dgx_h100_rail_ib400.yaml");
-  doc.apply_override("nodes=4");
-  const auto c = load_cluster(doc);
+  doc.apply_override("nodes=" + std::to_string(nodes));
+  return load_cluster(doc);
+}
+
+// Routes that read a tree are kept in a table of fixed size (at 32 GPUs an entry per pair):
+// whatever the order of requests, a route is the one a fresh router finds for that pair alone.
+TEST(Routing, RememberedRoutesAreTheRoutesAFreshRouterFinds) {
+  const auto c = rail_cluster(4);
   const int n = static_cast<int>(c.gpus().size());
   for (const bool pxn : {false, true}) {
     SCOPED_TRACE(pxn ? "pxn" : "direct");
@@ -108,10 +113,7 @@ TEST(Routing, RememberedRoutesAreTheRoutesAFreshRouterFinds) {
 // node) share 262,144 entries, requested three times in different orders, each checked against
 // the route of a router that was asked for that pair once (so its table never answered).
 TEST(Routing, RememberedRoutesSurviveCollisionsInALargeCluster) {
-  auto doc =
-      config::Document::load_file(MOESIM_SOURCE_DIR "/topologies/presets/dgx_h100_rail_ib400.yaml");
-  doc.apply_override("nodes=80");
-  const auto c = load_cluster(doc);
+  const auto c = rail_cluster(80);
   const int n = static_cast<int>(c.gpus().size());
   const int per_node = c.gpus_per_node();
   std::vector<std::pair<int, int>> pairs;
