@@ -179,8 +179,13 @@ class FlowModel final : public NetworkModel {
   std::vector<topo::LinkId> queue_;
   std::size_t queue_head_ = 0;
   std::vector<std::uint32_t> queued_epoch_;  // by link
-  std::vector<std::uint32_t> changed_;
-  std::vector<topo::LinkId> retimed_;
+  // Each slot or link is marked at most once per reallocation, so these two are sized to all of
+  // them and filled by a count: a push then has no growth path, whose register saving cost
+  // every caller more than the push.
+  std::vector<std::uint32_t> changed_;  // by slot count
+  std::size_t changed_count_ = 0;
+  std::vector<topo::LinkId> retimed_;  // by link count
+  std::size_t retimed_count_ = 0;
   std::vector<std::uint32_t> retimed_epoch_;  // by link
   std::vector<double> elsewhere_;             // scratch for relevel()
   Stats stats_;
