@@ -18,7 +18,12 @@ CollectiveRunner::CollectiveRunner(std::span<const TransferGraph> graphs,
                                    std::span<const CollectiveCall> calls,
                                    std::span<const OpWork> ops, const topo::Router& router,
                                    NetworkModel& model)
-    : graphs_(graphs), calls_(calls), ops_(ops), router_(router), model_(model) {
+    : graphs_(graphs),
+      calls_(calls),
+      ops_(ops),
+      router_(router),
+      model_(model),
+      books_(router, kMaxBookLinks) {
   involvement_.resize(graphs.size());
   for (std::size_t g = 0; g < graphs.size(); ++g) {
     auto& count = involvement_[g];
@@ -64,6 +69,7 @@ void CollectiveRunner::start(core::Engine& engine, std::span<const core::OpId> o
   const auto& graph = graphs_[call.graph];
   Instance& inst = instances_[slot];
   inst.call = first.call;
+  inst.book = books_.book(call.graph, graph, call.gpus);
   inst.ops.assign(ops.begin(), ops.end());
   inst.waits.resize(graph.size());
   for (TransferGraph::Id id = 0; id < graph.size(); ++id) inst.waits[id] = graph.waits(id);
@@ -94,10 +100,14 @@ void CollectiveRunner::begin_node(core::Engine& engine, std::uint32_t slot, Tran
     engine.schedule_timer(engine.now() + node.delay, tag);
     return;
   }
-  route_.clear();
-  router_.route(call.gpus[static_cast<std::size_t>(node.src)],
-                call.gpus[static_cast<std::size_t>(node.dst)], transfers_started_, route_);
-  model_.start(engine.now(), route_, node.bytes, tag);
+  if (inst.book != RouteBook::kNoBook) {
+    model_.start(engine.now(), books_.route(inst.book, id), node.bytes, tag);
+  } else {
+    route_.clear();
+    router_.route(call.gpus[static_cast<std::size_t>(node.src)],
+                  call.gpus[static_cast<std::size_t>(node.dst)], transfers_started_, route_);
+    model_.start(engine.now(), route_, node.bytes, tag);
+  }
   ++transfers_started_;
 }
 

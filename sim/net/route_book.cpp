@@ -1,0 +1,44 @@
+#include "route_book.hpp"
+
+#include <fmt/format.h>
+
+#include <limits>
+#include <stdexcept>
+
+namespace moesim::net {
+
+RouteBook::RouteBook(const topo::Router& router, std::size_t max_links)
+    : router_(router), max_links_(max_links) {
+  // Offsets are 32-bit; the last book may pass the bound by one graph's routes.
+  constexpr std::size_t kMostLinks = std::size_t{1} << 31;
+  if (max_links_ > kMostLinks) {
+    throw std::invalid_argument(
+        fmt::format("RouteBook: at most {} links, not {}", kMostLinks, max_links_));
+  }
+}
+
+std::uint32_t RouteBook::book(std::uint32_t graph_index, const TransferGraph& graph,
+                              const std::vector<int>& gpus) {
+  if (router_.options().ecmp) return kNoBook;  // a route depends on the transfer
+  auto key = std::pair(graph_index, gpus);
+  if (const auto it = index_.find(key); it != index_.end()) return it->second;
+  if (links_.size() >= max_links_) return kNoBook;
+  const auto id = static_cast<std::uint32_t>(books_.size());
+  books_.push_back(offsets_.size());
+  offsets_.push_back(static_cast<std::uint32_t>(links_.size()));
+  for (TransferGraph::Id n = 0; n < graph.size(); ++n) {
+    if (!graph.is_delay(n)) {
+      const auto& node = graph.node(n);
+      router_.route(gpus[static_cast<std::size_t>(node.src)],
+                    gpus[static_cast<std::size_t>(node.dst)], 0, links_);
+    }
+    if (links_.size() > std::numeric_limits<std::uint32_t>::max()) {
+      throw std::length_error("RouteBook: a graph's routes pass 2^32 links");
+    }
+    offsets_.push_back(static_cast<std::uint32_t>(links_.size()));
+  }
+  index_.emplace(std::move(key), id);
+  return id;
+}
+
+}  // namespace moesim::net
