@@ -34,7 +34,7 @@ double select(bool condition, double yes, double no) {
   return std::bit_cast<double>((std::bit_cast<std::uint64_t>(yes) & mask) |
                                (std::bit_cast<std::uint64_t>(no) & ~mask));
 }
-// The whole picoseconds at or after `ps` (0 <= ps, or 0 for a negative `ps`; below Time::max()).
+// The fewest whole picoseconds not below `ps` (0 when `ps` is not positive; `ps` < Time::max()).
 // Baseline x86-64 has no rounding instruction, and std::ceil's software sequence cost a fifth of
 // retime()'s instructions; a truncation and one comparison give the same value.
 core::Time::Rep ceil_ps(double ps) {
