@@ -3,21 +3,15 @@
 
 #include <gtest/gtest.h>
 
-#include <string>
 #include <vector>
 
 #include "net/collectives.hpp"
-#include "topologies/build.hpp"
+#include "rail_cluster.hpp"
 
 namespace moesim::net {
 namespace {
 
-topo::Cluster rail_cluster(int nodes) {
-  auto doc =
-      config::Document::load_file(MOESIM_SOURCE_DIR "/topologies/presets/dgx_h100_rail_ib400.yaml");
-  doc.apply_override("nodes=" + std::to_string(nodes));
-  return topo::load_cluster(doc);
-}
+using test::rail_cluster;
 
 // A 2-D all-to-all over 16 of the cluster's 32 GPUs, in a scrambled order: transfers inside and
 // across nodes, and re-layout delays, which have no route.

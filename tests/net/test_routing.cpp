@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "rail_cluster.hpp"
 #include "topologies/build.hpp"
 #include "topologies/routing.hpp"
 
@@ -78,12 +79,7 @@ TEST(Routing, EveryRouteIsACheapestPathThatRelaysThroughNoOtherGpu) {
 }
 
 // The DGX H100 rail-optimized preset with `nodes` nodes of 8 GPUs.
-Cluster rail_cluster(int nodes) {
-  auto doc =
-      config::Document::load_file(MOESIM_SOURCE_DIR "/topologies/presets/dgx_h100_rail_ib400.yaml");
-  doc.apply_override("nodes=" + std::to_string(nodes));
-  return load_cluster(doc);
-}
+using test::rail_cluster;
 
 // Routes that read a tree are kept in a table of fixed size (at 32 GPUs an entry per pair):
 // whatever the order of requests, a route is the one a fresh router finds for that pair alone.
