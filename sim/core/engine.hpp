@@ -101,7 +101,7 @@ class Engine {
     std::uint32_t first_successor;  // into graph().successor_items()
     std::uint32_t successor_count;
   };
-  std::vector<OpRecord, HugePageAllocator<OpRecord>> ops_;
+  HugePageVector<OpRecord> ops_;
   const OpId* successor_items_;
   std::vector<std::uint32_t> gang_ready_;
   Timeline timeline_;

@@ -1,11 +1,13 @@
 #pragma once
-// An allocator for the engine's per-op arrays (hundreds of MB for 10 million ops). Blocks of
-// 2 MiB or more are 2 MiB-aligned and marked with madvise(MADV_HUGEPAGE), so the kernel can back
-// them with transparent huge pages: a run then takes ~500x fewer page faults and TLB misses.
+// An allocator for large arrays read at random: the engine's per-op arrays (hundreds of MB for
+// 10 million ops), a collective's transfer graph and its route book. Blocks of 2 MiB or more
+// are 2 MiB-aligned and marked with madvise(MADV_HUGEPAGE), so the kernel can back them with
+// transparent huge pages: a run then takes ~500x fewer page faults and TLB misses.
 // It is a hint; where huge pages are unavailable the memory behaves as usual.
 #include <cstddef>
 #include <cstdlib>
 #include <new>
+#include <vector>
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -45,5 +47,9 @@ struct HugePageAllocator {
     return true;
   }
 };
+
+// A vector on huge pages once it reaches 2 MiB: for large arrays read at random.
+template <class T>
+using HugePageVector = std::vector<T, HugePageAllocator<T>>;
 
 }  // namespace moesim::core

@@ -45,7 +45,7 @@ class Timeline {
     Time end;
   };
   const OpGraph* graph_;
-  std::vector<Interval, HugePageAllocator<Interval>> times_;
+  HugePageVector<Interval> times_;
   Time end_ = Time::zero();
 };
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/engine.hpp"
+#include "core/huge_page_allocator.hpp"
 #include "network_model.hpp"
 #include "route_book.hpp"
 #include "topologies/routing.hpp"
@@ -47,11 +48,11 @@ class CollectiveRunner final : public core::ActivityRunner {
  private:
   struct Instance {
     std::uint32_t call = 0;
-    std::uint32_t book = RouteBook::kNoBook;  // its routes, if kept
-    std::vector<core::OpId> ops;              // by participant
-    std::vector<std::uint32_t> waits;         // by graph node
-    std::vector<std::uint32_t> remaining;     // by participant: its unfinished nodes
-    std::uint32_t live = 0;                   // nodes not yet finished
+    std::uint32_t book = RouteBook::kNoBook;    // its routes, if kept
+    std::vector<core::OpId> ops;                // by participant
+    core::HugePageVector<std::uint32_t> waits;  // by graph node (millions for a large ring)
+    std::vector<std::uint32_t> remaining;       // by participant: its unfinished nodes
+    std::uint32_t live = 0;                     // nodes not yet finished
   };
 
   void begin_node(core::Engine& engine, std::uint32_t slot, TransferGraph::Id id);

@@ -17,11 +17,14 @@ std::uint32_t RouteBook::book(std::uint32_t graph_index, const TransferGraph& gr
   const auto id = static_cast<std::uint32_t>(books_.size());
   books_.push_back(offsets_.size());
   offsets_.push_back(static_cast<std::uint32_t>(links_.size()));
+  std::vector<topo::LinkId> route;
   for (TransferGraph::Id n = 0; n < graph.size(); ++n) {
     if (!graph.is_delay(n)) {
       const auto& node = graph.node(n);
+      route.clear();
       router_.route(gpus[static_cast<std::size_t>(node.src)],
-                    gpus[static_cast<std::size_t>(node.dst)], 0, links_);
+                    gpus[static_cast<std::size_t>(node.dst)], 0, route);
+      links_.insert(links_.end(), route.begin(), route.end());
     }
     if (links_.size() > std::numeric_limits<std::uint32_t>::max()) {  // offsets are 32-bit
       throw std::length_error("RouteBook: a graph's routes pass 2^32 links");

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/huge_page_allocator.hpp"
 #include "topologies/routing.hpp"
 #include "transfer_graph.hpp"
 
@@ -41,9 +42,11 @@ class RouteBook {
   const topo::Router& router_;
   std::size_t max_links_;
   std::map<std::pair<std::uint32_t, std::vector<int>>, std::uint32_t> index_;
-  std::vector<std::size_t> books_;      // by book: where its node offsets start in offsets_
-  std::vector<std::uint32_t> offsets_;  // per book, node count + 1 offsets into links_
-  std::vector<topo::LinkId> links_;
+  std::vector<std::size_t> books_;  // by book: where its node offsets start in offsets_
+  // Tens of MiB, read where each transfer starts: on huge pages, so that the reads do not also
+  // miss the TLB.
+  core::HugePageVector<std::uint32_t> offsets_;  // per book, node count + 1 offsets into links_
+  core::HugePageVector<topo::LinkId> links_;
 };
 
 }  // namespace moesim::net

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/event_queue.hpp"
+#include "core/huge_page_allocator.hpp"
 
 namespace moesim::net {
 
@@ -11,7 +12,7 @@ TransferRun run_transfers(const TransferGraph& graph, std::span<const int> ranks
   TransferRun run;
   run.end = start;
   run.rank_finish.assign(ranks.size(), start);
-  std::vector<std::uint32_t> waits(graph.size());
+  core::HugePageVector<std::uint32_t> waits(graph.size());
   for (TransferGraph::Id id = 0; id < graph.size(); ++id) waits[id] = graph.waits(id);
   core::EventQueue<TransferGraph::Id> delays;
   std::vector<topo::LinkId> route;

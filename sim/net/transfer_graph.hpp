@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/huge_page_allocator.hpp"
 #include "core/time.hpp"
 
 namespace moesim::net {
@@ -34,11 +35,13 @@ class TransferGraph {
   const Id* successors_end(Id id) const { return succ_.data() + succ_offset_[id + 1]; }
 
  private:
-  std::vector<Node> nodes_;
-  std::vector<std::uint32_t> waits_;
+  // A large graph is tens to hundreds of MiB, and a run touches it at random (each rank's next
+  // transfers): on huge pages the touches do not also miss the TLB.
+  core::HugePageVector<Node> nodes_;
+  core::HugePageVector<std::uint32_t> waits_;
   std::vector<std::pair<Id, Id>> edges_;  // (node, prerequisite), until seal()
-  std::vector<std::uint32_t> succ_offset_;
-  std::vector<Id> succ_;
+  core::HugePageVector<std::uint32_t> succ_offset_;
+  core::HugePageVector<Id> succ_;
 };
 
 }  // namespace moesim::net
