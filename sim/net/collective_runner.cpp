@@ -119,8 +119,8 @@ void CollectiveRunner::finish_node(core::Engine& engine, std::uint32_t slot, Tra
       engine.finish_at(instances_[slot].ops[static_cast<std::size_t>(p)], engine.now());
     }
   }
-  for (auto s = graph.successors_begin(id); s != graph.successors_end(id); ++s) {
-    if (--instances_[slot].waits[*s] == 0) begin_node(engine, slot, *s);
+  for (const auto s : graph.successors(id)) {
+    if (--instances_[slot].waits[s] == 0) begin_node(engine, slot, s);
   }
   if (--instances_[slot].live == 0) free_slots_.push_back(slot);
 }

@@ -35,8 +35,8 @@ TransferRun run_transfers(const TransferGraph& graph, std::span<const int> ranks
       if (p >= 0) run.rank_finish[static_cast<std::size_t>(p)] = now;
     }
     run.end = std::max(run.end, now);
-    for (auto s = graph.successors_begin(id); s != graph.successors_end(id); ++s) {
-      if (--waits[*s] == 0) begin(*s, now);
+    for (const auto s : graph.successors(id)) {
+      if (--waits[s] == 0) begin(s, now);
     }
   };
 

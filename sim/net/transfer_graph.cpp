@@ -5,15 +5,15 @@
 namespace moesim::net {
 
 TransferGraph::Id TransferGraph::add_transfer(int src, int dst, double bytes) {
-  nodes_.push_back(Node{src, dst, bytes, core::Time::zero()});
+  records_.push_back(Record{Node{src, dst, bytes, core::Time::zero()}});
   waits_.push_back(0);
-  return static_cast<Id>(nodes_.size() - 1);
+  return static_cast<Id>(records_.size() - 1);
 }
 
 TransferGraph::Id TransferGraph::add_delay(int rank, core::Time duration) {
-  nodes_.push_back(Node{rank, -1, 0, duration});
+  records_.push_back(Record{Node{rank, -1, 0, duration}});
   waits_.push_back(0);
-  return static_cast<Id>(nodes_.size() - 1);
+  return static_cast<Id>(records_.size() - 1);
 }
 
 void TransferGraph::depend(Id node, Id prerequisite) {
@@ -25,18 +25,30 @@ void TransferGraph::depend(Id node, Id prerequisite) {
 }
 
 void TransferGraph::reserve(std::size_t nodes, std::size_t dependencies) {
-  nodes_.reserve(nodes);
+  records_.reserve(nodes);
   waits_.reserve(nodes);
   edges_.reserve(dependencies);
 }
 
 void TransferGraph::seal() {
-  succ_offset_.assign(nodes_.size() + 1, 0);
-  for (const auto& [node, pre] : edges_) ++succ_offset_[pre + 1];
-  for (std::size_t i = 0; i < nodes_.size(); ++i) succ_offset_[i + 1] += succ_offset_[i];
-  succ_.resize(edges_.size());
-  std::vector<std::uint32_t> cursor(succ_offset_.begin(), succ_offset_.end() - 1);
-  for (const auto& [node, pre] : edges_) succ_[cursor[pre]++] = node;
+  for (const auto& [node, pre] : edges_) ++records_[pre].successors;
+  std::size_t listed = 0;  // successors of the nodes with more than one
+  for (auto& r : records_) {
+    if (r.successors > 1) {
+      r.successor = static_cast<std::uint32_t>(listed);
+      listed += r.successors;
+    }
+  }
+  succ_.resize(listed);
+  std::vector<std::uint32_t> placed(records_.size(), 0);
+  for (const auto& [node, pre] : edges_) {  // in the order the dependencies were added
+    Record& r = records_[pre];
+    if (r.successors == 1) {
+      r.successor = node;
+    } else {
+      succ_[r.successor + placed[pre]++] = node;
+    }
+  }
   edges_.clear();
   edges_.shrink_to_fit();
 }

@@ -3,6 +3,7 @@
 // of a hierarchical all-to-all) with the prerequisites each must wait for. Collective algorithms
 // build one; run_transfer_graph() plays it on a network model.
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "core/huge_page_allocator.hpp"
@@ -27,21 +28,33 @@ class TransferGraph {
 
   // Builds the successor lists; call once, after the last node and dependency.
   void seal();
-  std::size_t size() const { return nodes_.size(); }
-  const Node& node(Id id) const { return nodes_[id]; }
-  bool is_delay(Id id) const { return nodes_[id].dst < 0; }
+  std::size_t size() const { return records_.size(); }
+  const Node& node(Id id) const { return records_[id].node; }
+  bool is_delay(Id id) const { return records_[id].node.dst < 0; }
   std::uint32_t waits(Id id) const { return waits_[id]; }
-  const Id* successors_begin(Id id) const { return succ_.data() + succ_offset_[id]; }
-  const Id* successors_end(Id id) const { return succ_.data() + succ_offset_[id + 1]; }
+  // The nodes waiting for `id` (after seal()).
+  std::span<const Id> successors(Id id) const {
+    const Record& r = records_[id];
+    return {r.successors < 2 ? &r.successor : succ_.data() + r.successor, r.successors};
+  }
 
  private:
-  // A large graph is tens to hundreds of MiB, and a run touches it at random (each rank's next
-  // transfers): on huge pages the touches do not also miss the TLB.
-  core::HugePageVector<Node> nodes_;
+  // What finishing a node reads, in one place: the node, and its successor itself when it has
+  // only one (every send of a windowed all-to-all but the last few, a ring step), else where its
+  // successors start in succ_. A run touches its graph at random (each rank's next transfers),
+  // and those reads were three cache misses per finish in different arrays.
+  struct alignas(32) Record {
+    Node node;
+    std::uint32_t successor = 0;   // the only successor, or an offset into succ_ (successors > 1)
+    std::uint32_t successors = 0;  // how many
+  };
+  static_assert(sizeof(Record) == 32);
+  // A large graph is tens to hundreds of MiB, and a run touches it at random: on huge pages the
+  // touches do not also miss the TLB.
+  core::HugePageVector<Record> records_;
   core::HugePageVector<std::uint32_t> waits_;
   std::vector<std::pair<Id, Id>> edges_;  // (node, prerequisite), until seal()
-  core::HugePageVector<std::uint32_t> succ_offset_;
-  core::HugePageVector<Id> succ_;
+  core::HugePageVector<Id> succ_;         // successors of the nodes with more than one
 };
 
 }  // namespace moesim::net
