@@ -1,7 +1,7 @@
 #pragma once
 // A collective as data: transfers between ranks (and local delays, such as the re-layout copies
 // of a hierarchical all-to-all) with the prerequisites each must wait for. Collective algorithms
-// build one; run_transfer_graph() plays it on a network model.
+// build one; run_transfers() and the collective runner play it on a network model.
 #include <cstdint>
 #include <span>
 #include <vector>
