@@ -119,8 +119,13 @@ void CollectiveRunner::finish_node(core::Engine& engine, std::uint32_t slot, Tra
       engine.finish_at(instances_[slot].ops[static_cast<std::size_t>(p)], engine.now());
     }
   }
-  for (const auto s : graph.successors(id)) {
-    if (--instances_[slot].waits[s] == 0) begin_node(engine, slot, s);
+  const auto next = graph.successors(id);
+  if (graph.frees_successor(id)) {
+    begin_node(engine, slot, next.front());
+  } else {
+    for (const auto s : next) {
+      if (--instances_[slot].waits[s] == 0) begin_node(engine, slot, s);
+    }
   }
   if (--instances_[slot].live == 0) free_slots_.push_back(slot);
 }

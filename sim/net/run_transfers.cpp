@@ -35,8 +35,13 @@ TransferRun run_transfers(const TransferGraph& graph, std::span<const int> ranks
       if (p >= 0) run.rank_finish[static_cast<std::size_t>(p)] = now;
     }
     run.end = std::max(run.end, now);
-    for (const auto s : graph.successors(id)) {
-      if (--waits[s] == 0) begin(s, now);
+    const auto next = graph.successors(id);
+    if (graph.frees_successor(id)) {
+      begin(next.front(), now);
+    } else {
+      for (const auto s : next) {
+        if (--waits[s] == 0) begin(s, now);
+      }
     }
   };
 

@@ -31,7 +31,11 @@ void TransferGraph::reserve(std::size_t nodes, std::size_t dependencies) {
 }
 
 void TransferGraph::seal() {
-  for (const auto& [node, pre] : edges_) ++records_[pre].successors;
+  for (const auto& [node, pre] : edges_) {
+    if (++records_[pre].successors == kFreesFlag) {
+      throw std::length_error("TransferGraph: a node with 2^31 successors");
+    }
+  }
   std::size_t listed = 0;  // successors of the nodes with more than one
   for (auto& r : records_) {
     if (r.successors > 1) {
@@ -48,6 +52,9 @@ void TransferGraph::seal() {
     } else {
       succ_[r.successor + placed[pre]++] = node;
     }
+  }
+  for (auto& r : records_) {
+    if (r.successors == 1 && waits_[r.successor] == 1) r.successors |= kFreesFlag;
   }
   edges_.clear();
   edges_.shrink_to_fit();

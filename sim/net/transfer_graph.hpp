@@ -35,8 +35,12 @@ class TransferGraph {
   // The nodes waiting for `id` (after seal()).
   std::span<const Id> successors(Id id) const {
     const Record& r = records_[id];
-    return {r.successors < 2 ? &r.successor : succ_.data() + r.successor, r.successors};
+    const auto count = r.successors & kCountMask;
+    return {count < 2 ? &r.successor : succ_.data() + r.successor, count};
   }
+  // Whether `id` has one successor and is all it waits for: finishing `id` starts it, with no
+  // waits counter to read (after seal()).
+  bool frees_successor(Id id) const { return (records_[id].successors & kFreesFlag) != 0; }
 
  private:
   // What finishing a node reads, in one place: the node, and its successor itself when it has
@@ -46,8 +50,10 @@ class TransferGraph {
   struct alignas(32) Record {
     Node node;
     std::uint32_t successor = 0;   // the only successor, or an offset into succ_ (successors > 1)
-    std::uint32_t successors = 0;  // how many
+    std::uint32_t successors = 0;  // how many (kCountMask), and kFreesFlag
   };
+  static constexpr std::uint32_t kFreesFlag = 1u << 31;
+  static constexpr std::uint32_t kCountMask = kFreesFlag - 1;
   static_assert(sizeof(Record) == 32);
   // A large graph is tens to hundreds of MiB, and a run touches it at random: on huge pages the
   // touches do not also miss the TLB.
