@@ -119,14 +119,9 @@ void CollectiveRunner::finish_node(core::Engine& engine, std::uint32_t slot, Tra
       engine.finish_at(instances_[slot].ops[static_cast<std::size_t>(p)], engine.now());
     }
   }
-  const auto next = graph.successors(id);
-  if (graph.frees_successor(id)) {
-    begin_node(engine, slot, next.front());
-  } else {
-    for (const auto s : next) {
-      if (--instances_[slot].waits[s] == 0) begin_node(engine, slot, s);
-    }
-  }
+  // begin_node() adds no instance, so the waits stay where they are.
+  graph.release(id, instances_[slot].waits,
+                [&](TransferGraph::Id s) { begin_node(engine, slot, s); });
   if (--instances_[slot].live == 0) free_slots_.push_back(slot);
 }
 

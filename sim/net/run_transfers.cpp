@@ -35,14 +35,7 @@ TransferRun run_transfers(const TransferGraph& graph, std::span<const int> ranks
       if (p >= 0) run.rank_finish[static_cast<std::size_t>(p)] = now;
     }
     run.end = std::max(run.end, now);
-    const auto next = graph.successors(id);
-    if (graph.frees_successor(id)) {
-      begin(next.front(), now);
-    } else {
-      for (const auto s : next) {
-        if (--waits[s] == 0) begin(s, now);
-      }
-    }
+    graph.release(id, waits, [&](TransferGraph::Id s) { begin(s, now); });
   };
 
   for (TransferGraph::Id id = 0; id < graph.size(); ++id) {

@@ -41,6 +41,20 @@ class TransferGraph {
   // Whether `id` has one successor and is all it waits for: finishing `id` starts it, with no
   // waits counter to read (after seal()).
   bool frees_successor(Id id) const { return (records_[id].successors & kFreesFlag) != 0; }
+  // Once `id` is done: calls `ready(s)` for each successor `s` that waits for nothing more,
+  // counting down `waits` (by node: the prerequisites each still waits for; a run's copy of
+  // waits()). A successor that `id` frees is started without reading its counter.
+  template <class Waits, class Ready>
+  void release(Id id, Waits& waits, Ready&& ready) const {
+    const auto next = successors(id);
+    if (frees_successor(id)) {
+      ready(next.front());
+      return;
+    }
+    for (const auto s : next) {
+      if (--waits[s] == 0) ready(s);
+    }
+  }
 
  private:
   // What finishing a node reads, in one place: the node, and its successor itself when it has
