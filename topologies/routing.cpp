@@ -29,7 +29,11 @@ Router::Router(const Cluster& cluster, RoutingOptions options)
     : cluster_(cluster),
       options_(options),
       via_(cluster.gpus().size()),
-      costs_(options.ecmp ? cluster.gpus().size() : 0) {
+      ties_(cluster.gpus().size()) {
+  if (cluster.links().size() >= kTied) {
+    throw TopologyError(fmt::format("cluster '{}': {} links; routing takes at most {}",
+                                    cluster.name(), cluster.links().size(), kTied - 1));
+  }
   for (const auto& l : cluster.links()) {
     link_cost_.push_back(std::llround(kFemtosecondsPerSecond / l.capacity()));
     from_.push_back(l.from);
@@ -53,6 +57,15 @@ void Router::build_tree(int src) const {
   auto& via = via_[s];
   via.assign(n, kNoLink);
   std::vector<std::int64_t> cost(n, std::numeric_limits<std::int64_t>::max());
+  // Links that reached a device at the cost it had then; those still at its final cost are the
+  // other ways in on a cheapest path.
+  struct Tie {
+    DeviceId device;
+    LinkId link;
+    std::int64_t cost;
+  };
+  std::vector<Tie> ties;
+  const bool spread = options_.ecmp != Ecmp::kOff;
   using Item = std::pair<std::int64_t, DeviceId>;  // (cost, device): ties by device id
   std::priority_queue<Item, std::vector<Item>, std::greater<>> frontier;
   const DeviceId start = cluster_.gpus()[static_cast<std::size_t>(src)];
@@ -72,22 +85,48 @@ void Router::build_tree(int src) const {
         cost[u] = c;
         via[u] = id;
         frontier.emplace(c, u);
+      } else if (spread && c == cost[u]) {
+        ties.push_back({u, id, c});
       }
     }
   }
-  if (options_.ecmp) costs_[s] = std::move(cost);
+  std::erase_if(ties, [&cost](const Tie& t) { return t.cost != cost[t.device]; });
+  if (ties.empty()) return;
+  std::sort(ties.begin(), ties.end(), [](const Tie& a, const Tie& b) {
+    return std::tie(a.device, a.link) < std::tie(b.device, b.link);
+  });
+  auto& list = ties_[s];
+  for (std::size_t i = 0; i < ties.size();) {
+    const auto v = ties[i].device;
+    auto j = i;
+    while (j < ties.size() && ties[j].device == v) ++j;
+    std::vector<LinkId> links{via[v]};
+    for (auto k = i; k < j; ++k) links.push_back(ties[k].link);
+    std::sort(links.begin(), links.end());
+    via[v] = kTied | static_cast<LinkId>(list.size());
+    list.push_back(static_cast<LinkId>(links.size()));
+    list.insert(list.end(), links.begin(), links.end());
+    i = j;
+  }
+}
+
+LinkId Router::pick_tied(int src, int dst, DeviceId v, std::uint64_t flow, LinkId at) const {
+  const auto* links = &ties_[static_cast<std::size_t>(src)][at];
+  const auto count = links[0];
+  if (options_.ecmp != Ecmp::kPerFlow) flow = 0;
+  const auto h = mix(flow ^ mix((static_cast<std::uint64_t>(src) << 32) ^
+                                static_cast<std::uint64_t>(dst) ^ (std::uint64_t{v} << 20)));
+  return links[1 + h % count];
 }
 
 bool Router::direct(int src, int dst, std::uint64_t flow, std::vector<LinkId>& out) const {
   const auto s = static_cast<std::size_t>(src);
   bool read_tree = false;
-  const auto& g = cluster_.graph();
   const DeviceId start = cluster_.gpus()[static_cast<std::size_t>(src)];
   // Links every path must take, whatever the source (no need to look into this source's tree,
   // which at thousands of GPUs is rarely in cache): the only link out of the source, and the
-  // only link into a device that has one. Equal-cost choices under ECMP need the tree.
-  const bool shortcuts = !options_.ecmp;
-  const LinkId leave = shortcuts ? sole_out_[start] : kNoLink;
+  // only link into a device that has one (no equal-cost choice there).
+  const LinkId leave = sole_out_[start];
   const DeviceId first_hop = leave != kNoLink ? cluster_.link(leave).to : start;
   DeviceId v = cluster_.gpus()[static_cast<std::size_t>(dst)];
   const auto first = out.size();
@@ -95,35 +134,20 @@ bool Router::direct(int src, int dst, std::uint64_t flow, std::vector<LinkId>& o
     LinkId chosen;
     if (v == first_hop) {
       chosen = leave;
-    } else if (shortcuts && sole_in_[v] != kNoLink) {
+    } else if (sole_in_[v] != kNoLink) {
       chosen = sole_in_[v];
     } else {
       if (via_[s].empty()) build_tree(src);
       chosen = via_[s][v];
+      if (chosen != kNoLink && (chosen & kTied) != 0) {
+        chosen = pick_tied(src, dst, v, flow, chosen & ~kTied);
+      }
       read_tree = true;
     }
     if (chosen == kNoLink || hops == from_.size()) {
       throw TopologyError(fmt::format(
           "cluster '{}': no route from GPU {} to GPU {} that relays through no other GPU",
           cluster_.name(), src, dst));
-    }
-    if (options_.ecmp) {
-      // Every link into v on a cheapest path; pick one by hashing (flow, src, dst, v).
-      std::vector<LinkId> equal;
-      const auto& cost = costs_[s];
-      for (auto [e, end] = boost::in_edges(v, g); e != end; ++e) {
-        const LinkId id = g[*e];
-        const auto u = static_cast<DeviceId>(boost::source(*e, g));
-        if (cost[u] != std::numeric_limits<std::int64_t>::max() &&
-            (u == start || cluster_.device(u).kind != DeviceKind::kGpu) &&
-            cost[u] + link_cost_[id] == cost[v]) {
-          equal.push_back(id);
-        }
-      }
-      std::sort(equal.begin(), equal.end());
-      const auto h = mix(flow ^ mix((static_cast<std::uint64_t>(src) << 32) ^
-                                    static_cast<std::uint64_t>(dst) ^ (std::uint64_t{v} << 20)));
-      chosen = equal[h % equal.size()];
     }
     out.push_back(chosen);
     v = from_[chosen];
@@ -147,7 +171,7 @@ Router::CachedRoute* Router::cached(int src, int dst) const {
 void Router::route(int src, int dst, std::uint64_t flow, std::vector<LinkId>& out) const {
   if (src == dst) return;
   // A source whose tree was never built has no route in the table (its walks read no tree).
-  if (!options_.ecmp && !via_[static_cast<std::size_t>(src)].empty()) {
+  if (options_.routes_by_pair() && !via_[static_cast<std::size_t>(src)].empty()) {
     const auto* entry = cached(src, dst);
     if (entry->src == src && entry->dst == dst) {
       out.insert(out.end(), entry->links, entry->links + entry->hops);
@@ -167,7 +191,7 @@ void Router::route(int src, int dst, std::uint64_t flow, std::vector<LinkId>& ou
   } else {
     read_tree = direct(src, dst, flow, out);
   }
-  if (!read_tree || options_.ecmp) return;
+  if (!read_tree || !options_.routes_by_pair()) return;
   const auto hops = out.size() - first;
   if (hops > kCachedHops) return;
   auto* entry = cached(src, dst);

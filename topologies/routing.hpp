@@ -2,20 +2,38 @@
 // Routes between GPUs, from the graph. A route is the list of links a transfer crosses.
 //
 // Paths minimise the time per byte (sum of 1 / capacity over the links), so NVLink is preferred
-// to PCIe and a fast network to a slow one; ties resolve to the first path found, which is the
-// same on every run. Options: ECMP spreads flows over all equal-cost paths (picked by a hash of
-// the flow), and PXN sends inter-node traffic over NVLink to the GPU on the destination's rail
+// to PCIe and a fast network to a slow one. Where several paths cost the same (a leaf's uplinks
+// to the spines), ECMP picks one by a fixed hash, the same on every run:
+// - per_pair (default): of the source and destination, as switches hashing a connection's
+//   headers do. A pair's transfers share one path; the pairs spread over all of them, with the
+//   collisions of any hash.
+// - per_flow: of each transfer on its own as well (a message-level spray).
+// - off: the first path found, every tie to the same link. This funnels a leaf's traffic to
+//   other leaves onto one spine; it is there to compare with, not to predict.
+// PXN (an option) sends inter-node traffic over NVLink to the GPU on the destination's rail
 // first and leaves through that GPU's NIC, as NCCL does.
+#include <array>
 #include <cstdint>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cluster.hpp"
 
 namespace moesim::topo {
 
+enum class Ecmp { kPerPair, kPerFlow, kOff };
+constexpr auto enum_names(Ecmp) {
+  return std::array{std::pair{std::string_view("per_pair"), Ecmp::kPerPair},
+                    std::pair{std::string_view("per_flow"), Ecmp::kPerFlow},
+                    std::pair{std::string_view("off"), Ecmp::kOff}};
+}
+
 struct RoutingOptions {
-  bool ecmp = false;
+  Ecmp ecmp = Ecmp::kPerPair;
   bool pxn = false;
+  // Whether a route depends on its ends alone (then it may be remembered and shared).
+  bool routes_by_pair() const { return ecmp != Ecmp::kPerFlow; }
 };
 
 class Router {
@@ -23,7 +41,7 @@ class Router {
   Router(const Cluster& cluster, RoutingOptions options);
 
   // Appends to `out` the links from GPU rank `src` to GPU rank `dst` (none when equal).
-  // `flow` picks among equal-cost paths under ECMP.
+  // `flow` picks among equal-cost paths under per-flow ECMP (and is ignored otherwise).
   void route(int src, int dst, std::uint64_t flow, std::vector<LinkId>& out) const;
   std::vector<LinkId> route(int src, int dst, std::uint64_t flow = 0) const;
   // Sum of the latencies of a route's links.
@@ -33,12 +51,18 @@ class Router {
   const RoutingOptions& options() const { return options_; }
 
  private:
-  void build_tree(int src) const;  // shortest paths from one source (Dijkstra)
+  // Shortest paths from one source (Dijkstra): into each device, the link on a cheapest path,
+  // or, where several links in are on one (and ECMP is on), kTied plus where ties_ lists them.
+  void build_tree(int src) const;
   // Returns whether the walk read the source's tree (a hop a shortcut could not take).
   bool direct(int src, int dst, std::uint64_t flow, std::vector<LinkId>& out) const;
+  // Of the links into `v` on cheapest paths from `src`, listed at ties_[src][at], the one ECMP
+  // hashes (src, dst, v, flow) to.
+  LinkId pick_tied(int src, int dst, DeviceId v, std::uint64_t flow, LinkId at) const;
+  static constexpr LinkId kTied = LinkId{1} << 31;
 
-  // Without ECMP a route depends only on its ends, so a route whose walk had to read the
-  // source's tree (one cache miss per such hop at thousands of GPUs) is kept in a table of
+  // Unless ECMP is per flow a route depends only on its ends, so a route whose walk had to read
+  // the source's tree (one cache miss per such hop at thousands of GPUs) is kept in a table of
   // fixed size: indexed by the pair itself while every pair has an entry (up to 512 GPUs; a
   // source's routes then sit side by side), otherwise by a hash of the pair, a newer route
   // evicting the one in its place.
@@ -61,7 +85,9 @@ class Router {
   std::vector<LinkId> sole_out_;  // by device: its only link out, if it has exactly one
   // By source rank, built on first use: the link into each device on the chosen path.
   mutable std::vector<std::vector<LinkId>> via_;
-  mutable std::vector<std::vector<std::int64_t>> costs_;  // by source rank, with ECMP only
+  // By source rank: for each device with several links in on cheapest paths, their count and
+  // then the links, in id order.
+  mutable std::vector<std::vector<LinkId>> ties_;
   mutable std::vector<CachedRoute> cache_;
 };
 

@@ -19,6 +19,9 @@ namespace {
 constexpr int kExitRuntimeError = 1;  // the input was fine, the run failed (deadlock, disk)
 constexpr int kExitUserError = 2;     // bad command line or configuration
 constexpr int kExitInternalError = 3;
+constexpr const char* kEcmpHelp =
+    "Equal-cost paths: per_pair (hash of source and destination), per_flow (of each transfer "
+    "too), off (the first path found)";
 
 std::string version_line() {
   const auto on = [](bool b) { return b ? "on" : "off"; };
@@ -131,7 +134,7 @@ int main(int argc, char** argv) {
   topo_show->add_option("--set", topo_options.overrides, "Override a key, e.g. --set nodes=4")
       ->take_all();
   topo_show->add_option("--dot", topo_options.dot, "Also write the graph in Graphviz DOT");
-  topo_show->add_flag("--ecmp", topo_options.ecmp, "Spread flows over equal-cost paths");
+  topo_show->add_option("--ecmp", topo_options.ecmp, kEcmpHelp)->capture_default_str();
   topo_show->add_flag("--pxn", topo_options.pxn, "Route inter-node traffic NCCL-PXN style");
 
   moesim::cli::CollectiveOptions coll_options;
@@ -159,7 +162,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   coll->add_option("--overhead", coll_options.overhead, "Per-message overhead")
       ->capture_default_str();
-  coll->add_flag("--ecmp", coll_options.topo.ecmp, "Spread flows over equal-cost paths");
+  coll->add_option("--ecmp", coll_options.topo.ecmp, kEcmpHelp)->capture_default_str();
   coll->add_flag("--pxn", coll_options.topo.pxn, "Route inter-node traffic NCCL-PXN style");
 
   try {

@@ -30,11 +30,20 @@ topo::Cluster load(const TopoOptions& o) {
   throw config::ConfigError(fmt::format("{} {}: expected {}", option, value, expected));
 }
 
+topo::RoutingOptions routing(const TopoOptions& o) {
+  std::string names;
+  for (const auto& [name, mode] : enum_names(topo::Ecmp{})) {
+    if (name == o.ecmp) return {.ecmp = mode, .pxn = o.pxn};
+    names += names.empty() ? std::string(name) : fmt::format(", {}", name);
+  }
+  bad_option("--ecmp", o.ecmp, "one of " + names);
+}
+
 }  // namespace
 
 void topo_show(const TopoOptions& o, std::ostream& out) {
   const auto cluster = load(o);
-  const topo::Router router(cluster, {o.ecmp, o.pxn});
+  const topo::Router router(cluster, routing(o));
   out << topo::format_summary(cluster, topo::summarize(router));
   if (o.dot) {
     const std::filesystem::path path(*o.dot);
@@ -47,7 +56,7 @@ void topo_show(const TopoOptions& o, std::ostream& out) {
 
 void collective(const CollectiveOptions& o, std::ostream& out) {
   const auto cluster = load(o.topo);
-  const topo::Router router(cluster, {o.topo.ecmp, o.topo.pxn});
+  const topo::Router router(cluster, routing(o.topo));
   const int n = static_cast<int>(cluster.gpus().size());
   std::vector<int> ranks(static_cast<std::size_t>(n));
   std::iota(ranks.begin(), ranks.end(), 0);

@@ -11,7 +11,7 @@ struct TopoOptions {
   std::string cluster;
   std::vector<std::string> overrides;
   std::optional<std::string> dot;
-  bool ecmp = false;
+  std::string ecmp = "per_pair";  // topologies/routing.hpp: per_pair, per_flow or off
   bool pxn = false;
 };
 void topo_show(const TopoOptions& options, std::ostream& out);

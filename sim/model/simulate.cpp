@@ -9,7 +9,7 @@ namespace moesim::model {
 Simulation simulate(const Study& study, const topo::Cluster& cluster, const cost::CostModel& cost,
                     const NetworkConfig& network, const BuildOptions& options,
                     const core::ProgressCallback& progress, std::uint64_t progress_every) {
-  const topo::Router router(cluster, {network.ecmp, network.pxn});
+  const topo::Router router(cluster, {.ecmp = network.ecmp, .pxn = network.pxn});
   net::NetworkParams params;
   params.message_overhead = network.message_overhead;
   // An exchange alone on an idle network, for placement decisions made while building.

@@ -8,6 +8,7 @@
 #include "config/check.hpp"
 #include "core/engine.hpp"
 #include "core/timeline.hpp"
+#include "topologies/routing.hpp"
 #include "workload.hpp"
 
 namespace moesim::model {
@@ -15,7 +16,7 @@ namespace moesim::model {
 struct NetworkConfig {
   std::string model = "flow";  // net/network_model.hpp: alpha-beta or flow
   core::Time message_overhead = core::Time::us(5);
-  bool ecmp = false;
+  topo::Ecmp ecmp = topo::Ecmp::kPerPair;
   bool pxn = false;
 
   template <class V>
@@ -23,7 +24,8 @@ struct NetworkConfig {
     v.field("model", model, "network model: flow (max-min sharing) or alpha-beta");
     v.field("message_overhead", message_overhead, "software cost of each message",
             config::Check::non_negative());
-    v.field("ecmp", ecmp, "spread flows over equal-cost paths by hash");
+    v.field("ecmp", ecmp,
+            "equal-cost paths: per_pair (hash of the ends), per_flow (of each transfer), off");
     v.field("pxn", pxn, "cross-rail traffic relays over NVLink to the destination's rail");
   }
 };

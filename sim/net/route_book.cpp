@@ -10,7 +10,7 @@ RouteBook::RouteBook(const topo::Router& router, std::size_t max_links)
 
 std::uint32_t RouteBook::book(std::uint32_t graph_index, const TransferGraph& graph,
                               const std::vector<int>& gpus) {
-  if (router_.options().ecmp) return kNoBook;  // a route depends on the transfer
+  if (!router_.options().routes_by_pair()) return kNoBook;  // a route depends on the transfer
   auto key = std::pair(graph_index, gpus);
   if (const auto it = index_.find(key); it != index_.end()) return it->second;
   if (links_.size() >= max_links_) return kNoBook;

@@ -43,7 +43,7 @@ void expect_router_routes(const RouteBook& book, std::uint32_t id, const Transfe
 TEST(RouteBook, HoldsTheRoutersRouteForEveryNodeAndOneBookPerGraphAndGpus) {
   const auto cluster = rail_cluster(4);
   for (const bool pxn : {false, true}) {
-    const topo::Router router(cluster, {.ecmp = false, .pxn = pxn});
+    const topo::Router router(cluster, {.ecmp = topo::Ecmp::kPerPair, .pxn = pxn});
     RouteBook book(router, std::size_t{1} << 20);
     const auto graph = hierarchical_graph(16);
     std::size_t delays = 0;
@@ -69,7 +69,7 @@ TEST(RouteBook, NoBookUnderEcmpOrBeyondItsBound) {
   std::vector<int> gpus(16);
   for (int i = 0; i < 16; ++i) gpus[static_cast<std::size_t>(i)] = 2 * i;
 
-  const topo::Router ecmp(cluster, {.ecmp = true, .pxn = false});
+  const topo::Router ecmp(cluster, {.ecmp = topo::Ecmp::kPerFlow, .pxn = false});
   RouteBook spread(ecmp, std::size_t{1} << 20);
   EXPECT_EQ(spread.book(0, graph, gpus), RouteBook::kNoBook);  // a route depends on the flow
 

@@ -4,12 +4,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
+#include <map>
 #include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "config/enum_name.hpp"
 #include "rail_cluster.hpp"
 #include "topologies/build.hpp"
 #include "topologies/routing.hpp"
@@ -41,14 +44,14 @@ std::vector<std::int64_t> cheapest_from(const Cluster& c, DeviceId start) {
   return cost;
 }
 
-void expect_cheapest_routes(const Cluster& c) {
-  const Router router(c, {});
+void expect_cheapest_routes(const Cluster& c, RoutingOptions options, std::uint64_t flow) {
+  const Router router(c, options);
   const auto& gpus = c.gpus();
   for (std::size_t s = 0; s < gpus.size(); ++s) {
     const auto cost = cheapest_from(c, gpus[s]);
     for (std::size_t d = 0; d < gpus.size(); ++d) {
       if (s == d) continue;
-      const auto route = router.route(static_cast<int>(s), static_cast<int>(d));
+      const auto route = router.route(static_cast<int>(s), static_cast<int>(d), flow + d);
       ASSERT_FALSE(route.empty());
       DeviceId at = gpus[s];
       std::int64_t total = 0;
@@ -74,12 +77,71 @@ TEST(Routing, EveryRouteIsACheapestPathThatRelaysThroughNoOtherGpu) {
     auto doc = config::Document::load_file(MOESIM_SOURCE_DIR "/topologies/presets/" + preset);
     if (preset == "dgx_h100_rail_ib400.yaml") doc.apply_override("nodes=2");
     SCOPED_TRACE(preset);
-    expect_cheapest_routes(load_cluster(doc));
+    const auto c = load_cluster(doc);
+    for (const auto ecmp : {Ecmp::kPerPair, Ecmp::kPerFlow, Ecmp::kOff}) {
+      SCOPED_TRACE(std::string(config::enum_name(ecmp)));
+      for (const std::uint64_t flow : {0, 7}) expect_cheapest_routes(c, {.ecmp = ecmp}, flow);
+    }
   }
 }
 
 // The DGX H100 rail-optimized preset with `nodes` nodes of 8 GPUs.
 using test::rail_cluster;
+
+// Routes of every ordered pair of GPUs that cross a link into a spine, by link.
+std::map<LinkId, int> spine_uplink_loads(const Cluster& c, const Router& router) {
+  std::map<LinkId, int> loads;
+  for (const auto& l : c.links()) {
+    if (c.device(l.to).name.starts_with("spine")) loads[l.id] = 0;
+  }
+  const int n = static_cast<int>(c.gpus().size());
+  for (int s = 0; s < n; ++s) {
+    for (int d = 0; d < n; ++d) {
+      for (const auto id : router.route(s, d)) {
+        if (const auto it = loads.find(id); it != loads.end()) ++it->second;
+      }
+    }
+  }
+  return loads;
+}
+
+// Eight rails of 8 nodes: one leaf per rail, 8 spines, each leaf with a link to each. A route
+// between rails (without PXN) goes up to one spine, where every spine is an equal-cost choice.
+// The first path found takes the same spine for all of them; ECMP per pair spreads them.
+TEST(Routing, EcmpPerPairSpreadsTheRoutesBetweenRailsOverEverySpine) {
+  const auto c = rail_cluster(8);
+  const auto off = spine_uplink_loads(c, Router(c, {.ecmp = Ecmp::kOff}));
+  const auto spread = spine_uplink_loads(c, Router(c, {.ecmp = Ecmp::kPerPair}));
+  ASSERT_EQ(off.size(), 64u);
+  // A GPU reaches 49 GPUs on other rails and other nodes through the network (the other 7 of
+  // its node over NVLink): 8 x 49 = 392 routes leave each leaf for a spine.
+  const auto used = [](const std::map<LinkId, int>& loads) {
+    return std::count_if(loads.begin(), loads.end(), [](const auto& e) { return e.second > 0; });
+  };
+  const auto busiest = [](const std::map<LinkId, int>& loads) {
+    return std::max_element(loads.begin(), loads.end(),
+                            [](const auto& a, const auto& b) { return a.second < b.second; })
+        ->second;
+  };
+  EXPECT_EQ(used(off), 8);  // one spine link per leaf
+  EXPECT_EQ(busiest(off), 392);
+  EXPECT_EQ(used(spread), 64);
+  const int mean = 392 / 8;
+  std::printf("  busiest leaf-to-spine link: %d routes with ECMP off, %d per pair (mean %d)\n",
+              busiest(off), busiest(spread), mean);
+  EXPECT_LE(busiest(spread), mean * 3 / 2);  // a hash's collisions, not a funnel
+}
+
+TEST(Routing, EcmpPerPairIgnoresTheFlowAndPerFlowDoesNot) {
+  const auto c = rail_cluster(8);
+  const Router pair(c, {.ecmp = Ecmp::kPerPair}), flow(c, {.ecmp = Ecmp::kPerFlow});
+  int differs = 0;
+  for (std::uint64_t f = 1; f < 16; ++f) {
+    EXPECT_EQ(pair.route(0, 63, f), pair.route(0, 63, 0));
+    differs += flow.route(0, 63, f) != flow.route(0, 63, 0);
+  }
+  EXPECT_GT(differs, 0);
+}
 
 // Routes that read a tree are kept in a table of fixed size (at 32 GPUs an entry per pair):
 // whatever the order of requests, a route is the one a fresh router finds for that pair alone.
@@ -88,14 +150,14 @@ TEST(Routing, RememberedRoutesAreTheRoutesAFreshRouterFinds) {
   const int n = static_cast<int>(c.gpus().size());
   for (const bool pxn : {false, true}) {
     SCOPED_TRACE(pxn ? "pxn" : "direct");
-    const Router shared(c, {false, pxn});
+    const Router shared(c, {.ecmp = Ecmp::kPerPair, .pxn = pxn});
     std::size_t multi_hop = 0;
     for (int pass = 0; pass < 3; ++pass) {  // forwards, backwards, forwards again
       for (int i = 0; i < n * n; ++i) {
         const int pair = pass == 1 ? n * n - 1 - i : i;
         const int s = pair / n, d = pair % n;
         const auto route = shared.route(s, d);
-        const Router fresh(c, {false, pxn});
+        const Router fresh(c, {.ecmp = Ecmp::kPerPair, .pxn = pxn});
         ASSERT_EQ(route, fresh.route(s, d)) << "pass " << pass << ": " << s << " -> " << d;
         multi_hop += route.size() > 2;
       }
