@@ -3,6 +3,12 @@
 // 8-GPU DGX H100 nodes; EP is 64 (8 nodes), DP fills the rest. The target of issue 5 is
 // 256 nodes (2,048 GPUs, EP 64 x DP 32) in under 30 s and 4 GiB on one core.
 //
+// Inter-node traffic is routed as NCCL does on a rail-optimized fabric: over NVLink to the GPU on
+// the destination's rail first (PXN; shared/reference/hardware.md section 5.2), so it crosses a
+// spine only between the leaves of one rail (past 64 nodes). BM_TrainIterationWithoutPxn routes
+// it between rails through the spines instead (ECMP per pair), where exact max-min sharing has
+// far more to re-level per event.
+//
 //   taskset -c 1 build/bench_model --benchmark_filter='BM_TrainIteration/256'
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
@@ -39,7 +45,7 @@ model::Study deepseek_like(int gpus) {
   return s;
 }
 
-void BM_TrainIteration(benchmark::State& state) {
+void train_iteration(benchmark::State& state, bool pxn) {
   const int nodes = static_cast<int>(state.range(0));
   auto doc = config::Document::load_file(std::string(MOESIM_SOURCE_DIR) +
                                          "/topologies/presets/dgx_h100_rail_ib400.yaml");
@@ -48,7 +54,8 @@ void BM_TrainIteration(benchmark::State& state) {
   const cost::CostModel cost(
       cost::load_profile(std::string(MOESIM_SOURCE_DIR) + "/calibrate/profiles/h100_sxm.yaml"));
   const auto study = deepseek_like(nodes * 8);
-  model::NetworkConfig network;  // flow model
+  model::NetworkConfig network;  // flow model, ECMP per pair
+  network.pxn = pxn;
   std::uint64_t transfers = 0;
   std::size_t ops = 0;
   double simulated_ms = 0;
@@ -66,7 +73,14 @@ void BM_TrainIteration(benchmark::State& state) {
   state.counters["iteration_ms"] = simulated_ms;
   state.counters["peak_rss_MiB"] = static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
+void BM_TrainIteration(benchmark::State& state) {
+  train_iteration(state, true);
+}
+void BM_TrainIterationWithoutPxn(benchmark::State& state) {
+  train_iteration(state, false);
+}
 BENCHMARK(BM_TrainIteration)->Arg(8)->Arg(32)->Arg(256)->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK(BM_TrainIterationWithoutPxn)->Arg(8)->Unit(benchmark::kSecond)->Iterations(1);
 
 }  // namespace
 
