@@ -83,7 +83,8 @@ class Router {
   std::vector<DeviceId> from_;    // by link: the device it leaves (the walk reads it per hop)
   std::vector<LinkId> sole_in_;   // by device: its only link in, if one and not from a GPU
   std::vector<LinkId> sole_out_;  // by device: its only link out, if it has exactly one
-  // By source rank, built on first use: the link into each device on the chosen path.
+  // By source rank, built on first use: the link into each device on a cheapest path, or kTied
+  // plus the device's place in ties_ (see build_tree()).
   mutable std::vector<std::vector<LinkId>> via_;
   // By source rank: for each device with several links in on cheapest paths, their count and
   // then the links, in id order.
