@@ -101,6 +101,22 @@ TEST_F(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(run("run --help").exit_code, 0);
 }
 
+TEST_F(Cli, EcmpTakesAModeAndNamesTheModesOnABadOne) {
+  const std::string cluster = "'" MOESIM_SOURCE_DIR "/topologies/presets/dgx_h100_rail_ib400.yaml'";
+  const auto off = run("topo show " + cluster + " --ecmp off");
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_THAT(off.out, HasSubstr("-[network]-> spine0 -[network]-> rail7.leaf0"));
+  const auto spread = run("topo show " + cluster);  // per pair: rank 0 -> 31 hashes elsewhere
+  ASSERT_EQ(spread.exit_code, 0) << spread.err;
+  EXPECT_THAT(spread.out, ::testing::Not(HasSubstr("spine0 -[network]-> rail7.leaf0")));
+  const auto bad = run("collective " + cluster + " --ecmp yes");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err, "moesim: error: --ecmp yes: expected one of per_pair, per_flow, off\n");
+  const auto yaml = run("run -q --set network.ecmp=yes");
+  EXPECT_EQ(yaml.exit_code, 2);
+  EXPECT_THAT(yaml.err, HasSubstr("per_pair"));
+}
+
 TEST_F(Cli, SameInputsGiveByteIdenticalOutputs) {
   ASSERT_EQ(run("run -q --set synthetic.skew=0.7 --out a").exit_code, 0);
   ASSERT_EQ(run("run -q --set synthetic.skew=0.7 --out b --trace").exit_code, 0);
