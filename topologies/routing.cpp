@@ -100,12 +100,13 @@ void Router::build_tree(int src) const {
     const auto v = ties[i].device;
     auto j = i;
     while (j < ties.size() && ties[j].device == v) ++j;
-    std::vector<LinkId> links{via[v]};
-    for (auto k = i; k < j; ++k) links.push_back(ties[k].link);
-    std::sort(links.begin(), links.end());
-    via[v] = kTied | static_cast<LinkId>(list.size());
-    list.push_back(static_cast<LinkId>(links.size()));
-    list.insert(list.end(), links.begin(), links.end());
+    // The count, then the links in id order: the one the tree kept and the ties.
+    list.push_back(static_cast<LinkId>(1 + j - i));
+    const auto first = list.end() - list.begin();
+    list.push_back(via[v]);
+    for (auto k = i; k < j; ++k) list.push_back(ties[k].link);
+    std::sort(list.begin() + first, list.end());
+    via[v] = kTied | static_cast<LinkId>(first - 1);
     i = j;
   }
 }
