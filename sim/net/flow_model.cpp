@@ -61,7 +61,8 @@ FlowModel::FlowModel(const topo::Cluster& cluster, const NetworkParams& params, 
   }
   for (const auto& l : cluster.links()) capacity_.push_back(l.capacity());
   level_.assign(links, kUnlimited);
-  spare_ = capacity_;
+  headroom_.resize(links);
+  for (topo::LinkId l = 0; l < links; ++l) set_spare(l, capacity_[l]);
   clocks_.resize(links);
   owned_.resize(links);
   due_.assign(links, core::Time::max());
@@ -179,16 +180,30 @@ void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, doubl
     links[i] = l;
     at[i] = static_cast<std::uint32_t>(flows_[l].size());
     flows_.push_back(l, slot);
-    mark_dirty(l);
   }
-  set_rate(slot, smallest_level(slot));
+  const double rate = smallest_level(slot);
+  set_rate(slot, rate);
   mark_changed(slot);
   ++active_;
+  if (std::isinf(rate)) {
+    // No link of the route limits anybody: the transfer is in none of their sums yet. The one
+    // with the least spare capacity is re-levelled, which gives the transfer a rate that joins
+    // the others' sums as it moves (share_moved()).
+    auto least = route[0];
+    for (const auto l : route) least = headroom_[l] < headroom_[least] ? l : least;
+    must_relevel(least);
+    return;
+  }
+  // The transfer joins every link's water-filling sum with its rate. Its links with a level
+  // are re-levelled; one that limits nobody is only if the rate does not fit in its spare
+  // capacity (the rate then moves like any other).
+  for (const auto l : route) share_moved(l, 0.0, rate);
 }
 
 void FlowModel::remove(std::uint32_t slot) {
   const auto* links = route(slot);
   const auto* at = places(slot);
+  const double rate = this->rate(slot);
   for (std::uint32_t i = 0; i < hop_count(slot); ++i) {
     const auto l = links[i];
     const auto list = flows_[l];
@@ -201,7 +216,10 @@ void FlowModel::remove(std::uint32_t slot) {
       while (other[j] != l) ++j;
       places(moved)[j] = at[i];
     }
-    mark_dirty(l);
+    // A link that limits nobody keeps doing so, with more spare; an empty one has it all (which
+    // also drops the rounding its running sum gathered).
+    share_moved(l, rate, 0.0);
+    if (flows_[l].empty() && std::isinf(level_[l])) set_spare(l, capacity_[l]);
   }
   if (bottleneck(slot) != kNoLink) discharge(slot);
   free_slot(slot);
@@ -232,14 +250,44 @@ double FlowModel::smallest_level(std::uint32_t slot) const {
   return smallest;
 }
 
+void FlowModel::set_spare(topo::LinkId link, double spare) {
+  headroom_[link] = spare + kRelativeTolerance * capacity_[link];
+}
+
+bool FlowModel::fits(topo::LinkId link) const {
+  return headroom_[link] >= 0;
+}
+
+void FlowModel::must_relevel(topo::LinkId link) {
+  headroom_[link] = -kUnlimited;  // until re-levelled: no rate moving can make it fit
+  mark_dirty(link);
+}
+
 inline void FlowModel::share_moved(topo::LinkId k, double before, double after) {
-  // A transfer's term in k's water-filling sum moved from `before` to `after` (k not queued):
-  // k must be re-levelled, unless it limits nobody and the rates crossing it still fit.
-  if (std::isinf(level_[k]) && !std::isinf(before) && !std::isinf(after)) {
-    spare_[k] += before - after;
-    if (spare_[k] >= -kRelativeTolerance * capacity_[k]) return;
+  // A transfer's term in k's water-filling sum moved from `before` to `after`: k must be
+  // re-levelled, unless it limits nobody and the rates crossing it still fit. That spare
+  // capacity is kept while k waits in the queue too, so that it is skipped if the rates fit
+  // again by then.
+  if (!std::isinf(level_[k])) {
+    mark_dirty(k);
+  } else if (std::isinf(before) || std::isinf(after)) [[unlikely]] {
+    unlimited_moved(k, after);
+  } else {
+    headroom_[k] += before - after;
+    if (!fits(k)) mark_dirty(k);
   }
-  mark_dirty(k);
+}
+
+void FlowModel::unlimited_moved(topo::LinkId k, double after) {
+  // A transfer with no rate (its route limits nobody; it has just started) is in the sum of no
+  // link that limits nobody, so a rate it gets joins; losing its rate (every other link of its
+  // route stopped limiting it) leaves water-filling to decide.
+  if (std::isinf(after)) {
+    must_relevel(k);
+    return;
+  }
+  headroom_[k] -= after;
+  if (!fits(k)) mark_dirty(k);
 }
 
 double FlowModel::water_fill(topo::LinkId link) {
@@ -259,7 +307,7 @@ double FlowModel::water_fill(topo::LinkId link) {
       below += limited_here;
     }
     if (below == n) {  // every transfer is limited elsewhere: spare capacity
-      spare_[link] = capacity - taken;
+      set_spare(link, capacity - taken);
       return kUnlimited;
     }
     if (below <= limited) return level;  // none joined (rounding may not shrink the set: stop)
@@ -326,9 +374,9 @@ void FlowModel::relevel(topo::LinkId link) {
   // it the same way every time.
   double level = kUnlimited;
   if (n == 0) {
-    spare_[link] = capacity;
+    set_spare(link, capacity);
   } else if (below == n && clearly_below(taken, capacity)) {  // all limited elsewhere: spare
-    spare_[link] = capacity - taken;
+    set_spare(link, capacity - taken);
   } else {
     const double share = below < n ? share_left(capacity, taken, n, below) : 0.0;
     const bool same_set =
@@ -355,13 +403,13 @@ void FlowModel::relevel(topo::LinkId link) {
     const auto hops = hot.route_word >> kHopsShift;
     if (hops == 2) {  // one other link: most routes under a switch
       const auto other = hot.pair ^ link;
-      if (queued_epoch_[other] != epoch_) share_moved(other, before, after);
+      share_moved(other, before, after);
       continue;
     }
     const auto* links = route(slot);
     for (std::uint32_t j = 0; j < hops; ++j) {
       const auto k = links[j];
-      if (k != link && queued_epoch_[k] != epoch_) share_moved(k, before, after);
+      if (k != link) share_moved(k, before, after);
     }
   }
 }
@@ -404,7 +452,7 @@ void FlowModel::solve_from_scratch() {
     }
   }
   for (topo::LinkId l = 0; l < links; ++l) {
-    if (std::isinf(level_[l])) spare_[l] = residual[l];
+    if (std::isinf(level_[l])) set_spare(l, residual[l]);
   }
   for (std::uint32_t slot = 0; slot < transfers_.size(); ++slot) {
     if (!active(slot)) continue;
@@ -425,6 +473,9 @@ void FlowModel::reallocate() {
     }
     const auto link = queue_[queue_head_];
     queued_epoch_[link] = 0;  // a later change may queue it again
+    // A link that limits nobody was queued because the rates crossing it stopped fitting, and
+    // may fit again after the levels that moved since.
+    if (std::isinf(level_[link]) && fits(link)) continue;
     relevel(link);
   }
   if (!settled) solve_from_scratch();

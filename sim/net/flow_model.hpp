@@ -12,8 +12,10 @@
 // Rates change only when a transfer starts or finishes. Then only the links it crosses are
 // re-levelled, and a level that moves re-levels the other links of the transfers whose rate it
 // changed, until nothing moves. A link is re-levelled only if such a transfer's term in its
-// water-filling sum moves at its present level; a link that limits nobody keeps the capacity
-// its transfers leave spare and is re-levelled only once they no longer fit. The work stays
+// water-filling sum moves at its present level. A link that limits nobody keeps the capacity
+// its transfers leave spare, and is re-levelled only once they no longer fit, whether a rate
+// moved, a transfer joined or one left (which only frees capacity); one queued for that is
+// skipped if they fit again by its turn. The work stays
 // near the change (about ten links per start or finish in a 1024-GPU all-to-all). Should the
 // propagation not settle within its budget, one progressive filling over everything in flight
 // sets every level from scratch.
@@ -129,7 +131,11 @@ class FlowModel final : public NetworkModel {
   void relevel(topo::LinkId link);
   double smallest_level(std::uint32_t slot) const;  // over the route: the rate, when current
   double water_fill(topo::LinkId link);
+  void set_spare(topo::LinkId link, double spare);
+  bool fits(topo::LinkId link) const;  // (at an infinite level) the rates crossing it
+  void must_relevel(topo::LinkId link);
   void share_moved(topo::LinkId link, double before, double after);
+  void unlimited_moved(topo::LinkId link, double after);  // share_moved() from or to no rate
   void set_level(topo::LinkId link, double level);
   void solve_from_scratch();
   void commit();
@@ -145,7 +151,9 @@ class FlowModel final : public NetworkModel {
   Options options_;
   std::vector<double> capacity_;  // by link, B/s
   std::vector<double> level_;     // by link: fair share (B/s), or infinity
-  std::vector<double> spare_;     // by link at an infinite level: capacity the rates leave, B/s
+  // By link at an infinite level: the capacity the rates leave (B/s), plus the rounding
+  // tolerance, so that they fit while it is not negative (and no capacity need be read).
+  std::vector<double> headroom_;
   // By link, what re-timing and a level change read, in one place.
   struct alignas(32) Clock {
     double bytes = 0;  // sent per charged transfer, as of `at`
