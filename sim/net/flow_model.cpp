@@ -52,14 +52,17 @@ FlowModel::FlowModel(const topo::Cluster& cluster, const NetworkParams& params)
     : FlowModel(cluster, params, Options{}) {}
 
 FlowModel::FlowModel(const topo::Cluster& cluster, const NetworkParams& params, Options options)
-    : cluster_(cluster), params_(params), options_(options), flows_(cluster.links().size()) {
+    : params_(params), options_(options), flows_(cluster.links().size()) {
   const auto links = cluster.links().size();
   if (links >= kNoLink) {
     throw std::invalid_argument(
         fmt::format("FlowModel: cluster '{}' has {} links; the flow model takes at most {}",
                     cluster.name(), links, kNoLink - 1));
   }
-  for (const auto& l : cluster.links()) capacity_.push_back(l.capacity());
+  for (const auto& l : cluster.links()) {
+    capacity_.push_back(l.capacity());
+    latency_.push_back(l.latency);
+  }
   level_.assign(links, kUnlimited);
   headroom_.resize(links);
   for (topo::LinkId l = 0; l < links; ++l) set_spare(l, capacity_[l]);
@@ -159,7 +162,7 @@ void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, doubl
   }
   now_ = now;  // the caller has run complete_until(now): nothing is due before it
   core::Time tail = params_.message_overhead;
-  for (const auto id : route) tail += cluster_.link(id).latency;
+  for (const auto id : route) tail += latency_[id];
   if (route.empty() || bytes <= 0) {  // nothing crosses a link
     deliveries_.push(now + tail, tag);
     return;
