@@ -15,10 +15,9 @@
 // water-filling sum moves at its present level. A link that limits nobody keeps the capacity
 // its transfers leave spare, and is re-levelled only once they no longer fit, whether a rate
 // moved, a transfer joined or one left (which only frees capacity); one queued for that is
-// skipped if they fit again by its turn. The work stays
-// near the change (about ten links per start or finish in a 1024-GPU all-to-all). Should the
-// propagation not settle within its budget, one progressive filling over everything in flight
-// sets every level from scratch.
+// skipped if they fit again by its turn. The work stays near the change (about ten links per
+// start or finish in a 1024-GPU all-to-all). Should the propagation not settle within its
+// budget, one progressive filling over everything in flight sets every level from scratch.
 //
 // Finishing times are kept per link, not per transfer. Every transfer is charged to one
 // bottleneck: a link on its route whose level is its rate. Each link runs a clock of the bytes
