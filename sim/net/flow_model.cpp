@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "core/intrusive_heap.hpp"
+#include "topologies/series.hpp"
 
 namespace moesim::net {
 
@@ -63,6 +64,7 @@ FlowModel::FlowModel(const topo::Cluster& cluster, const NetworkParams& params, 
     capacity_.push_back(l.capacity());
     latency_.push_back(l.latency);
   }
+  series_ = topo::series_bottlenecks(cluster);
   level_.assign(links, kUnlimited);
   headroom_.resize(links);
   for (topo::LinkId l = 0; l < links; ++l) set_spare(l, capacity_[l]);
@@ -160,13 +162,15 @@ void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, doubl
     throw std::invalid_argument(fmt::format(
         "FlowModel: a route of {} links; the flow model takes at most {}", route.size(), kMaxHops));
   }
+  const auto shared = shared_links(route);  // checks the route before anything changes
   now_ = now;  // the caller has run complete_until(now): nothing is due before it
   core::Time tail = params_.message_overhead;
   for (const auto id : route) tail += latency_[id];
-  if (route.empty() || bytes <= 0) {  // nothing crosses a link
+  if (shared.empty() || bytes <= 0) {  // nothing crosses a link
     deliveries_.push(now + tail, tag);
     return;
   }
+  route = shared;
   if (route.size() > room()) widen(route.size());
   const auto slot = take_slot(route[0]);
   Transfer& t = transfers_[slot];
@@ -201,6 +205,27 @@ void FlowModel::start(core::Time now, std::span<const topo::LinkId> route, doubl
   // are re-levelled; one that limits nobody is only if the rate does not fit in its spare
   // capacity (the rate then moves like any other).
   for (const auto l : route) share_moved(l, 0.0, rate);
+}
+
+std::span<const topo::LinkId> FlowModel::shared_links(std::span<const topo::LinkId> route) {
+  // A link in series with one of less capacity (topo::series_bottlenecks) is left out: it is
+  // saturated only when that one is, at the same share. That holds only if every route through
+  // it also crosses that one, which a route between GPUs does; any other is refused.
+  const auto stands_alone = [this](topo::LinkId l) { return series_[l] == l; };
+  if (std::all_of(route.begin(), route.end(), stands_alone)) return route;  // under one switch
+  kept_.clear();
+  for (const auto l : route) {
+    const auto stands_for = series_[l];
+    if (stands_for == l) {
+      kept_.push_back(l);
+    } else if (std::find(route.begin(), route.end(), stands_for) == route.end()) {
+      throw std::invalid_argument(fmt::format(
+          "FlowModel: a route crosses link {} but not link {}, which is in series with it: a "
+          "route must run between GPUs",
+          l, stands_for));
+    }
+  }
+  return kept_;
 }
 
 void FlowModel::remove(std::uint32_t slot) {

@@ -9,6 +9,10 @@
 // Gallager's characterisation makes the allocation max-min fair, exactly (to floating-point
 // rounding).
 //
+// Links in series (topo::series_bottlenecks: a NIC's PCIe link and its network port carry the
+// same routes) are shared as one, the one of least capacity: the others saturate only with it,
+// at the same share. Each transfer records, and each re-levelling reads, that one alone.
+//
 // Rates change only when a transfer starts or finishes. Then only the links it crosses are
 // re-levelled, and a level that moves re-levels the other links of the transfers whose rate it
 // changed, until nothing moves. A link is re-levelled only if such a transfer's term in its
@@ -49,6 +53,9 @@ class FlowModel final : public NetworkModel {
   FlowModel(const topo::Cluster& cluster, const NetworkParams& params);
   FlowModel(const topo::Cluster& cluster, const NetworkParams& params, Options options);
 
+  // Throws std::invalid_argument, changing nothing, for a route of more than 255 links or
+  // one that crosses a link in series without the link standing for it (a route that does not
+  // run between GPUs).
   void start(core::Time now, std::span<const topo::LinkId> route, double bytes,
              std::uint64_t tag) override;
   std::optional<core::Time> next_completion() override;
@@ -120,6 +127,9 @@ class FlowModel final : public NetworkModel {
   const topo::LinkId* route(std::uint32_t slot) const { return record(slot); }
   std::uint32_t* places(std::uint32_t slot) { return record(slot) + room(); }
   void widen(std::size_t hops);
+  // The links of `route` that can limit a rate: all but those in series with one of less
+  // capacity (`route` itself when none is, else in kept_).
+  std::span<const topo::LinkId> shared_links(std::span<const topo::LinkId> route);
   std::uint32_t take_slot(topo::LinkId first);
   void free_slot(std::uint32_t slot);
 
@@ -151,7 +161,11 @@ class FlowModel final : public NetworkModel {
   // By link, for every start's tail: dense, where the cluster's link records are 40 bytes apart
   // (a cache miss per hop on a large cluster).
   std::vector<core::Time> latency_;
-  std::vector<double> level_;  // by link: fair share (B/s), or infinity
+  // By link: itself, or the link in series with it that limits whenever it would (saturated at
+  // the same share, with less capacity), which stands for it in every route.
+  std::vector<topo::LinkId> series_;
+  std::vector<topo::LinkId> kept_;  // scratch for shared_links()
+  std::vector<double> level_;       // by link: fair share (B/s), or infinity
   // By link at an infinite level: the capacity the rates leave (B/s), plus the rounding
   // tolerance, so that they fit while it is not negative (and no capacity need be read).
   std::vector<double> headroom_;

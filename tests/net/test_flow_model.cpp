@@ -5,10 +5,12 @@
 #include <cstdio>
 #include <map>
 #include <random>
+#include <string>
 
 #include "net/alpha_beta.hpp"
 #include "net/flow_model.hpp"
 #include "topologies/routing.hpp"
+#include "topologies/series.hpp"
 
 namespace moesim::net {
 namespace {
@@ -137,11 +139,36 @@ Cluster random_cluster(std::mt19937_64& rng) {
   return c;
 }
 
-FlowModel::Stats match_oracle(FlowModel::Options options) {
+// The same, with every GPU behind a NIC of its own (a device with two neighbours, so the links
+// on either side are in series) and random capacities on both sides of it.
+Cluster random_cluster_with_nics(std::mt19937_64& rng) {
+  Cluster c("random-nics");
+  const int switches = 1 + static_cast<int>(rng() % 3), gpus = 4 + static_cast<int>(rng() % 6);
+  std::vector<topo::DeviceId> sw;
+  for (int s = 0; s < switches; ++s)
+    sw.push_back(c.add_device({DeviceKind::kSwitch, "s" + std::to_string(s), -1, s}));
+  for (int s = 1; s < switches; ++s) {
+    c.add_duplex(sw[s - 1], sw[s], LinkKind::kNetwork, 1e9 * static_cast<double>(1 + rng() % 20),
+                 1.0, core::Time::zero());
+  }
+  for (int g = 0; g < gpus; ++g) {
+    const auto d = c.add_device({DeviceKind::kGpu, "g" + std::to_string(g), 0, g});
+    const auto nic = c.add_device({DeviceKind::kNic, "nic" + std::to_string(g), 0, g});
+    c.add_duplex(d, nic, LinkKind::kPcie, 1e9 * static_cast<double>(1 + rng() % 20), 1.0,
+                 core::Time::zero());
+    c.add_duplex(nic, sw[rng() % switches], LinkKind::kNetwork,
+                 1e9 * static_cast<double>(1 + rng() % 20), 1.0, core::Time::zero());
+  }
+  return c;
+}
+
+using MakeCluster = Cluster (*)(std::mt19937_64&);
+
+FlowModel::Stats match_oracle(FlowModel::Options options, MakeCluster make = random_cluster) {
   std::mt19937_64 rng(11);
   FlowModel::Stats total;
   for (int trial = 0; trial < 20; ++trial) {
-    const auto c = random_cluster(rng);
+    const auto c = make(rng);
     const int gpus = static_cast<int>(c.gpus().size());
     topo::Router router(c, {});
     FlowModel m(c, {}, options);
@@ -191,6 +218,54 @@ TEST(FlowModel, MatchesTheMaxMinOracleUnderRandomArrivalsAndDepartures) {
               static_cast<unsigned long long>(stats.link_updates),
               static_cast<unsigned long long>(stats.propagations),
               static_cast<unsigned long long>(stats.fallbacks));
+}
+
+TEST(FlowModel, MatchesTheOracleWithLinksInSeriesLeftOut) {
+  // The oracle shares every link of every route; the model leaves out the links in series with
+  // one of less capacity. Both must give the same rates.
+  std::mt19937_64 rng(11);
+  const auto sample = random_cluster_with_nics(rng);
+  const auto series = topo::series_bottlenecks(sample);
+  int left_out = 0;
+  for (topo::LinkId l = 0; l < series.size(); ++l) left_out += series[l] != l;
+  EXPECT_GE(left_out, static_cast<int>(2 * sample.gpus().size())) << "one per NIC and direction";
+  EXPECT_GT(match_oracle({}, random_cluster_with_nics).propagations, 0u);
+  const auto scratch = match_oracle({.updates_per_changed_link = 0}, random_cluster_with_nics);
+  EXPECT_EQ(scratch.fallbacks, scratch.reallocations);
+}
+
+TEST(FlowModel, ARouteThatEndsInsideASeriesIsAClearErrorThatLeavesTheModelAsItWas) {
+  // g0 - nic0 - sw - g1: a route from g0 that stops at the NIC would load one of the NIC's links
+  // without the other, which the model, sharing only the lesser of the two, cannot represent.
+  Cluster c("nic");
+  const auto sw = c.add_device({DeviceKind::kSwitch, "sw", -1, 0});
+  const auto g0 = c.add_device({DeviceKind::kGpu, "g0", 0, 0});
+  const auto nic = c.add_device({DeviceKind::kNic, "nic0", 0, 0});
+  const auto g1 = c.add_device({DeviceKind::kGpu, "g1", 0, 1});
+  c.add_duplex(g0, nic, LinkKind::kPcie, 20e9, 1.0, core::Time::zero());
+  c.add_duplex(nic, sw, LinkKind::kNetwork, 10e9, 1.0, core::Time::zero());
+  c.add_duplex(g1, sw, LinkKind::kNetwork, 10e9, 1.0, core::Time::zero());
+  topo::Router router(c, {});
+  FlowModel m(c, {});
+  const auto whole = router.route(0, 1);
+  ASSERT_EQ(whole.size(), 3u);
+  const std::vector<topo::LinkId> partial{whole.front()};  // g0 -> nic0 only
+  try {
+    m.start(core::Time::us(1), partial, 1e6, 1);
+    ADD_FAILURE() << "a route ending at the NIC must be refused";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("in series"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(m.in_flight(), 0u);
+  m.start(core::Time::zero(), whole, 1e6, 2);  // still usable, from its own present
+  m.start(core::Time::zero(), router.route(1, 0), 1e6, 3);
+  const auto rates = m.rates();
+  ASSERT_EQ(rates.size(), 2u);
+  EXPECT_DOUBLE_EQ(rates[0].second, 10e9);  // the NIC's port, not its 20 GB/s PCIe link
+  EXPECT_DOUBLE_EQ(rates[1].second, 10e9);
+  std::vector<std::uint64_t> done;
+  m.complete_until(core::Time::ms(1), done);
+  EXPECT_EQ(done, (std::vector<std::uint64_t>{2, 3}));  // 100 us each
 }
 
 TEST(FlowModel, FallbackFromScratchAlsoMatchesTheOracle) {
