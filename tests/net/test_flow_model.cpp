@@ -120,10 +120,8 @@ TEST(FlowModel, FreedBandwidthGoesToTheSurvivor) {
 // Random small graphs, transfers arriving and leaving; after every step the model's rates must
 // equal progressive filling from scratch. Run with the incremental re-levelling and with the
 // fallback forced on every reallocation, so both paths are held to the oracle.
-// A random small graph: GPUs on a few switches in a line, every link a random capacity.
-Cluster random_cluster(std::mt19937_64& rng) {
-  Cluster c("random");
-  const int switches = 2 + static_cast<int>(rng() % 3), gpus = 6 + static_cast<int>(rng() % 6);
+// Switches in a line, each link between them a random capacity.
+std::vector<topo::DeviceId> switch_line(Cluster& c, int switches, std::mt19937_64& rng) {
   std::vector<topo::DeviceId> sw;
   for (int s = 0; s < switches; ++s)
     sw.push_back(c.add_device({DeviceKind::kSwitch, "s" + std::to_string(s), -1, s}));
@@ -131,6 +129,14 @@ Cluster random_cluster(std::mt19937_64& rng) {
     c.add_duplex(sw[s - 1], sw[s], LinkKind::kNetwork, 1e9 * static_cast<double>(1 + rng() % 20),
                  1.0, core::Time::zero());
   }
+  return sw;
+}
+
+// A random small graph: GPUs on a few switches in a line, every link a random capacity.
+Cluster random_cluster(std::mt19937_64& rng) {
+  Cluster c("random");
+  const int switches = 2 + static_cast<int>(rng() % 3), gpus = 6 + static_cast<int>(rng() % 6);
+  const auto sw = switch_line(c, switches, rng);
   for (int g = 0; g < gpus; ++g) {
     const auto d = c.add_device({DeviceKind::kGpu, "g" + std::to_string(g), 0, g});
     c.add_duplex(d, sw[rng() % switches], LinkKind::kNetwork,
@@ -144,13 +150,7 @@ Cluster random_cluster(std::mt19937_64& rng) {
 Cluster random_cluster_with_nics(std::mt19937_64& rng) {
   Cluster c("random-nics");
   const int switches = 1 + static_cast<int>(rng() % 3), gpus = 4 + static_cast<int>(rng() % 6);
-  std::vector<topo::DeviceId> sw;
-  for (int s = 0; s < switches; ++s)
-    sw.push_back(c.add_device({DeviceKind::kSwitch, "s" + std::to_string(s), -1, s}));
-  for (int s = 1; s < switches; ++s) {
-    c.add_duplex(sw[s - 1], sw[s], LinkKind::kNetwork, 1e9 * static_cast<double>(1 + rng() % 20),
-                 1.0, core::Time::zero());
-  }
+  const auto sw = switch_line(c, switches, rng);
   for (int g = 0; g < gpus; ++g) {
     const auto d = c.add_device({DeviceKind::kGpu, "g" + std::to_string(g), 0, g});
     const auto nic = c.add_device({DeviceKind::kNic, "nic" + std::to_string(g), 0, g});
