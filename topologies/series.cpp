@@ -1,5 +1,6 @@
 #include "series.hpp"
 
+#include <algorithm>
 #include <numeric>
 
 namespace moesim::topo {
