@@ -7,7 +7,9 @@
 // the destination's rail first (PXN; shared/reference/hardware.md section 5.2), so it crosses a
 // spine only between the leaves of one rail (past 64 nodes). BM_TrainIterationWithoutPxn routes
 // it between rails through the spines instead (ECMP per pair), where exact max-min sharing has
-// far more to re-level per event.
+// far more to re-level per event. BM_TrainIterationNoContention plays the same iteration on the
+// alpha-beta model, which shares nothing: the floor that building and playing the DAG, routing
+// and the engine set under BM_TrainIteration, whatever the flow model does.
 //
 //   taskset -c 1 build/bench_model --benchmark_filter='BM_TrainIteration/256'
 #include <benchmark/benchmark.h>
@@ -45,7 +47,7 @@ model::Study deepseek_like(int gpus) {
   return s;
 }
 
-void train_iteration(benchmark::State& state, bool pxn) {
+void train_iteration(benchmark::State& state, bool pxn, const std::string& network_model = "flow") {
   const int nodes = static_cast<int>(state.range(0));
   auto doc = config::Document::load_file(std::string(MOESIM_SOURCE_DIR) +
                                          "/topologies/presets/dgx_h100_rail_ib400.yaml");
@@ -56,6 +58,7 @@ void train_iteration(benchmark::State& state, bool pxn) {
   const auto study = deepseek_like(nodes * 8);
   model::NetworkConfig network;  // flow model, ECMP per pair
   network.pxn = pxn;
+  network.model = network_model;
   std::uint64_t transfers = 0;
   std::size_t ops = 0;
   double simulated_ms = 0;
@@ -79,8 +82,12 @@ void BM_TrainIteration(benchmark::State& state) {
 void BM_TrainIterationWithoutPxn(benchmark::State& state) {
   train_iteration(state, false);
 }
+void BM_TrainIterationNoContention(benchmark::State& state) {
+  train_iteration(state, true, "alpha-beta");
+}
 BENCHMARK(BM_TrainIteration)->Arg(8)->Arg(32)->Arg(256)->Unit(benchmark::kSecond)->Iterations(1);
 BENCHMARK(BM_TrainIterationWithoutPxn)->Arg(8)->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK(BM_TrainIterationNoContention)->Arg(256)->Unit(benchmark::kSecond)->Iterations(1);
 
 }  // namespace
 
