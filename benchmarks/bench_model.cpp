@@ -56,7 +56,7 @@ void train_iteration(benchmark::State& state, bool pxn, const std::string& netwo
   const cost::CostModel cost(
       cost::load_profile(std::string(MOESIM_SOURCE_DIR) + "/calibrate/profiles/h100_sxm.yaml"));
   const auto study = deepseek_like(nodes * 8);
-  model::NetworkConfig network;  // flow model, ECMP per pair
+  model::NetworkConfig network;  // ECMP per pair
   network.pxn = pxn;
   network.model = network_model;
   std::uint64_t transfers = 0;
