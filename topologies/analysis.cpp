@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 
+#include "config/enum_name.hpp"
 #include "config/quantity.hpp"
 
 namespace moesim::topo {
@@ -71,6 +72,8 @@ Summary summarize(const Router& router) {
     s.bisection = max_flow(c, std::vector<DeviceId>(gpus.begin(), gpus.begin() + half),
                            std::vector<DeviceId>(gpus.begin() + half, gpus.end()));
   }
+  s.routing = fmt::format("ECMP {}, PXN {}", config::enum_name(router.options().ecmp),
+                          router.options().pxn ? "on" : "off");
   // Sample routes: a neighbour, the last GPU of the node, the first GPU of the next node, the
   // last GPU of the cluster.
   const int n = static_cast<int>(gpus.size());
@@ -107,7 +110,7 @@ std::string format_summary(const Cluster& c, const Summary& s) {
   }
   out += fmt::format("  bisection, ranks 0..{} to the rest (max flow): {}\n",
                      c.gpus().size() / 2 - 1, gbps(s.bisection));
-  out += "  sample routes:\n";
+  out += fmt::format("  sample routes ({}):\n", s.routing);
   for (const auto& r : s.sample_routes) out += "    " + r + "\n";
   return out;
 }

@@ -20,6 +20,7 @@ struct Summary {
   double injection_min = 0, injection_max = 0;  // per GPU: out-link capacity, B/s
   double network_injection = 0;  // GPU 0 to every GPU of other nodes (max flow), B/s; 0 if 1 node
   double bisection = 0;          // ranks [0, n/2) to [n/2, n), max flow, B/s
+  std::string routing;           // the router's options, as topo show's flags name them
   std::vector<std::string> sample_routes;
 };
 

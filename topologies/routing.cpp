@@ -48,6 +48,57 @@ Router::Router(const Cluster& cluster, RoutingOptions options)
     // From a GPU it is a path only for that GPU as the source: leave that to the tree.
     if (cluster.device(from_[in]).kind != DeviceKind::kGpu) sole_in_[v] = in;
   }
+  if (options_.pxn && cluster.nodes() > 1) find_relays();
+}
+
+void Router::find_relays() {
+  // NCCL's conditions for a PXN path (ncclTopoComputePaths): the relay is joined to the source
+  // by NVLink (PATH_NVL: a direct link or through NVSwitches, not through another GPU) and is
+  // closer to the NIC than the source; here, the NIC is its own (a link between the two).
+  const auto& g = cluster_.graph();
+  const auto gpus = cluster_.gpus().size();
+  const auto per_node = static_cast<std::size_t>(cluster_.gpus_per_node());
+  std::vector<char> own_nic(gpus, 0);
+  for (std::size_t r = 0; r < gpus; ++r) {
+    for (auto [e, end] = boost::out_edges(cluster_.gpus()[r], g); e != end; ++e) {
+      own_nic[r] |=
+          cluster_.device(static_cast<DeviceId>(boost::target(*e, g))).kind == DeviceKind::kNic;
+    }
+  }
+  relays_.assign(gpus * per_node, 0);
+  std::vector<DeviceId> frontier;
+  std::vector<char> seen(cluster_.device_count(), 0);
+  for (std::size_t src = 0; src < gpus; ++src) {
+    // Over NVLink from the source, into NVSwitches (which pass it on) and GPUs (which do not).
+    const DeviceId start = cluster_.gpus()[src];
+    std::vector<DeviceId> reached{start};
+    frontier.assign(1, start);
+    seen[start] = 1;
+    while (!frontier.empty()) {
+      const auto v = frontier.back();
+      frontier.pop_back();
+      for (auto [e, end] = boost::out_edges(v, g); e != end; ++e) {
+        const auto u = static_cast<DeviceId>(boost::target(*e, g));
+        const auto kind = cluster_.device(u).kind;
+        if (seen[u] || cluster_.link(g[*e]).kind != LinkKind::kNvlink) continue;
+        if (kind != DeviceKind::kNvSwitch && kind != DeviceKind::kGpu) continue;
+        seen[u] = 1;
+        reached.push_back(u);
+        if (kind == DeviceKind::kNvSwitch) frontier.push_back(u);
+      }
+    }
+    const int node = cluster_.gpu_node(static_cast<int>(src));
+    for (std::size_t rail = 0; rail < per_node; ++rail) {
+      const auto relay = static_cast<std::size_t>(node) * per_node + rail;
+      if (relay >= gpus || relay == src || cluster_.gpu_node(static_cast<int>(relay)) != node ||
+          cluster_.gpu_local(static_cast<int>(relay)) != static_cast<int>(rail)) {
+        continue;
+      }
+      relays_[src * per_node + rail] = own_nic[relay] && seen[cluster_.gpus()[relay]];
+    }
+    for (const auto v : reached) seen[v] = 0;
+  }
+  if (std::find(relays_.begin(), relays_.end(), 1) == relays_.end()) relays_.clear();
 }
 
 void Router::build_tree(int src) const {
@@ -184,9 +235,9 @@ void Router::route(int src, int dst, std::uint64_t flow, std::vector<LinkId>& ou
   const int node_s = cluster_.gpu_node(src), node_d = cluster_.gpu_node(dst);
   const int rail = cluster_.gpu_local(dst);
   const int relay = node_s * cluster_.gpus_per_node() + rail;  // same node, destination's rail
-  if (options_.pxn && node_s != node_d && cluster_.gpu_local(src) != rail &&
-      relay < static_cast<int>(cluster_.gpus().size()) && cluster_.gpu_node(relay) == node_s &&
-      cluster_.gpu_local(relay) == rail) {
+  if (!relays_.empty() && node_s != node_d &&
+      relays_[static_cast<std::size_t>(src) * static_cast<std::size_t>(cluster_.gpus_per_node()) +
+              static_cast<std::size_t>(rail)] != 0) {
     read_tree = direct(src, relay, flow, out);
     read_tree = direct(relay, dst, flow, out) || read_tree;
   } else {

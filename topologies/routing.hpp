@@ -10,8 +10,12 @@
 // - per_flow: of each transfer on its own as well (a message-level spray).
 // - off: the first path found, every tie to the same link. This funnels a leaf's traffic to
 //   other leaves onto one spine; it is there to compare with, not to predict.
-// PXN (an option) sends inter-node traffic over NVLink to the GPU on the destination's rail
-// first and leaves through that GPU's NIC, as NCCL does.
+// PXN (on by default, as in NCCL since 2.12: NCCL_PXN_DISABLE=0 in src/graph/paths.cc and
+// NCCL_P2P_PXN_LEVEL=2, "use PXN as much as possible", in src/graph/search.cc) sends traffic to
+// another node over NVLink to the GPU of the source's node on the destination's rail first, and
+// out through that GPU's NIC. As in NCCL, only where that GPU is reached over NVLink alone
+// (directly or through NVSwitches) and has a NIC of its own; elsewhere (PCIe nodes, NICs shared
+// by a node) routes are direct whatever the option says.
 #include <array>
 #include <cstdint>
 #include <string_view>
@@ -31,7 +35,7 @@ constexpr auto enum_names(Ecmp) {
 
 struct RoutingOptions {
   Ecmp ecmp = Ecmp::kPerPair;
-  bool pxn = false;
+  bool pxn = true;
   // Whether a route depends on its ends alone (then it may be remembered and shared).
   bool routes_by_pair() const { return ecmp != Ecmp::kPerFlow; }
 };
@@ -83,6 +87,10 @@ class Router {
   std::vector<DeviceId> from_;    // by link: the device it leaves (the walk reads it per hop)
   std::vector<LinkId> sole_in_;   // by device: its only link in, if one and not from a GPU
   std::vector<LinkId> sole_out_;  // by device: its only link out, if it has exactly one
+  // By source rank and rail (rank * gpus_per_node + rail), with PXN on and several nodes: 1
+  // where traffic to that rail on another node relays through the source node's GPU on it.
+  std::vector<std::uint8_t> relays_;
+  void find_relays();
   // By source rank, built on first use: the link into each device on a cheapest path, or kTied
   // plus the device's place in ties_ (see build_tree()).
   mutable std::vector<std::vector<LinkId>> via_;

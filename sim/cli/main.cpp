@@ -22,6 +22,9 @@ constexpr int kExitInternalError = 3;
 constexpr const char* kEcmpHelp =
     "Equal-cost paths: per_pair (hash of source and destination), per_flow (of each transfer "
     "too), off (the first path found)";
+constexpr const char* kPxnHelp =
+    "Traffic to another node relays over NVLink to the GPU on the destination's rail where that "
+    "GPU has its own NIC, as NCCL does by default (--pxn, the default) or not (--no-pxn)";
 
 std::string version_line() {
   const auto on = [](bool b) { return b ? "on" : "off"; };
@@ -135,7 +138,7 @@ int main(int argc, char** argv) {
       ->take_all();
   topo_show->add_option("--dot", topo_options.dot, "Also write the graph in Graphviz DOT");
   topo_show->add_option("--ecmp", topo_options.ecmp, kEcmpHelp)->capture_default_str();
-  topo_show->add_flag("--pxn", topo_options.pxn, "Route inter-node traffic NCCL-PXN style");
+  topo_show->add_flag("--pxn,!--no-pxn", topo_options.pxn, kPxnHelp);
 
   moesim::cli::CollectiveOptions coll_options;
   std::string models_help = "Network model:";
@@ -163,7 +166,7 @@ int main(int argc, char** argv) {
   coll->add_option("--overhead", coll_options.overhead, "Per-message overhead")
       ->capture_default_str();
   coll->add_option("--ecmp", coll_options.topo.ecmp, kEcmpHelp)->capture_default_str();
-  coll->add_flag("--pxn", coll_options.topo.pxn, "Route inter-node traffic NCCL-PXN style");
+  coll->add_flag("--pxn,!--no-pxn", coll_options.topo.pxn, kPxnHelp);
 
   try {
     app.parse(argc, argv);

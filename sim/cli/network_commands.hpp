@@ -12,7 +12,7 @@ struct TopoOptions {
   std::vector<std::string> overrides;
   std::optional<std::string> dot;
   std::string ecmp = "per_pair";  // topologies/routing.hpp: per_pair, per_flow or off
-  bool pxn = false;
+  bool pxn = true;                // topologies/routing.hpp: NCCL's default
 };
 void topo_show(const TopoOptions& options, std::ostream& out);
 

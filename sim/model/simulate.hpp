@@ -17,7 +17,7 @@ struct NetworkConfig {
   std::string model = "flow";  // net/network_model.hpp: alpha-beta or flow
   core::Time message_overhead = core::Time::us(5);
   topo::Ecmp ecmp = topo::Ecmp::kPerPair;
-  bool pxn = false;
+  bool pxn = true;  // as NCCL's default; applies only where topologies/routing.hpp says
 
   template <class V>
   void fields(V& v) {
@@ -26,7 +26,9 @@ struct NetworkConfig {
             config::Check::non_negative());
     v.field("ecmp", ecmp,
             "equal-cost paths: per_pair (hash of the ends), per_flow (of each transfer), off");
-    v.field("pxn", pxn, "cross-rail traffic relays over NVLink to the destination's rail");
+    v.field("pxn", pxn,
+            "traffic to another node relays over NVLink to the GPU on the destination's rail "
+            "where that GPU has its own NIC (NCCL's default)");
   }
 };
 

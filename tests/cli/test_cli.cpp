@@ -103,12 +103,19 @@ TEST_F(Cli, UsageErrorsExitTwo) {
 
 TEST_F(Cli, EcmpTakesAModeAndNamesTheModesOnABadOne) {
   const std::string cluster = "'" MOESIM_SOURCE_DIR "/topologies/presets/dgx_h100_rail_ib400.yaml'";
-  const auto off = run("topo show " + cluster + " --ecmp off");
+  // Without PXN (the default), which keeps traffic between rails off the spines.
+  const auto off = run("topo show " + cluster + " --ecmp off --no-pxn");
   ASSERT_EQ(off.exit_code, 0) << off.err;
   EXPECT_THAT(off.out, HasSubstr("-[network]-> spine0 -[network]-> rail7.leaf0"));
-  const auto spread = run("topo show " + cluster);  // per pair: rank 0 -> 31 hashes elsewhere
+  const auto spread =
+      run("topo show " + cluster + " --no-pxn");  // per pair: rank 0 -> 31 hashes elsewhere
   ASSERT_EQ(spread.exit_code, 0) << spread.err;
   EXPECT_THAT(spread.out, ::testing::Not(HasSubstr("spine0 -[network]-> rail7.leaf0")));
+  EXPECT_THAT(spread.out, HasSubstr("sample routes (ECMP per_pair, PXN off):"));
+  const auto defaults = run("topo show " + cluster);
+  ASSERT_EQ(defaults.exit_code, 0) << defaults.err;
+  EXPECT_THAT(defaults.out, HasSubstr("sample routes (ECMP per_pair, PXN on):"));
+  EXPECT_THAT(defaults.out, ::testing::Not(HasSubstr("spine")));  // PXN keeps to the rails
   const auto bad = run("collective " + cluster + " --ecmp yes");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_EQ(bad.err, "moesim: error: --ecmp yes: expected one of per_pair, per_flow, off\n");

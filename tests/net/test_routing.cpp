@@ -80,7 +80,9 @@ TEST(Routing, EveryRouteIsACheapestPathThatRelaysThroughNoOtherGpu) {
     const auto c = load_cluster(doc);
     for (const auto ecmp : {Ecmp::kPerPair, Ecmp::kPerFlow, Ecmp::kOff}) {
       SCOPED_TRACE(std::string(config::enum_name(ecmp)));
-      for (const std::uint64_t flow : {0, 7}) expect_cheapest_routes(c, {.ecmp = ecmp}, flow);
+      for (const std::uint64_t flow : {0, 7}) {
+        expect_cheapest_routes(c, {.ecmp = ecmp, .pxn = false}, flow);
+      }
     }
   }
 }
@@ -110,8 +112,8 @@ std::map<LinkId, int> spine_uplink_loads(const Cluster& c, const Router& router)
 // The first path found takes the same spine for all of them; ECMP per pair spreads them.
 TEST(Routing, EcmpPerPairSpreadsTheRoutesBetweenRailsOverEverySpine) {
   const auto c = rail_cluster(8);
-  const auto off = spine_uplink_loads(c, Router(c, {.ecmp = Ecmp::kOff}));
-  const auto spread = spine_uplink_loads(c, Router(c, {.ecmp = Ecmp::kPerPair}));
+  const auto off = spine_uplink_loads(c, Router(c, {.ecmp = Ecmp::kOff, .pxn = false}));
+  const auto spread = spine_uplink_loads(c, Router(c, {.ecmp = Ecmp::kPerPair, .pxn = false}));
   ASSERT_EQ(off.size(), 64u);
   // A GPU reaches 49 GPUs on other rails and other nodes through the network (the other 7 of
   // its node over NVLink): 8 x 49 = 392 routes leave each leaf for a spine.
@@ -134,13 +136,86 @@ TEST(Routing, EcmpPerPairSpreadsTheRoutesBetweenRailsOverEverySpine) {
 
 TEST(Routing, EcmpPerPairIgnoresTheFlowAndPerFlowDoesNot) {
   const auto c = rail_cluster(8);
-  const Router pair(c, {.ecmp = Ecmp::kPerPair}), flow(c, {.ecmp = Ecmp::kPerFlow});
+  const Router pair(c, {.ecmp = Ecmp::kPerPair, .pxn = false});
+  const Router flow(c, {.ecmp = Ecmp::kPerFlow, .pxn = false});
   int differs = 0;
   for (std::uint64_t f = 1; f < 16; ++f) {
     EXPECT_EQ(pair.route(0, 63, f), pair.route(0, 63, 0));
     differs += flow.route(0, 63, f) != flow.route(0, 63, 0);
   }
   EXPECT_GT(differs, 0);
+}
+
+// PXN (the default): on the rail-optimized DGX H100 fabric, traffic to a GPU of another node on
+// another rail crosses NVLink (through the NVSwitches) to the source node's GPU on that rail and
+// leaves through its NIC: it never reaches a spine. Traffic on one rail, or within a node, takes
+// the direct route. Without PXN, traffic between rails crosses a spine.
+TEST(Routing, PxnRelaysOverNvlinkToTheDestinationsRailAndKeepsOffTheSpines) {
+  const auto c = rail_cluster(2);
+  const Router pxn(c, {}), direct(c, {.pxn = false});
+  const int n = static_cast<int>(c.gpus().size());
+  const auto crosses_spine = [&c](const std::vector<LinkId>& route) {
+    return std::any_of(route.begin(), route.end(), [&c](LinkId id) {
+      return c.device(c.link(id).to).name.starts_with("spine");
+    });
+  };
+  int relayed = 0;
+  for (int s = 0; s < n; ++s) {
+    for (int d = 0; d < n; ++d) {
+      if (s == d) continue;
+      SCOPED_TRACE(std::to_string(s) + " -> " + std::to_string(d));
+      const auto route = pxn.route(s, d);
+      const bool across = c.gpu_node(s) != c.gpu_node(d) && c.gpu_local(s) != c.gpu_local(d);
+      EXPECT_EQ(crosses_spine(direct.route(s, d)), across);
+      if (!across) {
+        EXPECT_EQ(route, direct.route(s, d));
+        continue;
+      }
+      ++relayed;
+      EXPECT_FALSE(crosses_spine(route));
+      // NVLink to the relay, the GPU of the source's node on the destination's rail; from
+      // there, that GPU's route to the destination.
+      const int relay = c.gpu_node(s) * c.gpus_per_node() + c.gpu_local(d);
+      std::size_t h = 0;
+      while (h < route.size() && c.link(route[h]).to != c.gpus()[relay]) {
+        EXPECT_EQ(c.link(route[h]).kind, LinkKind::kNvlink) << "hop " << h;
+        ++h;
+      }
+      ASSERT_LT(h, route.size()) << "the route does not pass the relay, GPU " << relay;
+      const std::vector<LinkId> rest(route.begin() + static_cast<std::ptrdiff_t>(h) + 1,
+                                     route.end());
+      EXPECT_EQ(rest, direct.route(relay, d));
+    }
+  }
+  EXPECT_EQ(relayed, 2 * 8 * 7);  // each GPU to the 7 GPUs of the other node on other rails
+}
+
+// NCCL relays only through a GPU joined to the source by NVLink that has a NIC of its own.
+// Where no GPU qualifies (PCIe nodes, NICs shared by a node), PXN changes no route.
+TEST(Routing, PxnChangesNoRouteWhereNoGpuJoinedByNvlinkHasItsOwnNic) {
+  struct Case {
+    std::string preset;
+    std::vector<std::string> overrides;
+  };
+  for (const Case& k : std::vector<Case>{
+           {"bigmac_4x8_a40_ib100.yaml", {}},                     // PCIe, two NICs a node
+           {"bigmac_4x8_a40_ib100.yaml", {"node.nics=per_gpu"}},  // PCIe, a NIC per GPU
+           {"lsh_2x8_v100_rdma100.yaml", {}},                     // NVLink, one NIC a node
+           {"lsh_4x8_a100_2x100.yaml", {}},                       // NVSwitch, two NICs a node
+       }) {
+    auto doc = config::Document::load_file(MOESIM_SOURCE_DIR "/topologies/presets/" + k.preset);
+    for (const auto& o : k.overrides) doc.apply_override(o);
+    SCOPED_TRACE(k.preset + (k.overrides.empty() ? "" : " " + k.overrides.front()));
+    const auto c = load_cluster(doc);
+    ASSERT_GT(c.nodes(), 1);
+    const Router pxn(c, {}), direct(c, {.pxn = false});
+    const int n = static_cast<int>(c.gpus().size());
+    for (int s = 0; s < n; ++s) {
+      for (int d = 0; d < n; ++d) {
+        ASSERT_EQ(pxn.route(s, d), direct.route(s, d)) << s << " -> " << d;
+      }
+    }
+  }
 }
 
 // Routes that read a tree are kept in a table of fixed size (at 32 GPUs an entry per pair):
