@@ -2,7 +2,9 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <charconv>
 #include <iostream>
+#include <string>
 
 #include "build_info.hpp"
 #include "config/error.hpp"
@@ -25,6 +27,18 @@ constexpr const char* kEcmpHelp =
 constexpr const char* kPxnHelp =
     "Traffic to another node relays over NVLink to the GPU on the destination's rail where that "
     "GPU has its own NIC, as NCCL does by default (--pxn, the default) or not (--no-pxn)";
+
+// A count of at least 1 (jobs, peers in flight). CLI11's PositiveNumber would print its range
+// up to the largest double.
+const CLI::Validator kAtLeastOne(
+    [](std::string& value) -> std::string {
+      int n = 0;
+      const char* end = value.data() + value.size();
+      const auto [stop, error] = std::from_chars(value.data(), end, n);
+      if (error == std::errc() && stop == end && n >= 1) return {};
+      return fmt::format("{} is not a whole number of at least 1", value);
+    },
+    "INT >= 1");
 
 std::string version_line() {
   const auto on = [](bool b) { return b ? "on" : "off"; };
@@ -54,7 +68,7 @@ int main(int argc, char** argv) {
   bool quiet = false;
   run->add_flag("-q,--quiet", quiet, "No progress on stderr");
   run->add_option("-j,--jobs", run_options.jobs, "A file with a sweep: points run at once")
-      ->check(CLI::PositiveNumber);
+      ->check(kAtLeastOne);
 
   moesim::cli::SweepOptions sweep_options;
   auto* sweep = app.add_subcommand(
@@ -67,7 +81,7 @@ int main(int argc, char** argv) {
   sweep->add_option("--out", sweep_options.out, "Output folder (default: out/<name>)");
   sweep->add_option("-j,--jobs", sweep_options.jobs, "Points run at once on this machine")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(kAtLeastOne);
   bool sweep_quiet = false;
   sweep->add_flag("-q,--quiet", sweep_quiet, "No progress on stderr");
 
@@ -76,7 +90,7 @@ int main(int argc, char** argv) {
       "figures", "Regenerate every figure of experiments/figures.yaml from scratch");
   figures->add_option("--out", figures_options.out, "Output folder")->capture_default_str();
   figures->add_option("-j,--jobs", figures_options.jobs, "Points run at once (default: all cores)")
-      ->check(CLI::PositiveNumber);
+      ->check(kAtLeastOne);
   figures->add_option("--only", figures_options.only, "Only these figures")->delimiter(',');
   bool figures_quiet = false;
   figures->add_flag("-q,--quiet", figures_quiet, "No progress on stderr");
@@ -162,7 +176,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   coll->add_option("--window", coll_options.window, "All-to-all peers in flight per rank")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(kAtLeastOne);
   coll->add_option("--overhead", coll_options.overhead, "Per-message overhead")
       ->capture_default_str();
   coll->add_option("--ecmp", coll_options.topo.ecmp, kEcmpHelp)->capture_default_str();

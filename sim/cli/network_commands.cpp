@@ -109,19 +109,22 @@ void collective(const CollectiveOptions& o, std::ostream& out) {
     }
   }
 
+  std::vector<config::Bytes> sizes;  // all checked before anything is printed
+  for (const auto& text : o.sizes) {
+    try {
+      sizes.push_back(config::parse_bytes(text));
+    } catch (const config::ConfigError& e) {
+      throw config::ConfigError(fmt::format("--sizes {}: {}", text, e.what()));
+    }
+    if (sizes.back().count < 0) bad_option("--sizes", text, "a size that is not negative");
+  }
   out << fmt::format("# {} on {} ({} GPUs), {} model, algorithm {}\n", o.op, cluster.name(), n,
                      o.model,
                      kind == net::CollectiveKind::kAllToAll    ? net::name(a2a.algorithm)
                      : kind == net::CollectiveKind::kAllReduce ? net::name(ar)
                                                                : "ring");
   out << "#      size [B]    time [us]  algbw [GB/s]  busbw [GB/s]\n";
-  for (const auto& text : o.sizes) {
-    config::Bytes size;
-    try {
-      size = config::parse_bytes(text);
-    } catch (const config::ConfigError& e) {
-      bad_option("--sizes", "", e.what());
-    }
+  for (const auto& size : sizes) {
     const double s = static_cast<double>(size.count);
     net::TransferGraph graph;
     switch (kind) {
@@ -145,7 +148,7 @@ void collective(const CollectiveOptions& o, std::ostream& out) {
     const auto model = net::make_network_model(o.model, cluster, params);
     const auto run = net::run_transfers(graph, ranks, router, *model);
     const double seconds = run.end.seconds();
-    const double algbw = s / seconds / 1e9;
+    const double algbw = s > 0 ? s / seconds / 1e9 : 0.0;  // nothing to move: 0, as nccl-tests
     out << fmt::format("{:>15} {:>12.2f} {:>13.2f} {:>13.2f}\n", size.count, seconds * 1e6, algbw,
                        algbw * net::busbw_factor(kind, n));
   }

@@ -101,6 +101,29 @@ TEST_F(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(run("run --help").exit_code, 0);
 }
 
+// Counts and sizes on the command line: a bad one is named, exits 2 and prints no table.
+TEST_F(Cli, CollectiveChecksItsCountsAndSizesBeforePrinting) {
+  const std::string node = "'" MOESIM_SOURCE_DIR "/topologies/presets/nodes/dgx_h100.yaml'";
+  const auto negative = run("collective " + node + " --sizes 1MiB,-1MiB");
+  EXPECT_EQ(negative.exit_code, 2);
+  EXPECT_EQ(negative.out, "");
+  EXPECT_EQ(negative.err, "moesim: error: --sizes -1MiB: expected a size that is not negative\n");
+  const auto unitless = run("collective " + node + " --sizes 1");
+  EXPECT_EQ(unitless.exit_code, 2);
+  EXPECT_EQ(unitless.out, "");
+  EXPECT_THAT(unitless.err, HasSubstr("moesim: error: --sizes 1: \"1\" has no unit"));
+  const auto window = run("collective " + node + " --window 0");
+  EXPECT_EQ(window.exit_code, 2);
+  EXPECT_THAT(window.err, HasSubstr("--window: 0 is not a whole number of at least 1"));
+  const auto jobs = run("sweep '" MOESIM_SOURCE_DIR "/experiments/what_if.yaml' -j 1.5");
+  EXPECT_EQ(jobs.exit_code, 2);
+  EXPECT_THAT(jobs.err, HasSubstr("--jobs: 1.5 is not a whole number of at least 1"));
+  // Nothing to move takes no time; nccl-tests prints 0 GB/s for it, not a division by zero.
+  const auto empty = run("collective " + node + " --sizes 0B");
+  ASSERT_EQ(empty.exit_code, 0) << empty.err;
+  EXPECT_THAT(empty.out, HasSubstr("              0         0.00          0.00          0.00\n"));
+}
+
 TEST_F(Cli, EcmpTakesAModeAndNamesTheModesOnABadOne) {
   const std::string cluster = "'" MOESIM_SOURCE_DIR "/topologies/presets/dgx_h100_rail_ib400.yaml'";
   // Without PXN (the default), which keeps traffic between rails off the spines.
