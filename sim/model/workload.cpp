@@ -203,6 +203,12 @@ class Builder {
 
 void Builder::check() const {
   const auto& sc = s_.schedule;
+  if (routed_k() > m_.moe.experts) {
+    throw config::ConfigError(fmt::format(
+        "schedule '{}': each token goes to {} distinct experts (model.moe.top_k, the schedule's "
+        "top_k, or its structure), but model.moe.experts is {}",
+        sc.name, routed_k(), m_.moe.experts));
+  }
   if (s_.mode == Mode::kTrain && m_.global_batch > 0) {
     const auto per_step = m_.micro_batch * s_.parallel.ep * s_.parallel.dp;
     if (m_.global_batch % per_step != 0) {

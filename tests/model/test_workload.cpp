@@ -1,8 +1,10 @@
 // The schedules' identities (schedules.md) as checks on built and simulated workloads.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <map>
 #include <numeric>
+#include <string>
 
 #include "config/error.hpp"
 #include "cost/profile.hpp"
@@ -246,6 +248,33 @@ TEST(Layout, GroupsAndChecks) {
   EXPECT_THROW(RankLayout(m, p, 8), config::ConfigError);  // 16 ranks on 8 GPUs
   p.ep = 3;
   EXPECT_THROW(RankLayout(m, p, 16), config::ConfigError);  // 64 experts over 3
+}
+
+// A token goes to top_k distinct experts: no more than there are (ScMoE-2's two included).
+TEST(Layout, MoreExpertsPerTokenThanExpertsIsAClearError) {
+  const auto error_of = [](const Study& study) -> std::string {
+    try {
+      build(study);
+    } catch (const config::ConfigError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  auto s = small();
+  s.model.moe.top_k = 16;  // all of them: fine
+  EXPECT_EQ(error_of(s), "no error");
+  s.model.moe.top_k = 17;
+  s.schedule.name = "wide";
+  EXPECT_EQ(error_of(s),
+            "schedule 'wide': each token goes to 17 distinct experts (model.moe.top_k, the "
+            "schedule's top_k, or its structure), but model.moe.experts is 16");
+  s.model.moe.top_k = 1;
+  s.model.moe.experts = 8;
+  s.schedule.structure = Structure::kScMoE2;  // two experts per token, whatever top_k says
+  EXPECT_EQ(error_of(s), "no error");
+  s.model.moe.experts = 1;
+  s.parallel.ep = 1;
+  EXPECT_THAT(error_of(s), ::testing::HasSubstr("goes to 2 distinct experts"));
 }
 
 TEST(Routing, ZipfIsSkewedExactAndFeasible) {
