@@ -203,6 +203,25 @@ class Builder {
 
 void Builder::check() const {
   const auto& sc = s_.schedule;
+  if (m_.hidden % m_.heads != 0) {
+    throw config::ConfigError(
+        fmt::format("model.hidden: {} is not a multiple of model.heads {}", m_.hidden, m_.heads));
+  }
+  if (m_.heads % m_.kv() != 0) {
+    throw config::ConfigError(
+        fmt::format("model.kv_heads: {} does not divide model.heads {}", m_.kv(), m_.heads));
+  }
+  for (const auto b : m_.moe.blocks) {
+    if (b < 0 || b >= m_.layers) {
+      throw config::ConfigError(fmt::format(
+          "model.moe.blocks: block {} is not one of the model's blocks 0..{}", b, m_.layers - 1));
+    }
+  }
+  if (m_.moe.blocks.empty() && m_.moe.first >= m_.layers) {
+    throw config::ConfigError(fmt::format(
+        "model.moe.first: block {} is past the model's last block, {}: no block would be MoE",
+        m_.moe.first, m_.layers - 1));
+  }
   if (routed_k() > m_.moe.experts) {
     throw config::ConfigError(fmt::format(
         "schedule '{}': each token goes to {} distinct experts (model.moe.top_k, the schedule's "

@@ -53,6 +53,16 @@ Workload build(const Study& s) {
   return build_workload(s, bigmac(), a40(), kNoEstimate);
 }
 
+// The ConfigError building `s` throws, or "no error".
+std::string error_of(const Study& s) {
+  try {
+    build(s);
+  } catch (const config::ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
 TEST(Identities, DccaSendsRTimesTheBytesAndAddsTwoGemmsPerMoeLayer) {
   auto s = small();
   const auto cdac = build(s);
@@ -252,14 +262,6 @@ TEST(Layout, GroupsAndChecks) {
 
 // A token goes to top_k distinct experts: no more than there are (ScMoE-2's two included).
 TEST(Layout, MoreExpertsPerTokenThanExpertsIsAClearError) {
-  const auto error_of = [](const Study& study) -> std::string {
-    try {
-      build(study);
-    } catch (const config::ConfigError& e) {
-      return e.what();
-    }
-    return "no error";
-  };
   auto s = small();
   s.model.moe.top_k = 16;  // all of them: fine
   EXPECT_EQ(error_of(s), "no error");
@@ -275,6 +277,26 @@ TEST(Layout, MoreExpertsPerTokenThanExpertsIsAClearError) {
   s.model.moe.experts = 1;
   s.parallel.ep = 1;
   EXPECT_THAT(error_of(s), ::testing::HasSubstr("goes to 2 distinct experts"));
+}
+
+// Shapes that cannot be built are named before anything runs, not simulated as something else
+// (a model whose first MoE block is past its last used to run as a dense model).
+TEST(Layout, ImpossibleModelShapesAreClearErrors) {
+  auto s = small();
+  EXPECT_EQ(error_of(s), "no error");
+  s.model.hidden = 250;
+  EXPECT_EQ(error_of(s), "model.hidden: 250 is not a multiple of model.heads 4");
+  s = small();
+  s.model.kv_heads = 3;
+  EXPECT_EQ(error_of(s), "model.kv_heads: 3 does not divide model.heads 4");
+  s = small();
+  s.model.moe.first = 4;
+  EXPECT_EQ(error_of(s),
+            "model.moe.first: block 4 is past the model's last block, 3: no block would be MoE");
+  s.model.moe.blocks = {1, 4};  // the list overrides first
+  EXPECT_EQ(error_of(s), "model.moe.blocks: block 4 is not one of the model's blocks 0..3");
+  s.model.moe.blocks = {3};
+  EXPECT_EQ(error_of(s), "no error");
 }
 
 TEST(Routing, ZipfIsSkewedExactAndFeasible) {
