@@ -50,6 +50,25 @@ void Cluster::add_duplex(DeviceId a, DeviceId b, LinkKind kind, double bandwidth
 
 void Cluster::validate() const {
   if (gpus_.empty()) throw TopologyError(fmt::format("cluster '{}' has no GPUs", name_));
+  // Ranks are the GPUs in the order they were added; rank order is node-major with local
+  // indices from 0 (PXN relays, 2-D all-to-all and rank placement rely on it).
+  int node = 0, local = 0;  // the next GPU in rank order, or node + 1 and local 0
+  for (const auto gpu : gpus_) {
+    const auto& d = device(gpu);
+    if (d.node == node && d.local == local) {
+      ++local;
+    } else if (d.node == node + 1 && d.local == 0 && local > 0) {
+      ++node;
+      local = 1;
+    } else {
+      throw TopologyError(fmt::format(
+          "cluster '{}': GPU {} is node {} local {} where rank order expects node {} local {}{}: "
+          "list the GPUs node by node from node 0, each node's from local 0, without gaps or "
+          "repeats",
+          name_, d.name, d.node, d.local, node, local,
+          local > 0 ? fmt::format(" or node {} local 0", node + 1) : ""));
+    }
+  }
   for (const auto& l : links_) {
     if (!(l.bandwidth > 0) || !std::isfinite(l.bandwidth) || !(l.efficiency > 0)) {
       throw TopologyError(fmt::format(

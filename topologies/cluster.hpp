@@ -87,8 +87,10 @@ class Cluster {
   int gpu_node(int rank) const { return device(gpus_[rank]).node; }
   int gpu_local(int rank) const { return device(gpus_[rank]).local; }
 
-  // Checks that the graph is usable: every link has a positive bandwidth and every GPU can
-  // reach every other. Throws TopologyError naming what is wrong. Called by the builders.
+  // Checks that the graph is usable: GPUs added in rank order (node by node from node 0, each
+  // node's from local 0, no gaps or repeats), every link with a positive bandwidth, and every
+  // GPU able to reach every other. Throws TopologyError naming what is wrong. Called by the
+  // builders.
   void validate() const;
 
  private:
