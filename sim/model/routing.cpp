@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <numeric>
 #include <random>
 #include <sstream>
+#include <string_view>
 
 #include "config/error.hpp"
 
@@ -77,18 +79,28 @@ RoutingModel::RoutingModel(const RoutingConfig& config, std::int64_t experts)
   }
   std::ifstream in(config.trace);
   if (!in) throw config::ConfigError(fmt::format("routing.trace: cannot open '{}'", config.trace));
+  constexpr std::string_view kHeader = "layer,source,expert,tokens";
   std::string line;
   int number = 0;
   while (std::getline(in, line)) {
     ++number;
-    if (line.empty() || line[0] == '#' || line.rfind("layer", 0) == 0) continue;
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    // A header, if any, must be this one: columns in another order would be read as these.
+    if (std::isalpha(static_cast<unsigned char>(line[0]))) {
+      if (line == kHeader) continue;
+      throw config::ConfigError(fmt::format("{}:{}: header '{}': expected '{}' (in that order)",
+                                            config.trace, number, line, kHeader));
+    }
     std::replace(line.begin(), line.end(), ',', ' ');
     std::istringstream fields(line);
     long long layer, source, expert, tokens;
-    if (!(fields >> layer >> source >> expert >> tokens) || layer < 0 || source < 0 || expert < 0 ||
-        expert >= experts || tokens < 0) {
+    std::string extra;
+    if (!(fields >> layer >> source >> expert >> tokens) || (fields >> extra) || layer < 0 ||
+        source < 0 || expert < 0 || expert >= experts || tokens < 0) {
       throw config::ConfigError(fmt::format(
-          "{}:{}: expected layer,source,expert,tokens with 0 <= expert < {} and tokens >= 0",
+          "{}:{}: expected layer,source,expert,tokens (four integers) with 0 <= expert < {} and "
+          "tokens >= 0",
           config.trace, number, experts));
     }
     auto& counts = trace_[{static_cast<int>(layer), static_cast<int>(source)}];
@@ -103,12 +115,23 @@ ExpertCounts RoutingModel::route(int moe_layer, int source, std::int64_t tokens,
   switch (config_.kind) {
     case RoutingKind::kTrace: {
       const auto it = trace_.find({moe_layer, source});
-      if (it == trace_.end()) {
+      if (it == trace_.end() ||
+          std::all_of(it->second.begin(), it->second.end(), [](auto c) { return c == 0; })) {
         throw config::ConfigError(
-            fmt::format("routing.trace: '{}' has no rows for MoE layer {} and source rank {}",
+            fmt::format("routing.trace: '{}' routes no tokens for MoE layer {} and source rank {}",
                         config_.trace, moe_layer, source));
       }
-      return it->second;
+      // The trace's split over experts, for this rank's tokens x k (its own counts when they
+      // already sum to that: a decode step, or a trace taken at another batch, is scaled).
+      auto rows =
+          apportion(std::vector<double>(it->second.begin(), it->second.end()), tokens * k, tokens);
+      if (std::accumulate(rows.begin(), rows.end(), std::int64_t{0}) != tokens * k) {
+        throw config::ConfigError(fmt::format(
+            "routing.trace: '{}', MoE layer {}, source rank {}: its tokens go to too few experts "
+            "for {} tokens x top-{} with each expert taking a token at most once",
+            config_.trace, moe_layer, source, tokens, k));
+      }
+      return rows;
     }
     case RoutingKind::kZipf: {
       const auto order = permutation(n, static_cast<std::uint64_t>(config_.seed) * 1000003u +

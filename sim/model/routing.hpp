@@ -1,6 +1,12 @@
 #pragma once
 // How many tokens each source rank sends to each expert, per MoE layer: balanced, Zipf-skewed
 // expert popularity (seeded), or read from a routing trace. Capacity factors pad or drop.
+//
+// A trace is CSV, `layer,source,expert,tokens` (that header optional; `#` comments): per MoE
+// layer (0-based, counting MoE blocks only; DGMoE's two gates of layer l are 2l and 2l+1) and
+// source rank, the tokens it sends to each expert. Its split over experts is kept and scaled to
+// the rank's tokens x top-k at that point (largest remainders, none above the token count), so
+// a trace taken at the model's batch gives its own counts and a decode step a scaled copy.
 #include <cstdint>
 #include <map>
 #include <string>

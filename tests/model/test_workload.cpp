@@ -2,6 +2,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <numeric>
 #include <string>
@@ -297,6 +299,32 @@ TEST(Layout, ImpossibleModelShapesAreClearErrors) {
   EXPECT_EQ(error_of(s), "model.moe.blocks: block 4 is not one of the model's blocks 0..3");
   s.model.moe.blocks = {3};
   EXPECT_EQ(error_of(s), "no error");
+}
+
+// A trace that keeps every token on its own rank's experts leaves the all-to-alls nothing to
+// send to other ranks; a balanced routing of the same model sends 7/8 of its rows away.
+TEST(Routing, ATraceThatStaysOnEachRanksExpertsSendsNothingAway) {
+  auto s = small();  // 8 ranks, 16 experts (2 per rank), 4 MoE layers, 256 tokens per rank
+  s.model.moe.top_k = 2;
+  const auto balanced = build(s);
+  ASSERT_GT(balanced.a2a_bytes, 0);
+  const auto path = std::filesystem::path(::testing::TempDir()) / "local_trace.csv";
+  {
+    std::ofstream out(path);
+    out << "layer,source,expert,tokens\n";
+    for (int layer = 0; layer < 4; ++layer) {
+      for (int r = 0; r < 8; ++r) {
+        out << layer << ',' << r << ',' << 2 * r << ",256\n";
+        out << layer << ',' << r << ',' << 2 * r + 1 << ",256\n";
+      }
+    }
+  }
+  s.routing.kind = RoutingKind::kTrace;
+  s.routing.trace = path.string();
+  const auto local = build(s);
+  std::filesystem::remove(path);
+  EXPECT_EQ(local.a2a_bytes, 0);
+  EXPECT_EQ(local.graph.op_count(), balanced.graph.op_count());  // the same program
 }
 
 TEST(Routing, ZipfIsSkewedExactAndFeasible) {
