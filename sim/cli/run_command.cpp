@@ -12,6 +12,7 @@
 #include "cost/profile.hpp"
 #include "experiment.hpp"
 #include "report/chrome_trace.hpp"
+#include "report/dag_csv.hpp"
 #include "report/output_dir.hpp"
 #include "report/stream_summary.hpp"
 #include "report/timeline_csv.hpp"
@@ -159,13 +160,22 @@ void run_synthetic(const RunOptions& options, const ExperimentConfig& experiment
   dir.write("timeline.csv", report::timeline_csv(workload.graph, timeline));
   dir.write("streams.csv", report::stream_usage_csv(usage, timeline.end()));
   if (options.trace) dir.write("trace.json", report::chrome_trace_json(workload.graph, timeline));
+  if (options.dag) {
+    const auto& g = workload.graph;
+    dir.write(
+        "dag.csv", report::dag_csv(g, [&](core::OpId op) {
+          // A synthetic op's kind is its labels (compute, comm).
+          return report::DagRow{report::op_labels_text(g, op), workload.duration[op].count(), ""};
+        }));
+  }
 
   out << fmt::format("experiment {}: {} ranks, {} ops, makespan {:.3f} ms\n", experiment.name,
                      workload.graph.rank_count(), workload.graph.op_count(),
                      timeline.end().milliseconds());
   out << report::stream_usage_table(usage, timeline.end());
-  out << fmt::format("wrote {}/ (resolved.yaml, timeline.csv, streams.csv{})\n",
-                     dir.path().string(), options.trace ? ", trace.json" : "");
+  out << fmt::format("wrote {}/ (resolved.yaml, timeline.csv, streams.csv{}{})\n",
+                     dir.path().string(), options.trace ? ", trace.json" : "",
+                     options.dag ? ", dag.csv" : "");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "config/error.hpp"
 #include "cost/profile.hpp"
 #include "report/chrome_trace.hpp"
+#include "report/dag_csv.hpp"
 #include "topologies/build.hpp"
 
 #ifndef MOESIM_DATA_DIR
@@ -127,21 +128,6 @@ core::Time a2a_exposed(const report::RankBreakdown& r) {
   return exposed(r, model::Category::kA2aDispatch) + exposed(r, model::Category::kA2aCombine);
 }
 
-std::string dag_text(const core::OpGraph& g, const model::Workload& w) {
-  std::string out = "op,rank,stream,name,category,duration_ps,call,prerequisites\n";
-  for (core::OpId op = 0; op < g.op_count(); ++op) {
-    const auto& work = w.work[op];
-    std::string pre;
-    for (const auto p : g.prerequisites(op)) pre += fmt::format("{}{}", pre.empty() ? "" : " ", p);
-    out += fmt::format(
-        "{},{},{},{},{},{},{},{}\n", op, g.op_rank(op), g.stream_name(g.op_stream(op)),
-        g.op_name(op), model::name(w.category[op]),
-        work.call == net::OpWork::kCompute ? work.duration.count() : 0,
-        work.call == net::OpWork::kCompute ? std::string() : std::to_string(work.call), pre);
-  }
-  return out;
-}
-
 }  // namespace
 
 PointResult run_point(const ExperimentConfig& e, const model::ScheduleConfig& schedule,
@@ -163,7 +149,16 @@ PointResult run_point(const ExperimentConfig& e, const model::ScheduleConfig& sc
   r.ops = sim.workload->graph.op_count();
   r.transfers = sim.transfers;
   if (outputs.trace) r.trace = report::chrome_trace_json(sim.workload->graph, sim.timeline);
-  if (outputs.dag) r.dag = dag_text(sim.workload->graph, *sim.workload);
+  if (outputs.dag) {
+    const auto& w = *sim.workload;
+    r.dag = report::dag_csv(w.graph, [&w](core::OpId op) {
+      const auto& work = w.work[op];
+      const bool compute = work.call == net::OpWork::kCompute;
+      return report::DagRow{std::string(model::name(w.category[op])),
+                            compute ? work.duration.count() : 0,
+                            compute ? std::string() : std::to_string(work.call)};
+    });
+  }
   return r;
 }
 

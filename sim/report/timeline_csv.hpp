@@ -11,6 +11,9 @@ namespace moesim::report {
 
 std::string timeline_csv(const core::OpGraph& graph, const core::Timeline& timeline);
 
+// An op's labels, ';'-separated.
+std::string op_labels_text(const core::OpGraph& graph, core::OpId op);
+
 // Quotes a CSV field when it holds a comma, quote or newline (RFC 4180).
 std::string csv_field(std::string_view text);
 

@@ -4,6 +4,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -74,6 +75,20 @@ TEST_F(Cli, DefaultRunWritesResolvedConfigTimelineAndUsage) {
     EXPECT_TRUE(fs::exists(work_ / "out/synthetic-demo" / file)) << file;
   }
   EXPECT_THAT(slurp(work_ / "out/synthetic-demo/resolved.yaml"), HasSubstr("compute: 400 us"));
+}
+
+// --dag on the default (synthetic) run writes its program too: one row per op, each
+// exchange after the compute it waits for.
+TEST_F(Cli, DefaultRunDumpsItsDagWhenAsked) {
+  const auto r = run("run -q --dag");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("dag.csv"));
+  const auto dag = slurp(work_ / "out/synthetic-demo/dag.csv");
+  EXPECT_EQ(std::count(dag.begin(), dag.end(), '\n'), 1 + 128);  // header and 128 ops
+  EXPECT_THAT(dag,
+              ::testing::StartsWith("op,rank,stream,name,category,duration_ps,call,prerequisites\n"
+                                    "0,0,compute,L0.compute.c0,compute,"));
+  EXPECT_THAT(dag, HasSubstr("\n1,0,comm,L0.exchange.c0,comm,150000000,,0\n"));
 }
 
 TEST_F(Cli, ConfigErrorIsOneLineExitTwoAndWritesNothing) {

@@ -8,6 +8,7 @@
 #include "core/engine.hpp"
 #include "core/error.hpp"
 #include "report/chrome_trace.hpp"
+#include "report/dag_csv.hpp"
 #include "report/output_dir.hpp"
 #include "report/stream_summary.hpp"
 #include "report/timeline_csv.hpp"
@@ -41,6 +42,19 @@ TEST(Report, TimelineCsvQuotesAndUsesIntegerPicoseconds) {
             "op,rank,stream,name,labels,start_ps,end_ps\n"
             "0,0,compute,\"gemm, fused\",compute;expert,0,1500000\n"
             "1,0,comm,\"a2a \"\"dispatch\"\"\",comm,1500000,3000001\n");
+}
+
+TEST(Report, DagCsvQuotesNamesAndListsPrerequisites) {
+  Fixture f;
+  EXPECT_EQ(
+      dag_csv(
+          f.graph,
+          [&f](core::OpId op) {
+            return DagRow{op_labels_text(f.graph, op), op == 0 ? 1500000 : 0, op == 0 ? "" : "7"};
+          }),
+      "op,rank,stream,name,category,duration_ps,call,prerequisites\n"
+      "0,0,compute,\"gemm, fused\",compute;expert,1500000,,\n"
+      "1,0,comm,\"a2a \"\"dispatch\"\"\",comm,0,7,0\n");
 }
 
 TEST(Report, StreamUsage) {
