@@ -38,11 +38,14 @@ void predict(const PredictOptions& o, std::ostream& out, std::ostream& err) {
   std::size_t start = 0;
   while (start <= o.schedules.size()) {
     const auto end = std::min(o.schedules.find(',', start), o.schedules.size());
-    if (end > start)
-      experiment.schedules.push_back(schedule_from_name(o.schedules.substr(start, end - start)));
+    if (end == start) {
+      throw config::ConfigError(fmt::format(
+          "--schedules {}: an empty name; expected names separated by ','", o.schedules));
+    }
+    experiment.schedules.push_back(schedule_from_name(o.schedules.substr(start, end - start)));
     start = end + 1;
   }
-  if (experiment.schedules.empty()) throw config::ConfigError("--schedules: no schedule named");
+  schedules_of(experiment);  // names distinct, checked before anything runs
   const std::string resolved = config::to_yaml(
       experiment,
       fmt::format("moesim predict, resolved configuration (model from {})", model_file.string()));

@@ -66,15 +66,6 @@ std::vector<PointResult> run_study(const ExperimentConfig& e, const std::filesys
   return results;
 }
 
-std::string file_safe(std::string name) {
-  for (auto& c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '+' &&
-        c != '.')
-      c = '_';
-  }
-  return name;
-}
-
 void write_study(const report::OutputDir& dir, const ExperimentConfig& e,
                  const std::string& resolved, const std::vector<PointResult>& results,
                  std::ostream& out) {

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <map>
 
 #include "config/enum_name.hpp"
 #include "config/error.hpp"
@@ -99,8 +101,30 @@ model::Study make_study(const ExperimentConfig& e, const model::ScheduleConfig& 
 }
 
 std::vector<model::ScheduleConfig> schedules_of(const ExperimentConfig& e) {
-  if (!e.schedules.empty()) return e.schedules;
-  return {model::ScheduleConfig{}};
+  if (e.schedules.empty()) return {model::ScheduleConfig{}};
+  std::map<std::string, std::string> by_file;  // file-safe name -> name
+  for (const auto& s : e.schedules) {
+    if (s.name.empty()) throw config::ConfigError("schedules: a schedule has no name");
+    const auto [it, fresh] = by_file.emplace(file_safe(s.name), s.name);
+    if (fresh) continue;
+    throw config::ConfigError(
+        it->second == s.name
+            ? fmt::format("schedules: '{}' is named twice; each schedule needs its own name",
+                          s.name)
+            : fmt::format("schedules: '{}' and '{}' would both write breakdown_{}.csv; give "
+                          "them names that differ in letters, digits or - _ + .",
+                          it->second, s.name, it->first));
+  }
+  return e.schedules;
+}
+
+std::string file_safe(std::string name) {
+  for (auto& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '+' &&
+        c != '.')
+      c = '_';
+  }
+  return name;
 }
 
 namespace {
@@ -295,6 +319,28 @@ std::string summary_table(model::Mode mode, const std::vector<PointResult>& resu
 model::ScheduleConfig schedule_from_name(const std::string& full) {
   model::ScheduleConfig s;
   s.name = full;
+  // pipe<N> and top<N>: N a whole number of at least 1.
+  const auto count_after = [&full](const std::string& part, std::size_t prefix) {
+    std::int64_t n = 0;
+    const char* end = part.data() + part.size();
+    const auto [stop, error] = std::from_chars(part.data() + prefix, end, n);
+    if (error != std::errc() || stop != end || n < 1) {
+      throw config::ConfigError(fmt::format(
+          "--schedules: '{}' in '{}': expected {}<N> with N a whole number of at least 1", part,
+          full, part.substr(0, prefix)));
+    }
+    return n;
+  };
+  std::string structure;  // the part that set it, if any
+  const auto set_structure = [&](model::Structure value, const std::string& part) {
+    if (!structure.empty()) {
+      throw config::ConfigError(
+          fmt::format("--schedules: '{}' gives two block structures, {} and {}; a schedule has one",
+                      full, structure, part));
+    }
+    structure = part;
+    s.structure = value;
+  };
   std::size_t start = 0;
   while (start <= full.size()) {
     const auto end = std::min(full.find('+', start), full.size());
@@ -307,21 +353,21 @@ model::ScheduleConfig schedule_from_name(const std::string& full) {
     } else if (part == "lsh") {
       s.lsh = model::LshConfig{};
     } else if (part == "scmoe") {
-      s.structure = Structure::kScMoE;
+      set_structure(Structure::kScMoE, part);
     } else if (part == "scmoe2") {
-      s.structure = Structure::kScMoE2;
+      set_structure(Structure::kScMoE2, part);
     } else if (part == "dgmoe") {
-      s.structure = Structure::kDgMoE;
+      set_structure(Structure::kDgMoE, part);
     } else if (part == "shared_expert") {
-      s.structure = Structure::kSharedExpert;
+      set_structure(Structure::kSharedExpert, part);
     } else if (part == "2d") {
       s.all_to_all = model::ExchangeAlgorithm::kHierarchical;
     } else if (part.rfind("pipe", 0) == 0 && part.size() > 4 &&
                part.find_first_not_of("0123456789", 4) == std::string::npos) {
-      s.pipeline = std::stoll(part.substr(4));
+      s.pipeline = count_after(part, 4);
     } else if (part.rfind("top", 0) == 0 && part.size() > 3 &&
                part.find_first_not_of("0123456789", 3) == std::string::npos) {
-      s.top_k = std::stoll(part.substr(3));
+      s.top_k = count_after(part, 3);
     } else if ((part == "pos1" || part == "pos2" || part == "pos3")) {
       s.shortcut = part[3] - '0';
     } else {

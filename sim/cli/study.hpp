@@ -47,7 +47,12 @@ struct StudyOutputs {
 };
 
 model::Study make_study(const ExperimentConfig& e, const model::ScheduleConfig& schedule);
+// The experiment's schedules (the default one if none is listed). Throws ConfigError if one has
+// no name, or two would write the same files (the same name, once made file-safe).
 std::vector<model::ScheduleConfig> schedules_of(const ExperimentConfig& e);
+// A schedule's name as it appears in file names: characters other than letters, digits and
+// - _ + . become _.
+std::string file_safe(std::string name);
 
 PointResult run_point(const ExperimentConfig& e, const model::ScheduleConfig& schedule,
                       const topo::Cluster& cluster, const cost::CostModel& cost,

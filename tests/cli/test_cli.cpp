@@ -212,6 +212,35 @@ TEST_F(Cli, PredictComparesSchedulesAndRejectsUnknownOnes) {
   EXPECT_EQ(run("predict -q --no-figure --model no_such_model").exit_code, 2);
 }
 
+// Schedule lists that used to run as something else (pipe0 as an exchange-free 11x "speedup",
+// the last of two structures, a duplicate overwriting the other's files) are errors, with
+// nothing written.
+TEST_F(Cli, PredictRejectsSchedulesThatCannotBeMeant) {
+  const auto model = (fs::path(MOESIM_SOURCE_DIR) / "tests/golden/moe_small.yaml").string();
+  const auto error_of = [&](const std::string& schedules) {
+    const auto r = run("predict -q --no-figure --model '" + model + "' --schedules '" + schedules +
+                       "' --out bad");
+    EXPECT_EQ(r.exit_code, 2) << schedules;
+    EXPECT_FALSE(fs::exists(work_ / "bad")) << schedules;
+    return r.err;
+  };
+  EXPECT_EQ(error_of("cdac,pipe0"),
+            "moesim: error: --schedules: 'pipe0' in 'pipe0': expected pipe<N> with N a whole "
+            "number of at least 1\n");
+  EXPECT_THAT(error_of("cdac,top0"), HasSubstr("expected top<N>"));
+  EXPECT_THAT(error_of("cdac,pipe99999999999999999999"), HasSubstr("expected pipe<N>"));
+  EXPECT_EQ(error_of("cdac,scmoe+scmoe2"),
+            "moesim: error: --schedules: 'scmoe+scmoe2' gives two block structures, scmoe and "
+            "scmoe2; a schedule has one\n");
+  EXPECT_EQ(error_of("cdac,cdac"),
+            "moesim: error: schedules: 'cdac' is named twice; each schedule needs its own name\n");
+  EXPECT_THAT(error_of("cdac,,dcca"), HasSubstr("an empty name"));
+  // In an experiment file: two names that make the same file name.
+  const auto clash = run("run -q '" + model + "' --set 'schedules=[{name: a/b}, {name: a_b}]'");
+  EXPECT_EQ(clash.exit_code, 2);
+  EXPECT_THAT(clash.err, HasSubstr("'a/b' and 'a_b' would both write breakdown_a_b.csv"));
+}
+
 }  // namespace
 
 namespace {
