@@ -58,13 +58,20 @@ void collective(const CollectiveOptions& o, std::ostream& out) {
   const auto cluster = load(o.topo);
   const topo::Router router(cluster, routing(o.topo));
   const int n = static_cast<int>(cluster.gpus().size());
+  if (n < 2) {
+    throw config::ConfigError(fmt::format(
+        "collective: cluster '{}' has {} GPU; a collective needs at least 2", cluster.name(), n));
+  }
   std::vector<int> ranks(static_cast<std::size_t>(n));
   std::iota(ranks.begin(), ranks.end(), 0);
   net::NetworkParams params;
   try {
     params.message_overhead = config::parse_time(o.overhead);
   } catch (const config::ConfigError& e) {
-    bad_option("--overhead", "", e.what());
+    throw config::ConfigError(fmt::format("--overhead {}: {}", o.overhead, e.what()));
+  }
+  if (params.message_overhead < core::Time::zero()) {
+    bad_option("--overhead", o.overhead, "a time that is not negative");
   }
 
   net::CollectiveKind kind;

@@ -233,8 +233,12 @@ TransferGraph hierarchical_all_reduce(int n, double bytes, int per_node) {
 }  // namespace
 
 TransferGraph all_to_all(int n, const ByteMatrix& bytes, const AllToAllOptions& options) {
-  if (n < 2) throw std::invalid_argument("all-to-all needs at least 2 participants");
+  if (n < 1) throw std::invalid_argument("all-to-all needs at least 1 participant");
   TransferGraph g;
+  if (n == 1) {  // one rank keeps what it has: nothing crosses a link (EP = 1)
+    g.seal();
+    return g;
+  }
   switch (options.algorithm) {
     case AllToAllAlgorithm::kDirect:
       g = direct(n, bytes, options.window);
@@ -251,7 +255,12 @@ TransferGraph all_to_all(int n, const ByteMatrix& bytes, const AllToAllOptions& 
 }
 
 TransferGraph all_reduce(int n, double bytes, AllReduceAlgorithm algorithm, int gpus_per_node) {
-  if (n < 2) throw std::invalid_argument("all-reduce needs at least 2 participants");
+  if (n < 1) throw std::invalid_argument("all-reduce needs at least 1 participant");
+  if (n == 1) {  // a single replica's gradients are already the sum
+    TransferGraph g;
+    g.seal();
+    return g;
+  }
   if (algorithm == AllReduceAlgorithm::kHierarchical) {
     auto g = hierarchical_all_reduce(n, bytes, gpus_per_node);
     g.seal();

@@ -133,6 +133,15 @@ TEST_F(Cli, CollectiveChecksItsCountsAndSizesBeforePrinting) {
   const auto jobs = run("sweep '" MOESIM_SOURCE_DIR "/experiments/what_if.yaml' -j 1.5");
   EXPECT_EQ(jobs.exit_code, 2);
   EXPECT_THAT(jobs.err, HasSubstr("--jobs: 1.5 is not a whole number of at least 1"));
+  const auto overhead = run("collective " + node + " --overhead -3us");
+  EXPECT_EQ(overhead.exit_code, 2);
+  EXPECT_EQ(overhead.err, "moesim: error: --overhead -3us: expected a time that is not negative\n");
+  const auto one = run("collective " + node + " --set node.gpus=1");
+  EXPECT_EQ(one.exit_code, 2);
+  EXPECT_EQ(one.out, "");
+  EXPECT_EQ(one.err,
+            "moesim: error: collective: cluster 'dgx-h100' has 1 GPU; a collective needs at "
+            "least 2\n");
   // Nothing to move takes no time; nccl-tests prints 0 GB/s for it, not a division by zero.
   const auto empty = run("collective " + node + " --sizes 0B");
   ASSERT_EQ(empty.exit_code, 0) << empty.err;

@@ -303,6 +303,19 @@ TEST(Layout, ImpossibleModelShapesAreClearErrors) {
 
 // A trace that keeps every token on its own rank's experts leaves the all-to-alls nothing to
 // send to other ranks; a balanced routing of the same model sends 7/8 of its rows away.
+// EP = 1 keeps every expert on every rank: no all-to-all crosses a link, and the run simulates
+// (it used to stop on an internal error, "all-to-all needs at least 2 participants").
+TEST(Simulation, ExpertParallelismOfOneSendsNothingAndRuns) {
+  auto s = small();
+  s.parallel.ep = 1;
+  s.parallel.dp = 8;
+  s.model.global_batch = 0;
+  const auto w = build(s);
+  EXPECT_EQ(w.a2a_bytes, 0);
+  const auto sim = simulate(s, bigmac(), a40(), {});
+  EXPECT_GT(sim.timeline.end(), core::Time::zero());
+}
+
 TEST(Routing, ATraceThatStaysOnEachRanksExpertsSendsNothingAway) {
   auto s = small();  // 8 ranks, 16 experts (2 per rank), 4 MoE layers, 256 tokens per rank
   s.model.moe.top_k = 2;

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <numeric>
+#include <stdexcept>
 
 #include "net/collectives.hpp"
 #include "net/flow_model.hpp"
@@ -47,6 +48,20 @@ Cluster star(int gpus, double bandwidth) {
     c.add_duplex(d, sw, LinkKind::kNetwork, bandwidth, 1.0, core::Time::zero());
   }
   return c;
+}
+
+// A group of one rank (EP = 1, DP = 1) has nothing to send: every collective is empty and
+// takes no time, as a one-rank NCCL communicator's do.
+TEST(Collectives, OneParticipantExchangesNothing) {
+  EXPECT_EQ(all_to_all(1, [](int, int) { return kMiB; }, {}).size(), 0u);
+  for (const auto a : {AllReduceAlgorithm::kRing, AllReduceAlgorithm::kTree}) {
+    EXPECT_EQ(all_reduce(1, kMiB, a).size(), 0u);
+  }
+  EXPECT_EQ(all_gather(1, kMiB).size(), 0u);
+  EXPECT_EQ(reduce_scatter(1, kMiB).size(), 0u);
+  EXPECT_EQ(run_seconds(star(1, 50 * kGB), all_to_all(1, [](int, int) { return kMiB; }, {}), 1),
+            0.0);
+  EXPECT_THROW(all_to_all(0, [](int, int) { return kMiB; }, {}), std::invalid_argument);
 }
 
 TEST(Collectives, AllToAllOnANonBlockingSwitchRunsAtPortSpeed) {
