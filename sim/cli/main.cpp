@@ -2,12 +2,13 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
-#include <charconv>
 #include <iostream>
+#include <limits>
 #include <string>
 
 #include "build_info.hpp"
 #include "config/error.hpp"
+#include "count.hpp"
 #include "figures_command.hpp"
 #include "net/network_model.hpp"
 #include "network_commands.hpp"
@@ -32,11 +33,12 @@ constexpr const char* kPxnHelp =
 // up to the largest double.
 const CLI::Validator kAtLeastOne(
     [](std::string& value) -> std::string {
-      int n = 0;
-      const char* end = value.data() + value.size();
-      const auto [stop, error] = std::from_chars(value.data(), end, n);
-      if (error == std::errc() && stop == end && n >= 1) return {};
-      return fmt::format("{} is not a whole number of at least 1", value);
+      const auto n = moesim::cli::count_from(value);
+      if (!n) return fmt::format("{} is not a whole number of at least 1", value);
+      if (*n > std::numeric_limits<int>::max()) {
+        return fmt::format("{} is more than {}", value, std::numeric_limits<int>::max());
+      }
+      return {};
     },
     "INT >= 1");
 

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -10,6 +9,7 @@
 #include "config/enum_name.hpp"
 #include "config/error.hpp"
 #include "cost/profile.hpp"
+#include "count.hpp"
 #include "report/chrome_trace.hpp"
 #include "report/dag_csv.hpp"
 #include "topologies/build.hpp"
@@ -321,15 +321,13 @@ model::ScheduleConfig schedule_from_name(const std::string& full) {
   s.name = full;
   // pipe<N> and top<N>: N a whole number of at least 1.
   const auto count_after = [&full](const std::string& part, std::size_t prefix) {
-    std::int64_t n = 0;
-    const char* end = part.data() + part.size();
-    const auto [stop, error] = std::from_chars(part.data() + prefix, end, n);
-    if (error != std::errc() || stop != end || n < 1) {
+    const auto n = count_from(std::string_view(part).substr(prefix));
+    if (!n) {
       throw config::ConfigError(fmt::format(
           "--schedules: '{}' in '{}': expected {}<N> with N a whole number of at least 1", part,
           full, part.substr(0, prefix)));
     }
-    return n;
+    return *n;
   };
   std::string structure;  // the part that set it, if any
   const auto set_structure = [&](model::Structure value, const std::string& part) {
