@@ -24,6 +24,14 @@ namespace moesim::cli {
 
 namespace {
 
+// A point as an error names it: its label, or its assignments when it has none yet.
+std::string point_name(const SweepPoint& p) {
+  if (!p.label.empty()) return "'" + p.label + "'";
+  std::string out;
+  for (const auto& a : p.assignments) out += (out.empty() ? "" : " ") + a;
+  return out;
+}
+
 std::string axis_label(const SweepAxis& axis, std::string value) {
   // Labels join with '/' and name files: values like "100 Gb/s" lose spaces and slashes.
   std::erase_if(value, [](char c) { return c == ' ' || c == '/'; });
@@ -123,10 +131,19 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
   std::vector<PreparedPoint> points;
   std::vector<Unit> units;
   for (auto& p : sweep_points(grid)) {
-    auto e = config::read_document<ExperimentConfig>(load(&p));
-    if (p.label.empty()) p.label = e.name;
-    for (std::size_t s = 0; s < schedules_of(e).size(); ++s) units.push_back({points.size(), s});
-    points.push_back({std::move(p), std::move(e)});
+    try {
+      auto e = config::read_document<ExperimentConfig>(load(&p));
+      if (p.label.empty()) p.label = e.name;
+      const auto cluster = load_cluster_of(e, base_dir);
+      const auto cost = load_cost_of(e, base_dir);
+      const auto schedules = schedules_of(e);
+      for (const auto& s : schedules) model::check_study(make_study(e, s), cluster, cost);
+      for (std::size_t s = 0; s < schedules.size(); ++s) units.push_back({points.size(), s});
+      points.push_back({std::move(p), std::move(e)});
+    } catch (const config::ConfigError& error) {
+      throw config::ConfigError(
+          fmt::format("sweep point {} ({}): {}", points.size() + 1, point_name(p), error.what()));
+    }
   }
   const std::size_t columns = summary_value_count();
   std::vector<double> values(units.size() * columns, 0.0);

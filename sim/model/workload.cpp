@@ -1020,6 +1020,13 @@ bool ModelConfig::is_moe_block(std::int64_t block) const {
   return block >= moe.first && (block - moe.first) % moe.every == 0;
 }
 
+void check_study(const Study& study, const topo::Cluster& cluster, const cost::CostModel& cost) {
+  const ExchangeEstimator unused = [](const net::TransferGraph&, const std::vector<int>&) {
+    return core::Time::zero();
+  };
+  Builder(study, cluster, cost, unused, {});  // the constructor checks
+}
+
 Workload build_workload(const Study& study, const topo::Cluster& cluster,
                         const cost::CostModel& cost, const ExchangeEstimator& estimate,
                         const BuildOptions& options) {

@@ -73,6 +73,11 @@ struct Workload {
   std::int64_t tokens = 0;                           // tokens processed (inference)
 };
 
+// Throws ConfigError for whatever build_workload() would refuse (ranks that do not fit the
+// cluster, experts per token, model shapes, a bad routing trace), without building anything:
+// for callers that check every study before running any.
+void check_study(const Study& study, const topo::Cluster& cluster, const cost::CostModel& cost);
+
 // Throws ConfigError when the study does not fit the cluster or itself.
 Workload build_workload(const Study& study, const topo::Cluster& cluster,
                         const cost::CostModel& cost, const ExchangeEstimator& estimate,

@@ -308,3 +308,22 @@ TEST_F(Cli, SweepRejectsDuplicateLabelsAndEmptyAxesBeforeRunning) {
   EXPECT_EQ(none.exit_code, 2);
   EXPECT_THAT(none.err, HasSubstr("model.moe.top_k: no values"));
 }
+
+// A point (or a schedule) that cannot be built stops the run before any point runs, and the
+// error names it: a grid should not fail an hour in.
+TEST_F(Cli, EveryPointAndScheduleIsCheckedBeforeAnyRuns) {
+  auto text = std::string(kSmallSweep);
+  text.replace(text.find("values: [1, 2], label"), 14, "values: [1, 9]");  // 8 experts
+  const auto sweep = run("sweep " + write("wide.yaml", text).string() + " --out out");
+  EXPECT_EQ(sweep.exit_code, 2);
+  EXPECT_THAT(sweep.err, HasSubstr("sweep point 3 ('small/top9/nics_per_node=1'): schedule "
+                                   "'cdac': each token goes to 9 distinct experts"));
+  EXPECT_THAT(sweep.err, ::testing::Not(HasSubstr("[moesim] 1/")));  // nothing ran
+  EXPECT_FALSE(fs::exists(work_ / "out"));
+  const auto model = (fs::path(MOESIM_SOURCE_DIR) / "tests/golden/moe_small.yaml").string();
+  const auto predict = run("predict --no-figure --model '" + model +
+                           "' --schedules cdac,dcca,top17 --out p");  // 16 experts
+  EXPECT_EQ(predict.exit_code, 2);
+  EXPECT_THAT(predict.err, HasSubstr("schedule 'top17': each token goes to 17 distinct experts"));
+  EXPECT_THAT(predict.err, ::testing::Not(HasSubstr("building")));  // not even the first
+}
