@@ -1,6 +1,7 @@
 #include "document.hpp"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -102,6 +103,11 @@ void Document::apply_file(const std::string& path) {
 }
 
 Document Document::load_file(const std::string& path) {
+  std::vector<std::string> chain;
+  return load_chain(path, chain);
+}
+
+Document Document::load_chain(const std::string& path, std::vector<std::string>& chain) {
   Document doc(path, parse(read_text(path), path));
   const YAML::Node root = doc.root_;
   const YAML::Node base = root["base"];
@@ -124,7 +130,17 @@ Document Document::load_file(const std::string& path) {
     if (base_path == std::filesystem::path(path).lexically_normal().string()) {
       throw ConfigError(fmt::format("{}: base: a file cannot inherit itself", path));
     }
-    const Document parent = load_file(base_path);
+    chain.push_back(std::filesystem::weakly_canonical(path).string());
+    const auto again = std::find(chain.begin(), chain.end(),
+                                 std::filesystem::weakly_canonical(base_path).string());
+    if (again != chain.end()) {
+      std::string cycle;
+      for (auto c = again; c != chain.end(); ++c) cycle += *c + " -> ";
+      throw ConfigError(fmt::format("{}: base: the files inherit each other in a cycle: {}{}", path,
+                                    cycle, std::filesystem::weakly_canonical(base_path).string()));
+    }
+    const Document parent = load_chain(base_path, chain);
+    chain.pop_back();
     std::vector<std::pair<std::string, std::string>> taken;
     merge_under(doc.root_, parent.root_, "", base_path, taken);
     for (auto& [key, file] : taken) {

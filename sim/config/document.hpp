@@ -18,6 +18,7 @@ class Document {
   // `base: FILE` or `base: [FILE, ...]` (paths relative to this file) inherits those files:
   // they are merged in order, then this file over them (maps merge key by key; other values
   // replace). Errors in inherited values name the file they came from.
+  // A chain of bases that comes back to a file (a cycle) is an error naming the chain.
   static Document load_file(const std::string& path);
   // `name` stands for the file in messages, e.g. "<embedded default experiment>".
   static Document from_string(std::string_view yaml, std::string name);
@@ -42,6 +43,8 @@ class Document {
 
  private:
   Document(std::string name, YAML::Node root) : name_(std::move(name)), root_(std::move(root)) {}
+  // load_file() with the files whose bases are being loaded, outermost first.
+  static Document load_chain(const std::string& path, std::vector<std::string>& chain);
 
   std::string name_;
   YAML::Node root_;

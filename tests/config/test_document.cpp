@@ -162,6 +162,24 @@ TEST(Document, BaseFilesAreInheritedAndErrorsNameTheirFile) {
   }
   std::ofstream(dir / "self.yaml") << "base: self.yaml\n";
   EXPECT_THROW(Document::load_file((dir / "self.yaml").string()), ConfigError);
+  // Two files inheriting each other used to recurse until the stack overflowed.
+  std::ofstream(dir / "a.yaml") << "base: parts/b.yaml\nname: a\n";
+  std::ofstream(dir / "parts" / "b.yaml") << "base: ../a.yaml\nname: b\n";
+  const auto a = std::filesystem::weakly_canonical(dir / "a.yaml").string();
+  const auto b = std::filesystem::weakly_canonical(dir / "parts" / "b.yaml").string();
+  try {
+    Document::load_file((dir / "a.yaml").string());
+    FAIL() << "expected a ConfigError for the cycle";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(std::string(e.what()),
+                ::testing::HasSubstr("base: the files inherit each other in a cycle: " + a +
+                                     " -> " + b + " -> " + a));
+  }
+  // Two bases that share a grandparent are not a cycle.
+  std::ofstream(dir / "left.yaml") << "base: parts/grand.yaml\nname: left\n";
+  std::ofstream(dir / "right.yaml") << "base: parts/grand.yaml\nname: right\n";
+  std::ofstream(dir / "both.yaml") << "base: [left.yaml, right.yaml]\n";
+  EXPECT_EQ(Document::load_file((dir / "both.yaml").string()).root()["name"].Scalar(), "right");
   std::filesystem::remove_all(dir);
 }
 }  // namespace
