@@ -147,6 +147,7 @@ double parse_quantity(std::string_view raw, Dimension expected) {
   if (text.empty()) fail(raw, expected, "is empty");
   double number = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (ec == std::errc::result_out_of_range) fail(raw, expected, "is out of range");
   if (ec != std::errc() || end == text.data()) fail(raw, expected, "does not start with a number");
   const std::string_view symbol = trim(text.substr(static_cast<std::size_t>(end - text.data())));
   if (!std::isfinite(number)) fail(raw, expected, "is not a finite number");

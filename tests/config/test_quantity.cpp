@@ -76,6 +76,7 @@ TEST(Quantity, NonNumbersAndNonFiniteValuesAreRejected) {
   EXPECT_THAT(error_of(parse_bandwidth, "inf GB/s"), HasSubstr("not a finite number"));
   EXPECT_THAT(error_of(parse_bandwidth, "nan GB/s"), HasSubstr("not a finite number"));
   EXPECT_THAT(error_of(parse_time, "1e300 s"), HasSubstr("out of range"));
+  EXPECT_THAT(error_of(parse_time, "1e400 us"), HasSubstr("\"1e400 us\" is out of range"));
 }
 
 TEST(Quantity, FractionalBytesAreRejected) {
