@@ -219,6 +219,10 @@ Cluster build_explicit(const ClusterSpec& spec, const Document& doc) {
       }
       return it->second;
     };
+    if (l.from == l.to) {
+      throw doc.error_at(fmt::format("links[{}].to", i),
+                         fmt::format("'{}' again: a link joins two different devices", l.to));
+    }
     add(c, find("from", l.from), find("to", l.to), l.kind, l.link);
   }
   c.validate();

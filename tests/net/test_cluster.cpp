@@ -82,6 +82,16 @@ TEST(Cluster, GpusOutOfRankOrderAreNamed) {
             "built");
 }
 
+TEST(Cluster, ALinkFromADeviceToItselfIsNamed) {
+  EXPECT_THAT(error_of("name: loop\n"
+                       "devices:\n"
+                       "  - {name: g0, kind: gpu, node: 0, local: 0}\n"
+                       "links:\n"
+                       "  - {from: g0, to: g0, kind: nvlink, " +
+                       kLink + "}\n"),
+              HasSubstr("links[0].to: 'g0' again: a link joins two different devices"));
+}
+
 TEST(Cluster, ALinkToAnUnknownDeviceOrAGpuWithoutPlaceIsNamed) {
   EXPECT_THAT(error_of("name: typo\n"
                        "devices:\n"
