@@ -136,9 +136,9 @@ int main(int argc, char** argv) {
   moesim::cli::ProfileOptions profile_options;
   auto* profile = app.add_subcommand(
       "profile", "Check a GPU profile and show how the cost model prices kernels with it");
-  profile->add_option("profile", profile_options.profile, "Profile YAML (calibrate/profiles/...)")
-      ->required()
-      ->check(CLI::ExistingFile);
+  profile
+      ->add_option("profile", profile_options.profile, "Profile YAML or name (calibrate/profiles)")
+      ->required();
   profile->add_option("--sweep", profile_options.sweep_csv,
                       "Write a GEMM efficiency sweep (CSV) for plots/gemm_efficiency.py");
 
@@ -147,9 +147,10 @@ int main(int argc, char** argv) {
   topo->require_subcommand(1);
   auto* topo_show = topo->add_subcommand(
       "show", "Counts, per-GPU injection and bisection bandwidth, sample routes");
-  topo_show->add_option("cluster", topo_options.cluster, "Cluster YAML (topologies/presets/...)")
-      ->required()
-      ->check(CLI::ExistingFile);
+  topo_show
+      ->add_option("cluster", topo_options.cluster,
+                   "Cluster YAML or preset name (topologies/presets)")
+      ->required();
   topo_show->add_option("--set", topo_options.overrides, "Override a key, e.g. --set nodes=4")
       ->take_all();
   topo_show->add_option("--dot", topo_options.dot, "Also write the graph in Graphviz DOT");
@@ -163,9 +164,9 @@ int main(int argc, char** argv) {
   }
   auto* coll = app.add_subcommand(
       "collective", "Simulate a collective over every GPU of a cluster, nccl-tests style");
-  coll->add_option("cluster", coll_options.topo.cluster, "Cluster YAML")
-      ->required()
-      ->check(CLI::ExistingFile);
+  coll->add_option("cluster", coll_options.topo.cluster,
+                   "Cluster YAML or preset name (topologies/presets)")
+      ->required();
   coll->add_option("--set", coll_options.topo.overrides, "Override a cluster key")->take_all();
   coll->add_option("--op", coll_options.op,
                    "all_to_all, all_reduce, all_gather, reduce_scatter, send_recv")

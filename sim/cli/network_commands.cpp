@@ -12,6 +12,7 @@
 #include "net/network_model.hpp"
 #include "net/run_transfers.hpp"
 #include "report/output_dir.hpp"
+#include "study.hpp"
 #include "topologies/analysis.hpp"
 #include "topologies/build.hpp"
 
@@ -20,7 +21,8 @@ namespace moesim::cli {
 namespace {
 
 topo::Cluster load(const TopoOptions& o) {
-  auto doc = config::Document::load_file(o.cluster);
+  auto doc = config::Document::load_file(
+      resolve_file(o.cluster, ".", "topologies/presets", "cluster").string());
   for (const auto& assignment : o.overrides) doc.apply_override(assignment);
   return topo::load_cluster(doc);
 }

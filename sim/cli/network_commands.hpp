@@ -1,5 +1,5 @@
 #pragma once
-// `moesim topo show CLUSTER.yaml` and `moesim collective CLUSTER.yaml`.
+// `moesim topo show CLUSTER` and `moesim collective CLUSTER` (a file or a preset name).
 #include <iosfwd>
 #include <optional>
 #include <string>

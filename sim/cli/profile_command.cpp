@@ -8,6 +8,7 @@
 #include "config/quantity.hpp"
 #include "cost/cost_model.hpp"
 #include "report/output_dir.hpp"
+#include "study.hpp"
 
 namespace moesim::cli {
 
@@ -42,7 +43,8 @@ std::string sweep_csv(const cost::CostModel& model, cost::Dtype dtype, double pe
 }  // namespace
 
 void profile(const ProfileOptions& options, std::ostream& out) {
-  const cost::CostModel model(cost::load_profile(options.profile));
+  const cost::CostModel model(cost::load_profile(
+      resolve_file(options.profile, ".", "calibrate/profiles", "profile").string()));
   const auto& p = model.profile();
   out << fmt::format("profile {} ({}, {} source(s))\n", p.name,
                      p.provenance.kind == cost::ProvenanceKind::kDerived ? "derived" : "measured",

@@ -1,6 +1,7 @@
 #pragma once
-// `moesim profile PROFILE.yaml [--sweep CSV]`: checks a GPU profile, summarises it, shows how
-// the cost model prices typical kernels (and by which rule), and writes a GEMM sweep for plots/.
+// `moesim profile PROFILE [--sweep CSV]` (a file or a name): checks a GPU profile, summarises
+// it, shows how the cost model prices typical kernels (and by which rule), and writes a GEMM
+// sweep for plots/.
 #include <iosfwd>
 #include <optional>
 #include <string>

@@ -150,7 +150,7 @@ TEST_F(Cli, CollectiveChecksItsCountsAndSizesBeforePrinting) {
 
 TEST_F(Cli, EcmpTakesAModeAndNamesTheModesOnABadOne) {
   const std::string cluster = "'" MOESIM_SOURCE_DIR "/topologies/presets/dgx_h100_rail_ib400.yaml'";
-  // Without PXN (the default), which keeps traffic between rails off the spines.
+  // Without PXN (on by default), which keeps traffic between rails off the spines.
   const auto off = run("topo show " + cluster + " --ecmp off --no-pxn");
   ASSERT_EQ(off.exit_code, 0) << off.err;
   EXPECT_THAT(off.out, HasSubstr("-[network]-> spine0 -[network]-> rail7.leaf0"));
@@ -169,6 +169,29 @@ TEST_F(Cli, EcmpTakesAModeAndNamesTheModesOnABadOne) {
   const auto yaml = run("run -q --set network.ecmp=yes");
   EXPECT_EQ(yaml.exit_code, 2);
   EXPECT_THAT(yaml.err, HasSubstr("per_pair"));
+}
+
+TEST_F(Cli, ClusterAndProfileCommandsTakePresetNamesAsPredictDoes) {
+  const auto by_name = run("topo show dgx_h100_rail_ib400");
+  ASSERT_EQ(by_name.exit_code, 0) << by_name.err;
+  const auto by_file =
+      run("topo show '" MOESIM_SOURCE_DIR "/topologies/presets/dgx_h100_rail_ib400.yaml'");
+  ASSERT_EQ(by_file.exit_code, 0) << by_file.err;
+  EXPECT_EQ(by_name.out, by_file.out);
+  const auto collective = run("collective scmoe_2x8_a800_eth --sizes 1MiB");
+  ASSERT_EQ(collective.exit_code, 0) << collective.err;
+  EXPECT_THAT(collective.out, HasSubstr("scmoe-2x8-a800-eth100 (16 GPUs)"));
+  const auto profile = run("profile h100_sxm");
+  ASSERT_EQ(profile.exit_code, 0) << profile.err;
+  EXPECT_THAT(profile.out, StartsWith("profile H100-SXM5-80GB"));
+  const auto missing = run("topo show no_such_cluster");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, StartsWith("moesim: error: cluster: 'no_such_cluster' is neither a "
+                                      "file nor a preset name; tried:"));
+  EXPECT_THAT(missing.err, HasSubstr("topologies/presets/no_such_cluster.yaml"));
+  const auto no_profile = run("profile no_such_gpu");
+  EXPECT_EQ(no_profile.exit_code, 2);
+  EXPECT_THAT(no_profile.err, HasSubstr("calibrate/profiles/no_such_gpu.yaml"));
 }
 
 TEST_F(Cli, SameInputsGiveByteIdenticalOutputs) {
