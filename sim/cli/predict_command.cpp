@@ -28,7 +28,17 @@ void predict(const PredictOptions& o, std::ostream& out, std::ostream& err) {
       "profile=" +
       fs::absolute(resolve_file(o.profile, ".", "calibrate/profiles", "--profile")).string());
   if (o.infer) document.apply_override("mode=infer");
-  for (const auto& assignment : o.overrides) apply_assignment(document, assignment);
+  for (const auto& assignment : o.overrides) {
+    // The schedules come from --schedules alone; an assignment to them would be dropped.
+    const auto key = std::string_view(assignment).substr(0, assignment.find_first_of(".[="));
+    if (key == "schedules") {
+      throw config::ConfigError(fmt::format(
+          "--set {}: predict takes its schedules from --schedules (e.g. --schedules cdac,dcca); "
+          "to set a schedule's keys, write them in an experiment file for `moesim run`",
+          assignment));
+    }
+    apply_assignment(document, assignment);
+  }
   auto experiment = config::read_document<ExperimentConfig>(document);
   if (experiment.synthetic) {
     throw config::ConfigError(

@@ -183,14 +183,36 @@ void Document::apply_override(std::string_view assignment) {
   if (path.empty()) throw bad("no key before '='");
   if (value.empty()) throw bad("no value after '='");
 
-  std::vector<std::string> keys;
+  // The path's steps: keys, each followed by any number of list indices ("schedules[1]").
+  struct Step {
+    std::string key;  // empty for an index
+    std::size_t index = 0;
+  };
+  std::vector<Step> steps;
   std::size_t begin = 0;
   for (;;) {
     const auto dot = path.find('.', begin);
-    keys.push_back(path.substr(begin, dot - begin));
-    if (keys.back().empty()) throw bad("empty key in the path");
-    if (keys.back().find_first_of("[] ") != std::string::npos) {
-      throw bad(fmt::format("'{}' is not a plain key", keys.back()));
+    const std::string part = path.substr(begin, dot - begin);
+    const auto bracket = part.find('[');
+    const std::string key = part.substr(0, bracket);
+    if (key.empty())
+      throw bad(part.empty()
+                    ? "empty key in the path"
+                    : "an index without a key; list indices follow a key, as in schedules[1]");
+    if (key.find_first_of("] ") != std::string::npos) {
+      throw bad(fmt::format("'{}' is not a plain key", part));
+    }
+    steps.push_back({key});
+    for (auto at = bracket; at != std::string::npos;) {
+      const auto close = part.find(']', at);
+      const auto digits = part.substr(at + 1, close == std::string::npos ? 0 : close - at - 1);
+      const bool number = !digits.empty() && digits.size() <= 9 &&
+                          digits.find_first_not_of("0123456789") == std::string::npos;
+      if (!number || (close + 1 < part.size() && part[close + 1] != '[')) {
+        throw bad(fmt::format("'{}' is not a key with list indices such as schedules[1]", part));
+      }
+      steps.push_back({"", static_cast<std::size_t>(std::stoul(digits))});
+      at = close + 1 < part.size() ? close + 1 : std::string::npos;
     }
     if (dot == std::string::npos) break;
     begin = dot + 1;
@@ -203,23 +225,52 @@ void Document::apply_override(std::string_view assignment) {
     throw bad(fmt::format("the value is not valid YAML ({})", e.msg));
   }
 
-  // yaml-cpp nodes are handles: reset() re-points one without writing through it.
+  // yaml-cpp nodes are handles: reset() re-points one without writing through it. Missing
+  // sections are created; a list item must exist (an override does not grow a list).
   YAML::Node node;
   node.reset(root_);
   std::string walked;
-  for (std::size_t i = 0; i + 1 < keys.size(); ++i) {
-    walked += (walked.empty() ? "" : ".") + keys[i];
-    YAML::Node child = node[keys[i]];
-    if (!child.IsDefined() || child.IsNull()) {
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const bool last = i + 1 == steps.size();
+    const Step& step = steps[i];
+    if (step.key.empty()) {
+      if (!node.IsSequence()) throw bad(fmt::format("'{}' is not a list", walked));
+      if (step.index >= node.size()) {
+        throw bad(fmt::format("'{}' has {} item(s), numbered from 0: there is no [{}]", walked,
+                              node.size(), step.index));
+      }
+      walked += fmt::format("[{}]", step.index);
+      if (last) {
+        node[step.index] = parsed;
+        break;
+      }
+      YAML::Node child = node[step.index];
+      node.reset(child);
+      continue;
+    }
+    if (i > 0 && steps[i - 1].key.empty() && !node.IsMap()) {
+      throw bad(fmt::format("'{}' is a value, not a section with keys", walked));
+    }
+    walked += (walked.empty() ? "" : ".") + step.key;
+    if (last) {
+      node[step.key] = parsed;
+      break;
+    }
+    YAML::Node child = node[step.key];
+    const bool indexed = steps[i + 1].key.empty();
+    if (indexed) {
+      if (!child.IsDefined() || !child.IsSequence()) {
+        throw bad(fmt::format("'{}' is not a list", walked));
+      }
+    } else if (!child.IsDefined() || child.IsNull()) {
       child = YAML::Node(YAML::NodeType::Map);
-      node[keys[i]] = child;
-      child.reset(node[keys[i]]);
+      node[step.key] = child;
+      child.reset(node[step.key]);
     } else if (!child.IsMap()) {
       throw bad(fmt::format("'{}' is a value, not a section with keys", walked));
     }
     node.reset(child);
   }
-  node[keys.back()] = parsed;
   overrides_.emplace_back(path, std::string(assignment));
 }
 

@@ -271,6 +271,29 @@ TEST_F(Cli, PredictRejectsSchedulesThatCannotBeMeant) {
   const auto clash = run("run -q '" + model + "' --set 'schedules=[{name: a/b}, {name: a_b}]'");
   EXPECT_EQ(clash.exit_code, 2);
   EXPECT_THAT(clash.err, HasSubstr("'a/b' and 'a_b' would both write breakdown_a_b.csv"));
+  // predict's schedules come from --schedules alone: an assignment to them used to be dropped.
+  const auto dropped =
+      run("predict -q --no-figure --model '" + model + "' --set 'schedules[1].dcca=0.5' --out bad");
+  EXPECT_EQ(dropped.exit_code, 2);
+  EXPECT_THAT(dropped.err, HasSubstr("predict takes its schedules from --schedules"));
+  EXPECT_FALSE(fs::exists(work_ / "bad"));
+}
+
+// --set reaches into lists: one schedule of an experiment file changed, the others as they were.
+TEST_F(Cli, SetChangesOneScheduleOfAnExperimentFile) {
+  const auto file = (fs::path(MOESIM_SOURCE_DIR) / "tests/golden/moe_small.yaml").string();
+  ASSERT_EQ(run("run -q '" + file + "' --out a").exit_code, 0);
+  const auto changed = run("run -q '" + file + "' --out b --set 'schedules[1].dcca=0.5'");
+  ASSERT_EQ(changed.exit_code, 0) << changed.err;
+  EXPECT_EQ(slurp(work_ / "a/breakdown_cdac.csv"), slurp(work_ / "b/breakdown_cdac.csv"));
+  EXPECT_NE(slurp(work_ / "a/breakdown_dcca+scmoe.csv"),
+            slurp(work_ / "b/breakdown_dcca+scmoe.csv"));
+  EXPECT_THAT(slurp(work_ / "b/resolved.yaml"), HasSubstr("dcca: 0.5"));
+  const auto missing = run("run -q '" + file + "' --out c --set 'schedules[3].dcca=0.5'");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err,
+              HasSubstr("'schedules' has 3 item(s), numbered from 0: there is no [3]"));
+  EXPECT_FALSE(fs::exists(work_ / "c"));
 }
 
 }  // namespace

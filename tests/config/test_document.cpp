@@ -88,6 +88,52 @@ TEST(Document, MalformedOverrides) {
   EXPECT_THAT(error_of([&] { doc.apply_override("inner.ranks=[1"); }), HasSubstr("not valid YAML"));
 }
 
+struct WithList {
+  std::vector<Inner> items;
+  template <class V>
+  void fields(V& v) {
+    v.field("items", items, "items");
+  }
+};
+
+TEST(Document, OverridesIndexListItemsThatExist) {
+  const std::string yaml = "items:\n  - {ranks: 2}\n  - {ranks: 3}\n";
+  auto doc = Document::from_string(yaml, "e.yaml");
+  doc.apply_override("items[1].ranks=16");
+  doc.apply_override("items[0]={ranks: 5, compute: 2 us}");
+  const auto c = read_document<WithList>(doc);
+  ASSERT_EQ(c.items.size(), 2u);
+  EXPECT_EQ(c.items[0].ranks, 5);
+  EXPECT_EQ(c.items[0].compute, core::Time::us(2));
+  EXPECT_EQ(c.items[1].ranks, 16);
+
+  auto bad_value = Document::from_string(yaml, "e.yaml");
+  bad_value.apply_override("items[1].ranks=0");
+  EXPECT_EQ(error_of([&] { read_document<WithList>(bad_value); }),
+            "--set items[1].ranks=0: items[1].ranks: \"0\" must be at least 1");
+
+  auto doc2 = Document::from_string(yaml, "e.yaml");
+  EXPECT_THAT(error_of([&] { doc2.apply_override("items[2].ranks=1"); }),
+              HasSubstr("'items' has 2 item(s), numbered from 0: there is no [2]"));
+  EXPECT_THAT(error_of([&] { doc2.apply_override("items.ranks=1"); }),
+              HasSubstr("'items' is a value, not a section"));
+  EXPECT_THAT(error_of([&] { doc2.apply_override("missing[0].ranks=1"); }),
+              HasSubstr("'missing' is not a list"));
+  EXPECT_THAT(error_of([&] { doc2.apply_override("items[0][0]=1"); }),
+              HasSubstr("'items[0]' is not a list"));
+  EXPECT_THAT(error_of([&] { doc2.apply_override("items[0].ranks.x=1"); }),
+              HasSubstr("'items[0].ranks' is a value, not a section"));
+  for (const auto* malformed : {"items[x].ranks=1", "items[1.ranks=1", "items[1]x.ranks=1",
+                                "items[-1].ranks=1", "[1].ranks=1"}) {
+    EXPECT_THAT(error_of([&] { doc2.apply_override(malformed); }),
+                AllOf(StartsWith(std::string("--set ") + malformed), HasSubstr("list indices")))
+        << malformed;
+  }
+  // Nothing above changed the document.
+  EXPECT_EQ(read_document<WithList>(doc2).items[0].ranks, 2);
+  EXPECT_EQ(read_document<WithList>(doc2).items[1].ranks, 3);
+}
+
 TEST(Document, FileErrors) {
   EXPECT_THAT(error_of([] { Document::load_file("/nonexistent/e.yaml"); }),
               AllOf(HasSubstr("cannot open '/nonexistent/e.yaml'"), HasSubstr("No such file")));
