@@ -112,6 +112,7 @@ std::string format_summary(const Cluster& c, const Summary& s) {
                      c.gpus().size() / 2 - 1, gbps(s.bisection));
   out += fmt::format("  sample routes ({}):\n", s.routing);
   for (const auto& r : s.sample_routes) out += "    " + r + "\n";
+  for (const auto& note : c.notes()) out += "  note: " + note + "\n";
   return out;
 }
 

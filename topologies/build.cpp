@@ -1,6 +1,7 @@
 #include "build.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -126,16 +127,26 @@ void build_leaf_spine(Cluster& c, const NetworkSpec& n,
     const auto& group = groups[g];
     for (std::size_t start = 0; start < group.size();
          start += static_cast<std::size_t>(n.leaf_ports)) {
-      leaves.push_back(c.add_device({DeviceKind::kSwitch,
-                                     fmt::format("{}{}.leaf{}", leaf_prefix, g,
-                                                 start / static_cast<std::size_t>(n.leaf_ports)),
-                                     -1, static_cast<int>(g)}));
+      const auto leaf = start / static_cast<std::size_t>(n.leaf_ports);
+      leaves.push_back(
+          c.add_device({DeviceKind::kSwitch,
+                        leaf_prefix.empty() ? fmt::format("leaf{}", leaf)
+                                            : fmt::format("{}{}.leaf{}", leaf_prefix, g, leaf),
+                        -1, static_cast<int>(g)}));
       const auto end = std::min(group.size(), start + static_cast<std::size_t>(n.leaf_ports));
       for (auto i = start; i < end; ++i) add(c, group[i], leaves.back(), LinkKind::kNetwork, nic);
       ports_used = std::max(ports_used, end - start);
     }
   }
-  if (leaves.size() < 2) return;
+  if (leaves.size() < 2) {
+    if (n.oversubscription != 1) {
+      c.add_note(fmt::format(
+          "network.oversubscription {} has no effect: all {} NICs fit on one leaf (leaf_ports "
+          "{}), so there are no spines",
+          n.oversubscription, ports_used, n.leaf_ports));
+    }
+    return;
+  }
   // Uplink bandwidth per leaf = down bandwidth / oversubscription, spread over the spines, one
   // link from each leaf to each spine.
   const double down = static_cast<double>(ports_used) * nic.bandwidth.bytes_per_second;
@@ -165,6 +176,20 @@ Cluster build_generated(const ClusterSpec& spec, const Document& doc) {
     case NetworkKind::kNone:
       break;
     case NetworkKind::kSingleSwitch: {
+      std::vector<std::string> unused;
+      const NetworkSpec defaults;
+      if (net.spine_link) unused.emplace_back("spine_link");
+      if (net.leaf_ports != defaults.leaf_ports)
+        unused.push_back(fmt::format("leaf_ports {}", net.leaf_ports));
+      if (net.oversubscription != defaults.oversubscription) {
+        unused.push_back(fmt::format("oversubscription {}", net.oversubscription));
+      }
+      if (!unused.empty()) {
+        c.add_note(
+            fmt::format("network: {} {} no effect on a single_switch network (fat_tree and "
+                        "rail_optimized have leaves and spines)",
+                        fmt::join(unused, ", "), unused.size() == 1 ? "has" : "have"));
+      }
       const auto sw = c.add_device({DeviceKind::kSwitch, "switch", -1, 0});
       for (const auto& node : nodes) {
         for (const auto nic : node.nics) add(c, nic, sw, LinkKind::kNetwork, *net.nic);

@@ -93,8 +93,14 @@ class Cluster {
   // builders.
   void validate() const;
 
+  // What a reader of the cluster file should know that the graph does not show, such as a
+  // setting that has no effect; `topo show` and the commands that simulate print these.
+  void add_note(std::string note) { notes_.push_back(std::move(note)); }
+  const std::vector<std::string>& notes() const { return notes_; }
+
  private:
   std::string name_;
+  std::vector<std::string> notes_;
   Graph graph_;
   std::vector<Link> links_;
   std::vector<DeviceId> gpus_;

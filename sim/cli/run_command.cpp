@@ -56,6 +56,9 @@ std::vector<PointResult> run_study(const ExperimentConfig& e, const std::filesys
   const auto cluster = load_cluster_of(e, base_dir);
   const auto cost = load_cost_of(e, base_dir);
   const auto schedules = schedules_of(e);
+  if (progress) {
+    for (const auto& note : cluster.notes()) err << fmt::format("[moesim] note: {}\n", note);
+  }
   // Every schedule is checked before the first runs: a bad one should not wait for the others.
   for (const auto& s : schedules) model::check_study(make_study(e, s), cluster, cost);
   std::vector<PointResult> results;

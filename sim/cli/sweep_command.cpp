@@ -138,6 +138,12 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
       const auto cost = load_cost_of(e, base_dir);
       const auto schedules = schedules_of(e);
       for (const auto& s : schedules) model::check_study(make_study(e, s), cluster, cost);
+      if (options.progress && mpi.rank() == 0) {
+        for (const auto& note : cluster.notes()) {
+          err << fmt::format("[moesim] sweep point {} ({}): note: {}\n", points.size() + 1,
+                             point_name(p), note);
+        }
+      }
       for (std::size_t s = 0; s < schedules.size(); ++s) units.push_back({points.size(), s});
       points.push_back({std::move(p), std::move(e)});
     } catch (const config::ConfigError& error) {

@@ -107,5 +107,33 @@ TEST(Cluster, ALinkToAnUnknownDeviceOrAGpuWithoutPlaceIsNamed) {
               HasSubstr("devices[0]: a GPU needs node and local"));
 }
 
+// Settings that change nothing in the graph built are pointed out (topo show prints the notes),
+// and a setting that does change it is not.
+std::vector<std::string> notes_of(const std::string& network, int nodes) {
+  const std::string yaml = "name: n\nnodes: " + std::to_string(nodes) +
+                           "\nnode:\n  gpus: 1\n  fabric: pcie\n  pcie: {bandwidth: 100 GB/s}\n"
+                           "  pcie_switches: 1\n  pcie_uplink: {bandwidth: 100 GB/s}\n"
+                           "  nics: per_gpu\nnetwork: {nic: {bandwidth: 50 GB/s}, " +
+                           network + "}\n";
+  return load_cluster(config::Document::from_string(yaml, "n.yaml")).notes();
+}
+
+TEST(Cluster, LeafAndSpineSettingsThatChangeNothingAreNoted) {
+  using ::testing::ElementsAre;
+  EXPECT_THAT(notes_of("kind: fat_tree, leaf_ports: 8, oversubscription: 2", 4),
+              ElementsAre("network.oversubscription 2 has no effect: all 4 NICs fit on one leaf "
+                          "(leaf_ports 8), so there are no spines"));
+  EXPECT_THAT(notes_of("kind: fat_tree, leaf_ports: 2, oversubscription: 2", 4),
+              ::testing::IsEmpty());
+  EXPECT_THAT(notes_of("kind: fat_tree, leaf_ports: 8", 4), ::testing::IsEmpty());
+  EXPECT_THAT(notes_of("kind: single_switch, leaf_ports: 2, oversubscription: 3", 4),
+              ElementsAre("network: leaf_ports 2, oversubscription 3 have no effect on a "
+                          "single_switch network (fat_tree and rail_optimized have leaves and "
+                          "spines)"));
+  EXPECT_THAT(notes_of("kind: single_switch, spine_link: {bandwidth: 10 GB/s}", 4),
+              ElementsAre(HasSubstr("network: spine_link has no effect")));
+  EXPECT_THAT(notes_of("kind: single_switch", 4), ::testing::IsEmpty());
+}
+
 }  // namespace
 }  // namespace moesim::topo
