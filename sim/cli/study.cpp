@@ -301,6 +301,13 @@ std::string summary_table(model::Mode mode, const std::vector<PointResult>& resu
     out += fmt::format("{:<18} {:>9} {:>13} {:>13} {:>13} {:>9}\n", "schedule", "saved",
                        "a2a bytes", "a2a overlap", "compute", "other");
     const auto& c0 = b0.critical_rank();
+    // Milliseconds to three places, where a difference that rounds to zero prints as 0.000, not
+    // -0.000 (the residual column is a difference of sums).
+    const auto ms = [](double seconds) {
+      constexpr double kHalfPrintedUnit = 5e-4;
+      const double v = seconds * 1e3;
+      return std::abs(v) < kHalfPrintedUnit ? 0.0 : v;
+    };
     for (std::size_t i = 1; i < results.size(); ++i) {
       const auto& c = results[i].breakdown.critical_rank();
       const double saved = (b0.makespan - results[i].breakdown.makespan).seconds();
@@ -309,8 +316,8 @@ std::string summary_table(model::Mode mode, const std::vector<PointResult>& resu
       const double overlap = hidden(c) - hidden(c0);
       const double compute = (c0.compute - c.compute).seconds();
       out += fmt::format("{:<18} {:>9.3f} {:>13.3f} {:>13.3f} {:>13.3f} {:>9.3f}\n",
-                         results[i].schedule.name, saved * 1e3, bytes * 1e3, overlap * 1e3,
-                         compute * 1e3, (saved - bytes - overlap - compute) * 1e3);
+                         results[i].schedule.name, ms(saved), ms(bytes), ms(overlap), ms(compute),
+                         ms(saved - bytes - overlap - compute));
     }
   }
   return out;

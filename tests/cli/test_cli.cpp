@@ -244,6 +244,14 @@ TEST_F(Cli, PredictComparesSchedulesAndRejectsUnknownOnes) {
   EXPECT_EQ(run("predict -q --no-figure --model no_such_model").exit_code, 2);
 }
 
+// The savings table's residual column is a difference of sums: rounding used to print -0.000.
+TEST_F(Cli, PredictPrintsNoNegativeZero) {
+  const auto r = run("predict -q --no-figure --infer --out p");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("where each saving against cdac comes from"));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("-0.000")));
+}
+
 // Schedule lists that used to run as something else (pipe0 as an exchange-free 11x "speedup",
 // the last of two structures, a duplicate overwriting the other's files) are errors, with
 // nothing written.
