@@ -195,10 +195,11 @@ void Document::apply_override(std::string_view assignment) {
     const std::string part = path.substr(begin, dot - begin);
     const auto bracket = part.find('[');
     const std::string key = part.substr(0, bracket);
-    if (key.empty())
+    if (key.empty()) {
       throw bad(part.empty()
                     ? "empty key in the path"
                     : "an index without a key; list indices follow a key, as in schedules[1]");
+    }
     if (key.find_first_of("] ") != std::string::npos) {
       throw bad(fmt::format("'{}' is not a plain key", part));
     }
