@@ -160,6 +160,24 @@ void build_leaf_spine(Cluster& c, const NetworkSpec& n,
   }
 }
 
+// A single switch has no leaves or spines: notes the keys for them that were set anyway.
+void note_leaf_spine_keys_unused(Cluster& c, const NetworkSpec& net) {
+  const NetworkSpec defaults;
+  std::vector<std::string> unused;
+  if (net.spine_link) unused.emplace_back("spine_link");
+  if (net.leaf_ports != defaults.leaf_ports) {
+    unused.push_back(fmt::format("leaf_ports {}", net.leaf_ports));
+  }
+  if (net.oversubscription != defaults.oversubscription) {
+    unused.push_back(fmt::format("oversubscription {}", net.oversubscription));
+  }
+  if (unused.empty()) return;
+  c.add_note(fmt::format(
+      "network: {} {} no effect on a single_switch network (fat_tree and rail_optimized have "
+      "leaves and spines)",
+      fmt::join(unused, ", "), unused.size() == 1 ? "has" : "have"));
+}
+
 Cluster build_generated(const ClusterSpec& spec, const Document& doc) {
   Cluster c(spec.name);
   std::vector<NodeDevices> nodes;
@@ -176,20 +194,7 @@ Cluster build_generated(const ClusterSpec& spec, const Document& doc) {
     case NetworkKind::kNone:
       break;
     case NetworkKind::kSingleSwitch: {
-      std::vector<std::string> unused;
-      const NetworkSpec defaults;
-      if (net.spine_link) unused.emplace_back("spine_link");
-      if (net.leaf_ports != defaults.leaf_ports)
-        unused.push_back(fmt::format("leaf_ports {}", net.leaf_ports));
-      if (net.oversubscription != defaults.oversubscription) {
-        unused.push_back(fmt::format("oversubscription {}", net.oversubscription));
-      }
-      if (!unused.empty()) {
-        c.add_note(
-            fmt::format("network: {} {} no effect on a single_switch network (fat_tree and "
-                        "rail_optimized have leaves and spines)",
-                        fmt::join(unused, ", "), unused.size() == 1 ? "has" : "have"));
-      }
+      note_leaf_spine_keys_unused(c, net);
       const auto sw = c.add_device({DeviceKind::kSwitch, "switch", -1, 0});
       for (const auto& node : nodes) {
         for (const auto nic : node.nics) add(c, nic, sw, LinkKind::kNetwork, *net.nic);
