@@ -22,7 +22,7 @@ namespace {
 
 topo::Cluster load(const TopoOptions& o) {
   auto doc = config::Document::load_file(
-      resolve_file(o.cluster, ".", "topologies/presets", "cluster").string());
+      resolve_file(o.cluster, ".", kClusterPresets, "cluster").string());
   for (const auto& assignment : o.overrides) doc.apply_override(assignment);
   return topo::load_cluster(doc);
 }

@@ -18,15 +18,15 @@ namespace moesim::cli {
 void predict(const PredictOptions& o, std::ostream& out, std::ostream& err) {
   namespace fs = std::filesystem;
   // The model file holds `model:` (and may hold parallel, routing, ... defaults for it).
-  const auto model_file = resolve_file(o.model, ".", "experiments/models", "--model");
+  const auto model_file = resolve_file(o.model, ".", kModelPresets, "--model");
   auto document = config::Document::load_file(model_file.string());
   document.apply_override("name=predict");
   document.apply_override(
       "cluster=" +
-      fs::absolute(resolve_file(o.cluster, ".", "topologies/presets", "--cluster")).string());
+      fs::absolute(resolve_file(o.cluster, ".", kClusterPresets, "--cluster")).string());
   document.apply_override(
       "profile=" +
-      fs::absolute(resolve_file(o.profile, ".", "calibrate/profiles", "--profile")).string());
+      fs::absolute(resolve_file(o.profile, ".", kProfilePresets, "--profile")).string());
   if (o.infer) document.apply_override("mode=infer");
   for (const auto& assignment : o.overrides) {
     // The schedules come from --schedules alone; an assignment to them would be dropped.

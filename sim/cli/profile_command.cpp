@@ -43,8 +43,8 @@ std::string sweep_csv(const cost::CostModel& model, cost::Dtype dtype, double pe
 }  // namespace
 
 void profile(const ProfileOptions& options, std::ostream& out) {
-  const cost::CostModel model(cost::load_profile(
-      resolve_file(options.profile, ".", "calibrate/profiles", "profile").string()));
+  const cost::CostModel model(
+      cost::load_profile(resolve_file(options.profile, ".", kProfilePresets, "profile").string()));
   const auto& p = model.profile();
   out << fmt::format("profile {} ({}, {} source(s))\n", p.name,
                      p.provenance.kind == cost::ProvenanceKind::kDerived ? "derived" : "measured",

@@ -38,7 +38,7 @@ std::filesystem::path data_dir() {
 }
 
 std::filesystem::path resolve_file(const std::string& value, const std::filesystem::path& base_dir,
-                                   const std::string& preset_dir, std::string_view key) {
+                                   std::string_view preset_dir, std::string_view key) {
   namespace fs = std::filesystem;
   std::vector<fs::path> tried;
   if (!value.empty()) {
@@ -76,14 +76,14 @@ void apply_assignment(config::Document& document, std::string_view assignment) {
 
 topo::Cluster load_cluster_of(const ExperimentConfig& e, const std::filesystem::path& base_dir) {
   auto doc = config::Document::load_file(
-      resolve_file(e.cluster, base_dir, "topologies/presets", "cluster").string());
+      resolve_file(e.cluster, base_dir, kClusterPresets, "cluster").string());
   for (const auto& assignment : e.cluster_set) doc.apply_override(assignment);
   return topo::load_cluster(doc);
 }
 
 cost::CostModel load_cost_of(const ExperimentConfig& e, const std::filesystem::path& base_dir) {
-  return cost::CostModel(cost::load_profile(
-      resolve_file(e.profile, base_dir, "calibrate/profiles", "profile").string()));
+  return cost::CostModel(
+      cost::load_profile(resolve_file(e.profile, base_dir, kProfilePresets, "profile").string()));
 }
 
 model::Study make_study(const ExperimentConfig& e, const model::ScheduleConfig& schedule) {

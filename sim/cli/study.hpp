@@ -18,10 +18,14 @@ namespace moesim::cli {
 
 // Where presets live: $MOESIM_DATA, else the source tree moesim was built from.
 std::filesystem::path data_dir();
+// The preset folders under data_dir(), by kind of file.
+inline constexpr std::string_view kModelPresets = "experiments/models";
+inline constexpr std::string_view kClusterPresets = "topologies/presets";
+inline constexpr std::string_view kProfilePresets = "calibrate/profiles";
 // A file named by path (relative to `base_dir`, then the working directory) or by preset name
 // (<data>/<preset_dir>/<name>.yaml). Throws ConfigError listing what was tried.
 std::filesystem::path resolve_file(const std::string& value, const std::filesystem::path& base_dir,
-                                   const std::string& preset_dir, std::string_view key);
+                                   std::string_view preset_dir, std::string_view key);
 
 // An assignment "cluster.<key>=<value>" is one to the cluster file: appended to cluster_set
 // (the experiment's `cluster` is a file name). Anything else is applied to the document.

@@ -112,7 +112,7 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
     auto doc = config::Document::load_file(options.experiment);
     if (point && !point->base.empty()) {
       doc.apply_file(
-          resolve_file(point->base, base_dir, "experiments/models", "sweep.points.base").string());
+          resolve_file(point->base, base_dir, kModelPresets, "sweep.points.base").string());
     }
     for (const auto& assignment : options.overrides) apply_assignment(doc, assignment);
     if (point) {
