@@ -169,13 +169,15 @@ Document Document::from_string(std::string_view yaml, std::string name) {
   return Document(std::move(name), std::move(root));
 }
 
-void Document::apply_override(std::string_view assignment) {
+void Document::apply_override(std::string_view assignment, std::string_view shown_as) {
+  const std::string shown =
+      shown_as.empty() ? "--set " + std::string(assignment) : std::string(shown_as);
   const auto eq = assignment.find('=');
   const auto bad = [&](std::string_view why) {
     return ConfigError(
-        fmt::format("--set {}: {}; expected key.path=value, e.g. "
+        fmt::format("{}: {}; expected key.path=value, e.g. "
                     "--set synthetic.ranks=16",
-                    assignment, why));
+                    shown, why));
   };
   if (eq == std::string_view::npos) throw bad("no '='");
   const std::string path(assignment.substr(0, eq));
@@ -272,7 +274,7 @@ void Document::apply_override(std::string_view assignment) {
     }
     node.reset(child);
   }
-  overrides_.emplace_back(path, std::string(assignment));
+  overrides_.emplace_back(path, shown);
 }
 
 std::string Document::locate(std::string_view path) const {
@@ -314,7 +316,7 @@ std::string Document::location(std::string_view path, const YAML::Node& node) co
   for (auto it = overrides_.rbegin(); it != overrides_.rend(); ++it) {
     // The override set this path, a value inside it, or a section it replaced.
     if (starts_with_path(path, it->first) || starts_with_path(it->first, path)) {
-      return "--set " + it->second;
+      return it->second;
     }
   }
   std::string file = name_;

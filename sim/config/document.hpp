@@ -25,7 +25,9 @@ class Document {
 
   // Applies "key.path=value" (value in YAML syntax). Creates missing sections; an unknown key
   // is caught when the document is read. Throws ConfigError on a malformed assignment.
-  void apply_override(std::string_view assignment);
+  // Messages name the assignment as `shown_as`, by default "--set <assignment>" (an
+  // assignment made for another document says what the user wrote there).
+  void apply_override(std::string_view assignment, std::string_view shown_as = {});
   // Merges the file at `path` (with its own bases) over this document: its values replace
   // these, maps merge key by key. Errors in those values name that file. Like apply_override,
   // it writes through to copies of this document (yaml-cpp nodes are shared handles).
@@ -33,7 +35,8 @@ class Document {
 
   const YAML::Node& root() const { return root_; }
   const std::string& name() const { return name_; }
-  // "file.yaml:12:5", or "--set a.b=v" when that path (or a section above it) was overridden.
+  // "file.yaml:12:5", or "--set a.b=v" (as the override is shown) when that path (or a section
+  // above it) was overridden.
   std::string location(std::string_view path, const YAML::Node& node) const;
   // The location of a key path such as "tables.gemm[3].time" (or of its deepest existing part),
   // for errors found after reading: inconsistent values, impossible combinations.
@@ -48,7 +51,7 @@ class Document {
 
   std::string name_;
   YAML::Node root_;
-  std::vector<std::pair<std::string, std::string>> overrides_;  // (key path, assignment)
+  std::vector<std::pair<std::string, std::string>> overrides_;  // (key path, as shown)
   std::vector<std::pair<std::string, std::string>> inherited_;  // (key path, file it came from)
 };
 

@@ -109,6 +109,20 @@ TEST_F(Cli, BadOverrideNamesTheOverride) {
                          "(did you mean 'ranks'?)"));
 }
 
+// A cluster key set through the experiment (--set cluster.<key> or cluster_set) is named as the
+// user wrote it, with its prefix, not as the bare key it becomes in the cluster file.
+TEST_F(Cli, BadClusterOverrideNamesItWithItsPrefix) {
+  const auto r = run("predict -q --no-figure --set cluster.nodes=0");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, StartsWith("moesim: error: cluster.nodes=0: nodes: \"0\" must be at least 1"));
+  write("exp.yaml", "name: e\nbase: " MOESIM_SOURCE_DIR
+                    "/experiments/models/gpt3_xl_moe64.yaml\n"
+                    "cluster: bigmac_4x8_a40_ib100\nprofile: a40\ncluster_set: [nodez=2]\n");
+  const auto file = run("run -q exp.yaml");
+  EXPECT_EQ(file.exit_code, 2);
+  EXPECT_THAT(file.err, StartsWith("moesim: error: cluster.nodez=2: nodez: unknown key"));
+}
+
 TEST_F(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(run("").exit_code, 2);
   EXPECT_EQ(run("run missing.yaml").exit_code, 2);
