@@ -21,8 +21,9 @@ namespace moesim::cli {
 namespace {
 
 topo::Cluster load(const TopoOptions& o) {
-  auto doc = config::Document::load_file(
-      resolve_file(o.cluster, ".", kClusterPresets, "cluster").string());
+  auto doc =
+      config::Document::load_file(resolve_file(o.cluster, ".", kClusterPresets, "cluster").string(),
+                                  data_dir() / kClusterPresets);
   for (const auto& assignment : o.overrides) doc.apply_override(assignment);
   return topo::load_cluster(doc);
 }

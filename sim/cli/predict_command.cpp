@@ -19,7 +19,7 @@ void predict(const PredictOptions& o, std::ostream& out, std::ostream& err) {
   namespace fs = std::filesystem;
   // The model file holds `model:` (and may hold parallel, routing, ... defaults for it).
   const auto model_file = resolve_file(o.model, ".", kModelPresets, "--model");
-  auto document = config::Document::load_file(model_file.string());
+  auto document = config::Document::load_file(model_file.string(), data_dir() / kModelPresets);
   document.apply_override("name=predict");
   document.apply_override(
       "cluster=" +

@@ -28,7 +28,7 @@ constexpr std::uint64_t kProgressEveryEvents = 1'000'000;
 
 config::Document load(const RunOptions& options) {
   auto document = options.experiment
-                      ? config::Document::load_file(*options.experiment)
+                      ? config::Document::load_file(*options.experiment, data_dir() / kModelPresets)
                       : config::Document::from_string("name: synthetic-demo\nsynthetic: {}\n",
                                                       "<embedded default experiment>");
   for (const auto& assignment : options.overrides) apply_assignment(document, assignment);

@@ -76,7 +76,8 @@ void apply_assignment(config::Document& document, std::string_view assignment) {
 
 topo::Cluster load_cluster_of(const ExperimentConfig& e, const std::filesystem::path& base_dir) {
   auto doc = config::Document::load_file(
-      resolve_file(e.cluster, base_dir, kClusterPresets, "cluster").string());
+      resolve_file(e.cluster, base_dir, kClusterPresets, "cluster").string(),
+      data_dir() / kClusterPresets);
   // Named as "cluster.<key>=<value>", which is what both --set and cluster_set mean.
   for (const auto& assignment : e.cluster_set)
     doc.apply_override(assignment, "cluster." + assignment);

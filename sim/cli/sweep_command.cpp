@@ -109,7 +109,7 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
   // the point's own assignments. Each is loaded afresh: copies of a document share its tree.
   const auto base_dir = std::filesystem::path(options.experiment).parent_path();
   const auto load = [&](const SweepPoint* point) {
-    auto doc = config::Document::load_file(options.experiment);
+    auto doc = config::Document::load_file(options.experiment, data_dir() / kModelPresets);
     if (point && !point->base.empty()) {
       doc.apply_file(
           resolve_file(point->base, base_dir, kModelPresets, "sweep.points.base").string());

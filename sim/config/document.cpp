@@ -102,31 +102,52 @@ void Document::apply_file(const std::string& path) {
   }
 }
 
-Document Document::load_file(const std::string& path) {
+Document Document::load_file(const std::string& path, const std::filesystem::path& presets) {
   std::vector<std::string> chain;
-  return load_chain(path, chain);
+  return load_chain(path, presets, chain);
 }
 
-Document Document::load_chain(const std::string& path, std::vector<std::string>& chain) {
+Document Document::load_chain(const std::string& path, const std::filesystem::path& presets,
+                              std::vector<std::string>& chain) {
   Document doc(path, parse(read_text(path), path));
   const YAML::Node root = doc.root_;
   const YAML::Node base = root["base"];
   if (!base.IsDefined()) return doc;
+  const auto at = [&](const YAML::Node& node) {
+    return fmt::format("{}:{}:{}", path, node.Mark().line + 1, node.Mark().column + 1);
+  };
   if (!base.IsScalar() && !base.IsSequence()) {
-    throw ConfigError(fmt::format("{}:{}:{}: base: expected a file name or a list of them", path,
-                                  base.Mark().line + 1, base.Mark().column + 1));
+    throw ConfigError(fmt::format("{}: base: expected a file name or a list of them", at(base)));
   }
+  const auto dir = std::filesystem::path(path).parent_path();
+  // Each base: the file beside this one, else the preset of that name.
+  const auto find = [&](const YAML::Node& item) {
+    if (!item.IsScalar() || item.Scalar().empty()) {
+      throw ConfigError(fmt::format("{}: base: expected a file name", at(item)));
+    }
+    const auto& name = item.Scalar();
+    std::vector<std::filesystem::path> tried{dir / name};
+    if (!presets.empty()) tried.push_back(presets / (name + ".yaml"));
+    std::string list;
+    for (const auto& p : tried) {
+      std::error_code ec;
+      if (std::filesystem::is_regular_file(p, ec)) return p.lexically_normal().string();
+      list += "\n  " + p.string();
+    }
+    throw ConfigError(
+        fmt::format("{}: base: '{}' is {}; tried:{}", at(item), name,
+                    presets.empty() ? "not a file" : "neither a file nor a preset name", list));
+  };
   std::vector<std::string> files;
   if (base.IsScalar()) {
-    files.push_back(base.Scalar());
+    files.push_back(find(base));
   } else {
-    for (const auto& f : base) files.push_back(f.Scalar());
+    for (const auto& item : base) files.push_back(find(item));
   }
   doc.root_.remove("base");
-  const auto dir = std::filesystem::path(path).parent_path();
   // Later bases win over earlier ones, and this file over all: merge the last base first.
   for (auto f = files.rbegin(); f != files.rend(); ++f) {
-    const auto base_path = (dir / *f).lexically_normal().string();
+    const auto& base_path = *f;
     if (base_path == std::filesystem::path(path).lexically_normal().string()) {
       throw ConfigError(fmt::format("{}: base: a file cannot inherit itself", path));
     }
@@ -139,7 +160,7 @@ Document Document::load_chain(const std::string& path, std::vector<std::string>&
       throw ConfigError(fmt::format("{}: base: the files inherit each other in a cycle: {}{}", path,
                                     cycle, std::filesystem::weakly_canonical(base_path).string()));
     }
-    const Document parent = load_chain(base_path, chain);
+    const Document parent = load_chain(base_path, presets, chain);
     chain.pop_back();
     std::vector<std::pair<std::string, std::string>> taken;
     merge_under(doc.root_, parent.root_, "", base_path, taken);

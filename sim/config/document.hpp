@@ -1,6 +1,7 @@
 #pragma once
 // A YAML configuration document: where it came from (file, or embedded defaults), its tree, and
 // the --set overrides applied to it, so that every error can say where a value was written.
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,11 +16,13 @@ namespace moesim::config {
 class Document {
  public:
   // Throws ConfigError when the file cannot be read or is not valid YAML. A top-level key
-  // `base: FILE` or `base: [FILE, ...]` (paths relative to this file) inherits those files:
-  // they are merged in order, then this file over them (maps merge key by key; other values
-  // replace). Errors in inherited values name the file they came from.
-  // A chain of bases that comes back to a file (a cycle) is an error naming the chain.
-  static Document load_file(const std::string& path);
+  // `base: FILE` or `base: [FILE, ...]` (paths relative to this file, else, given a folder of
+  // `presets`, a name there without `.yaml`) inherits those files: they are merged in order,
+  // then this file over them (maps merge key by key; other values replace). Errors in
+  // inherited values name the file they came from. A base that is not found is an error at its
+  // line naming the paths tried; a chain of bases that comes back to a file (a cycle) is one
+  // naming the chain.
+  static Document load_file(const std::string& path, const std::filesystem::path& presets = {});
   // `name` stands for the file in messages, e.g. "<embedded default experiment>".
   static Document from_string(std::string_view yaml, std::string name);
 
@@ -47,7 +50,8 @@ class Document {
  private:
   Document(std::string name, YAML::Node root) : name_(std::move(name)), root_(std::move(root)) {}
   // load_file() with the files whose bases are being loaded, outermost first.
-  static Document load_chain(const std::string& path, std::vector<std::string>& chain);
+  static Document load_chain(const std::string& path, const std::filesystem::path& presets,
+                             std::vector<std::string>& chain);
 
   std::string name_;
   YAML::Node root_;

@@ -123,6 +123,24 @@ TEST_F(Cli, BadClusterOverrideNamesItWithItsPrefix) {
   EXPECT_THAT(file.err, StartsWith("moesim: error: cluster.nodez=2: nodez: unknown key"));
 }
 
+// A user's files, outside the source tree, inherit presets by name: an experiment a model
+// preset, a cluster a node and a network.
+TEST_F(Cli, UserFilesInheritPresetsByName) {
+  write("mine.yaml",
+        "base: [nodes/pcie_a40, networks/rdma100]\nnodes: 2\nnetwork: {kind: single_switch}\n");
+  write("exp.yaml",
+        "name: mine\nbase: gpt3_medium_moe64\ncluster: mine.yaml\nprofile: a40\n"
+        "parallel: {ep: 16}\nmodel: {layers: 2}\n");
+  const auto r = run("run -q exp.yaml --out o");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto resolved = slurp(work_ / "o" / "resolved.yaml");
+  EXPECT_THAT(resolved, HasSubstr("hidden: 1024")) << "GPT3-Medium's width, from the preset";
+  EXPECT_THAT(resolved, HasSubstr("layers: 2")) << "the file's own value wins";
+  const auto topo = run("topo show mine.yaml");
+  EXPECT_EQ(topo.exit_code, 0) << topo.err;
+  EXPECT_THAT(topo.out, HasSubstr("16 GPUs (2 nodes x 8)"));
+}
+
 TEST_F(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(run("").exit_code, 2);
   EXPECT_EQ(run("run missing.yaml").exit_code, 2);

@@ -228,5 +228,47 @@ TEST(Document, BaseFilesAreInheritedAndErrorsNameTheirFile) {
   EXPECT_EQ(Document::load_file((dir / "both.yaml").string()).root()["name"].Scalar(), "right");
   std::filesystem::remove_all(dir);
 }
+
+// A base that is no file beside the including one is looked up by name in the folder of
+// presets given; one found nowhere is an error at its line, naming the paths tried.
+TEST(Document, BasesFallBackToPresetNamesAndMissingOnesAreLocated) {
+  const auto dir = std::filesystem::temp_directory_path() / "moesim_test_base_presets";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "presets" / "nodes");
+  std::filesystem::create_directories(dir / "work");
+  std::ofstream(dir / "presets" / "nodes" / "big.yaml") << "name: big\nranks: 8\n";
+  std::ofstream(dir / "work" / "nodes.yaml") << "name: beside\n";
+  std::ofstream(dir / "work" / "mine.yaml") << "base: [nodes/big, nodes.yaml]\nranks: 4\n";
+  const auto doc = Document::load_file((dir / "work" / "mine.yaml").string(), dir / "presets");
+  EXPECT_EQ(doc.root()["name"].Scalar(), "beside") << "the file beside wins";
+  EXPECT_EQ(doc.root()["ranks"].Scalar(), "4");
+  std::ofstream(dir / "work" / "only.yaml") << "base: nodes/big\n";
+  EXPECT_EQ(Document::load_file((dir / "work" / "only.yaml").string(), dir / "presets")
+                .root()["name"]
+                .Scalar(),
+            "big");
+  try {
+    Document::load_file((dir / "work" / "only.yaml").string());
+    FAIL() << "without a folder of presets, nodes/big is no file";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), (dir / "work" / "only.yaml").string() +
+                                         ":1:7: base: 'nodes/big' is not a file; tried:\n  " +
+                                         (dir / "work" / "nodes/big").string());
+  }
+  std::ofstream(dir / "work" / "typo.yaml") << "name: t\nbase: [nodes.yaml, nodes/bgi]\n";
+  try {
+    Document::load_file((dir / "work" / "typo.yaml").string(), dir / "presets");
+    FAIL() << "nodes/bgi is neither a file nor a preset";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(std::string(e.what()),
+                StartsWith((dir / "work" / "typo.yaml").string() +
+                           ":2:20: base: 'nodes/bgi' is neither a file nor a preset name; tried:"));
+    EXPECT_THAT(std::string(e.what()),
+                ::testing::HasSubstr((dir / "presets" / "nodes/bgi.yaml").string()));
+  }
+  std::ofstream(dir / "work" / "map.yaml") << "base: [{file: x}]\n";
+  EXPECT_THROW(Document::load_file((dir / "work" / "map.yaml").string()), ConfigError);
+  std::filesystem::remove_all(dir);
+}
 }  // namespace
 }  // namespace moesim::config
