@@ -1,6 +1,7 @@
 #include "workload.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -211,10 +212,16 @@ void Builder::check() const {
     throw config::ConfigError(
         fmt::format("model.kv_heads: {} does not divide model.heads {}", m_.kv(), m_.heads));
   }
-  for (const auto b : m_.moe.blocks) {
-    if (b < 0 || b >= m_.layers) {
+  const auto& blocks = m_.moe.blocks;
+  for (auto b = blocks.begin(); b != blocks.end(); ++b) {
+    if (*b < 0 || *b >= m_.layers) {
       throw config::ConfigError(fmt::format(
-          "model.moe.blocks: block {} is not one of the model's blocks 0..{}", b, m_.layers - 1));
+          "model.moe.blocks: block {} is not one of the model's blocks 0..{}", *b, m_.layers - 1));
+    }
+    // The list is a set of blocks (in any order); a repeat is most likely a typo for another.
+    if (std::find(blocks.begin(), b, *b) != b) {
+      throw config::ConfigError(fmt::format("model.moe.blocks: block {} is listed twice: {}", *b,
+                                            fmt::join(blocks, ", ")));
     }
   }
   if (m_.moe.blocks.empty() && m_.moe.first >= m_.layers) {

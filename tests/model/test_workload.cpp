@@ -297,7 +297,9 @@ TEST(Layout, ImpossibleModelShapesAreClearErrors) {
             "model.moe.first: block 4 is past the model's last block, 3: no block would be MoE");
   s.model.moe.blocks = {1, 4};  // the list overrides first
   EXPECT_EQ(error_of(s), "model.moe.blocks: block 4 is not one of the model's blocks 0..3");
-  s.model.moe.blocks = {3};
+  s.model.moe.blocks = {3, 1, 3};
+  EXPECT_EQ(error_of(s), "model.moe.blocks: block 3 is listed twice: 3, 1, 3");
+  s.model.moe.blocks = {3, 1};  // any order
   EXPECT_EQ(error_of(s), "no error");
 }
 
