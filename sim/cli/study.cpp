@@ -12,6 +12,7 @@
 #include "count.hpp"
 #include "report/chrome_trace.hpp"
 #include "report/dag_csv.hpp"
+#include "report/text_table.hpp"
 #include "topologies/build.hpp"
 
 #ifndef MOESIM_DATA_DIR
@@ -274,11 +275,20 @@ std::vector<SummaryRow> summary_rows(const ExperimentConfig& e,
 
 std::string summary_table(model::Mode mode, const std::vector<PointResult>& results) {
   using model::Category;
-  std::string out =
-      fmt::format("{:<18} {:>10} {:>8} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9}{}\n", "schedule",
-                  "time [ms]", "speedup", "a2a [ms]", "exposed", "compute", "tp", "dp", "a2a [GiB]",
-                  mode == model::Mode::kInfer ? "   tokens/s" : "");
-  if (results.empty()) return out;
+  using Table = report::TextTable;
+  const bool infer = mode == model::Mode::kInfer;
+  std::vector<Table::Column> columns{{"schedule", 18, Table::Align::kLeft},
+                                     {"time [ms]", 10},
+                                     {"speedup", 8},
+                                     {"a2a [ms]", 9},
+                                     {"exposed", 9},
+                                     {"compute", 9},
+                                     {"tp", 8},
+                                     {"dp", 8},
+                                     {"a2a [GiB]", 9}};
+  if (infer) columns.push_back({"tokens/s", 10});
+  Table summary(std::move(columns));
+  if (results.empty()) return summary.render();
   const auto& b0 = results.front().breakdown;
   const auto a2a = [](const report::RankBreakdown& c) { return a2a_busy(c).seconds(); };
   const auto hidden = [](const report::RankBreakdown& c) {
@@ -287,29 +297,39 @@ std::string summary_table(model::Mode mode, const std::vector<PointResult>& resu
   for (const auto& r : results) {
     const auto& c = r.breakdown.critical_rank();
     const double t = r.breakdown.makespan.seconds();
-    out += fmt::format(
-        "{:<18} {:>10.3f} {:>7.3f}x {:>9.3f} {:>9.3f} {:>9.3f} {:>8.3f} {:>8.3f} {:>9.2f}{}\n",
-        r.schedule.name, t * 1e3, b0.makespan.seconds() / t, a2a(c) * 1e3,
-        a2a_exposed(c).milliseconds(), c.compute.milliseconds(),
-        busy(c, Category::kTp).milliseconds(), busy(c, Category::kDp).milliseconds(),
-        r.a2a_bytes / static_cast<double>(1ull << 30),
-        mode == model::Mode::kInfer ? fmt::format(" {:>10.0f}", static_cast<double>(r.tokens) / t)
-                                    : "");
+    const auto ms = [](double milliseconds) { return fmt::format("{:.3f}", milliseconds); };
+    std::vector<std::string> row{
+        r.schedule.name,
+        ms(t * 1e3),
+        fmt::format("{:.3f}x", b0.makespan.seconds() / t),
+        ms(a2a(c) * 1e3),
+        ms(a2a_exposed(c).milliseconds()),
+        ms(c.compute.milliseconds()),
+        ms(busy(c, Category::kTp).milliseconds()),
+        ms(busy(c, Category::kDp).milliseconds()),
+        fmt::format("{:.2f}", r.a2a_bytes / static_cast<double>(1ull << 30))};
+    if (infer) row.push_back(fmt::format("{:.0f}", static_cast<double>(r.tokens) / t));
+    summary.add_row(std::move(row));
   }
+  std::string out = summary.render();
   if (results.size() > 1) {
     out += fmt::format(
         "\nwhere each saving against {} comes from (critical rank, ms; positive = "
         "faster):\n",
         results.front().schedule.name);
-    out += fmt::format("{:<18} {:>9} {:>13} {:>13} {:>13} {:>9}\n", "schedule", "saved",
-                       "a2a bytes", "a2a overlap", "compute", "other");
+    Table savings({{"schedule", 18, Table::Align::kLeft},
+                   {"saved", 9},
+                   {"a2a bytes", 13},
+                   {"a2a overlap", 13},
+                   {"compute", 13},
+                   {"other", 9}});
     const auto& c0 = b0.critical_rank();
     // Milliseconds to three places, where a difference that rounds to zero prints as 0.000, not
     // -0.000 (the residual column is a difference of sums).
     const auto ms = [](double seconds) {
       constexpr double kHalfPrintedUnit = 5e-4;
       const double v = seconds * 1e3;
-      return std::abs(v) < kHalfPrintedUnit ? 0.0 : v;
+      return fmt::format("{:.3f}", std::abs(v) < kHalfPrintedUnit ? 0.0 : v);
     };
     for (std::size_t i = 1; i < results.size(); ++i) {
       const auto& c = results[i].breakdown.critical_rank();
@@ -318,10 +338,10 @@ std::string summary_table(model::Mode mode, const std::vector<PointResult>& resu
       const double bytes = a2a(c0) - a2a(c);
       const double overlap = hidden(c) - hidden(c0);
       const double compute = (c0.compute - c.compute).seconds();
-      out += fmt::format("{:<18} {:>9.3f} {:>13.3f} {:>13.3f} {:>13.3f} {:>9.3f}\n",
-                         results[i].schedule.name, ms(saved), ms(bytes), ms(overlap), ms(compute),
-                         ms(saved - bytes - overlap - compute));
+      savings.add_row({results[i].schedule.name, ms(saved), ms(bytes), ms(overlap), ms(compute),
+                       ms(saved - bytes - overlap - compute)});
     }
+    out += savings.render();
   }
   return out;
 }

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "text_table.hpp"
+
 namespace moesim::report {
 
 namespace {
@@ -102,9 +104,12 @@ std::string breakdown_csv(const Breakdown& b) {
 std::string breakdown_table(const Breakdown& b) {
   const auto& crit = b.critical_rank();
   const double n = static_cast<double>(std::max<std::size_t>(b.ranks.size(), 1));
-  std::string out =
-      fmt::format("{:<14} {:>14} {:>12} {:>14} {:>12}\n", "category",
-                  fmt::format("rank {} [ms]", crit.rank), "exposed", "mean [ms]", "exposed");
+  TextTable table({{"category", 14, TextTable::Align::kLeft},
+                   {fmt::format("rank {} [ms]", crit.rank), 14},
+                   {"exposed", 12},
+                   {"mean [ms]", 14},
+                   {"exposed", 12}});
+  const auto ms = [](double milliseconds) { return fmt::format("{:.3f}", milliseconds); };
   for (std::size_t k = 0; k < b.categories.size(); ++k) {
     double mean = 0, mean_exposed = 0;
     for (const auto& r : b.ranks) {
@@ -113,21 +118,18 @@ std::string breakdown_table(const Breakdown& b) {
     }
     if (crit.busy[k] == core::Time::zero() && mean == 0) continue;
     const bool comm = b.categories[k].communication;
-    out += fmt::format("{:<14} {:>14.3f} {:>12} {:>14.3f} {:>12}\n", b.categories[k].name,
-                       crit.busy[k].milliseconds(),
-                       comm ? fmt::format("{:.3f}", crit.exposed[k].milliseconds()) : "", mean,
-                       comm ? fmt::format("{:.3f}", mean_exposed) : "");
+    table.add_row({b.categories[k].name, ms(crit.busy[k].milliseconds()),
+                   comm ? ms(crit.exposed[k].milliseconds()) : "", ms(mean),
+                   comm ? ms(mean_exposed) : ""});
   }
   double mean_compute = 0, mean_idle = 0;
   for (const auto& r : b.ranks) {
     mean_compute += r.compute.milliseconds() / n;
     mean_idle += r.idle.milliseconds() / n;
   }
-  out += fmt::format("{:<14} {:>14.3f} {:>12} {:>14.3f}\n", "compute total",
-                     crit.compute.milliseconds(), "", mean_compute);
-  out += fmt::format("{:<14} {:>14.3f} {:>12} {:>14.3f}\n", "idle", crit.idle.milliseconds(), "",
-                     mean_idle);
-  return out;
+  table.add_row({"compute total", ms(crit.compute.milliseconds()), "", ms(mean_compute), ""});
+  table.add_row({"idle", ms(crit.idle.milliseconds()), "", ms(mean_idle), ""});
+  return table.render();
 }
 
 }  // namespace moesim::report

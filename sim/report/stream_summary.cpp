@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "text_table.hpp"
+
 namespace moesim::report {
 
 std::vector<StreamUsage> stream_usage(const core::OpGraph& graph, const core::Timeline& timeline) {
@@ -37,14 +39,19 @@ std::string stream_usage_csv(const std::vector<StreamUsage>& usage, core::Time m
 }
 
 std::string stream_usage_table(const std::vector<StreamUsage>& usage, core::Time makespan) {
-  std::string out = fmt::format("{:>6} {:<12} {:>8} {:>12} {:>12} {:>7}\n", "rank", "stream", "ops",
-                                "busy [ms]", "idle [ms]", "busy");
+  TextTable table({{"rank", 6},
+                   {"stream", 12, TextTable::Align::kLeft},
+                   {"ops", 8},
+                   {"busy [ms]", 12},
+                   {"idle [ms]", 12},
+                   {"busy", 7}});
   for (const auto& u : usage) {
-    fmt::format_to(std::back_inserter(out), "{:>6} {:<12} {:>8} {:>12.3f} {:>12.3f} {:>6.1f}%\n",
-                   u.rank, u.stream, u.ops, u.busy.milliseconds(), u.idle.milliseconds(),
-                   100.0 * share(u.busy, makespan));
+    table.add_row({fmt::format("{}", u.rank), u.stream, fmt::format("{}", u.ops),
+                   fmt::format("{:.3f}", u.busy.milliseconds()),
+                   fmt::format("{:.3f}", u.idle.milliseconds()),
+                   fmt::format("{:.1f}%", 100.0 * share(u.busy, makespan))});
   }
-  return out;
+  return table.render();
 }
 
 }  // namespace moesim::report

@@ -11,6 +11,7 @@
 #include "report/dag_csv.hpp"
 #include "report/output_dir.hpp"
 #include "report/stream_summary.hpp"
+#include "report/text_table.hpp"
 #include "report/timeline_csv.hpp"
 
 namespace moesim::report {
@@ -99,6 +100,20 @@ TEST(Report, OutputDirOverAFileIsAnError) {
   std::ofstream(file) << "x";
   EXPECT_THROW(OutputDir{file}, moesim::Error);
   std::filesystem::remove(file);
+}
+
+// A cell wider than its column's minimum widens the column for every row, so the columns after
+// it stay in line; short cells keep the minimum; lines end without spaces.
+TEST(TextTable, ColumnsWidenToTheirWidestCell) {
+  TextTable t(
+      {{"name", 6, TextTable::Align::kLeft}, {"ms", 5}, {"note", 0, TextTable::Align::kLeft}});
+  t.add_row({"a", "1.5", ""});
+  t.add_row({"b", "123456.5", "x"});
+  EXPECT_EQ(t.render(),
+            "name         ms note\n"
+            "a           1.5\n"
+            "b      123456.5 x\n");
+  EXPECT_THROW(t.add_row({"too", "few"}), std::logic_error);
 }
 
 }  // namespace
