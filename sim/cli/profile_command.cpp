@@ -54,7 +54,8 @@ void profile(const ProfileOptions& options, std::ostream& out) {
                                     std::pair{"fp32", peak.fp32}, std::pair{"fp8", peak.fp8}}) {
     if (rate) out << fmt::format("  peak {:<5} {}\n", dtype, config::format(*rate));
   }
-  out << fmt::format("  memory     {}\n  launch     {}\n", config::format(p.memory.bandwidth),
+  out << fmt::format("  memory     {}{}\n  launch     {}\n", config::format(p.memory.bandwidth),
+                     p.memory.capacity ? ", " + config::format(*p.memory.capacity) : "",
                      config::format(p.launch_overhead));
   out << fmt::format("  tables     gemm {}, memory {}, attention {}, collective {}\n",
                      p.tables.gemm.size(), p.tables.memory.size(), p.tables.attention.size(),

@@ -148,6 +148,38 @@ core::Time busy(const report::RankBreakdown& r, model::Category c) {
 core::Time exposed(const report::RankBreakdown& r, model::Category c) {
   return r.exposed[static_cast<std::size_t>(c)];
 }
+constexpr double kGiB = 1ull << 30;
+
+// What the table's memory column counts, and the schedules that need more than the GPU has.
+std::string memory_notes(model::Mode mode, const std::vector<PointResult>& results) {
+  const auto& first = results.front();
+  std::string out = fmt::format(
+      "mem: at least this much per GPU: {};\n     activations and buffers not counted. ",
+      mode == model::Mode::kTrain
+          ? "weights, gradients and Adam's fp32 states on every rank (no ZeRO sharding)"
+          : "weights and the KV cache");
+  if (!first.memory_capacity) {
+    return out +
+           fmt::format("The {} profile gives no memory.capacity to check it against.\n", first.gpu);
+  }
+  out += fmt::format("The {} has {:.2f} GiB.\n", first.gpu, *first.memory_capacity / kGiB);
+  for (const auto& r : results) {
+    if (r.memory.total() <= *r.memory_capacity) continue;
+    std::string parts;
+    for (const auto& [what, bytes] :
+         {std::pair{"weights", r.memory.weights}, std::pair{"gradients", r.memory.gradients},
+          std::pair{"optimizer", r.memory.optimizer}, std::pair{"KV cache", r.memory.kv_cache}}) {
+      if (bytes > 0)
+        parts += fmt::format("{}{} {:.2f}", parts.empty() ? "" : ", ", what, bytes / kGiB);
+    }
+    out += fmt::format(
+        "warning: {} does not fit: {:.2f} GiB per GPU ({}); more expert or tensor parallelism "
+        "would spread it\n",
+        r.schedule.name, r.memory.total() / kGiB, parts);
+  }
+  return out;
+}
+
 // Dispatch and combine together.
 core::Time a2a_busy(const report::RankBreakdown& r) {
   return busy(r, model::Category::kA2aDispatch) + busy(r, model::Category::kA2aCombine);
@@ -173,6 +205,11 @@ PointResult run_point(const ExperimentConfig& e, const model::ScheduleConfig& sc
   r.schedule = schedule;
   r.breakdown = report::breakdown(sim.workload->graph, sim.timeline, category, categories());
   r.a2a_bytes = sim.workload->a2a_bytes;
+  r.memory = model::memory_floor(study, *sim.workload);
+  r.gpu = cost.profile().name;
+  if (const auto& capacity = cost.profile().memory.capacity) {
+    r.memory_capacity = static_cast<double>(capacity->count);
+  }
   r.tokens = sim.workload->tokens;
   r.ops = sim.workload->graph.op_count();
   r.transfers = sim.transfers;
@@ -204,7 +241,8 @@ std::vector<double> summary_values(model::Mode mode, const PointResult& r, std::
       busy(c, Category::kDp).milliseconds(),
       c.idle.milliseconds(),
       mode == model::Mode::kInfer && t > 0 ? static_cast<double>(r.tokens) / t : std::nan(""),
-      r.a2a_bytes / static_cast<double>(1ull << 30)};
+      r.a2a_bytes / kGiB,
+      r.memory.total() / kGiB};
   for (std::size_t k = 0; k < model::kCategoryCount; ++k) {
     if (!model::is_communication(static_cast<Category>(k))) v.push_back(c.busy[k].milliseconds());
   }
@@ -216,7 +254,7 @@ std::size_t summary_value_count() {
   for (std::size_t k = 0; k < model::kCategoryCount; ++k) {
     compute += !model::is_communication(static_cast<model::Category>(k));
   }
-  return kSummaryGibColumn + 1 + compute;
+  return kSummaryMemoryColumn + 1 + compute;
 }
 
 std::string summary_csv(const std::string& experiment,
@@ -227,7 +265,7 @@ std::string summary_csv(const std::string& experiment,
   for (const auto& column : extra_columns) out += "," + column;
   out +=
       ",gpus,time_ms,speedup,a2a_ms,a2a_exposed_ms,compute_ms,tp_comm_ms,dp_comm_ms,idle_ms,"
-      "tokens_per_s,a2a_gib";
+      "tokens_per_s,a2a_gib,memory_gib";
   for (std::size_t c = 0; c < model::kCategoryCount; ++c) {
     if (!model::is_communication(static_cast<Category>(c))) {
       out += fmt::format(",{}_ms", model::name(static_cast<Category>(c)));
@@ -246,7 +284,7 @@ std::string summary_csv(const std::string& experiment,
         out += fmt::format(",{:.0f}", x);
       } else if (i == kSummaryTokensColumn) {
         out += fmt::format(",{:.1f}", x);
-      } else if (i == kSummaryGibColumn) {
+      } else if (i == kSummaryGibColumn || i == kSummaryMemoryColumn) {
         out += fmt::format(",{:.4f}", x);
       } else {
         out += fmt::format(",{:.6f}", x);
@@ -285,7 +323,8 @@ std::string summary_table(model::Mode mode, const std::vector<PointResult>& resu
                                      {"compute", 9},
                                      {"tp", 8},
                                      {"dp", 8},
-                                     {"a2a [GiB]", 9}};
+                                     {"a2a [GiB]", 9},
+                                     {"mem [GiB]", 9}};
   if (infer) columns.push_back({"tokens/s", 10});
   Table summary(std::move(columns));
   if (results.empty()) return summary.render();
@@ -298,20 +337,20 @@ std::string summary_table(model::Mode mode, const std::vector<PointResult>& resu
     const auto& c = r.breakdown.critical_rank();
     const double t = r.breakdown.makespan.seconds();
     const auto ms = [](double milliseconds) { return fmt::format("{:.3f}", milliseconds); };
-    std::vector<std::string> row{
-        r.schedule.name,
-        ms(t * 1e3),
-        fmt::format("{:.3f}x", b0.makespan.seconds() / t),
-        ms(a2a(c) * 1e3),
-        ms(a2a_exposed(c).milliseconds()),
-        ms(c.compute.milliseconds()),
-        ms(busy(c, Category::kTp).milliseconds()),
-        ms(busy(c, Category::kDp).milliseconds()),
-        fmt::format("{:.2f}", r.a2a_bytes / static_cast<double>(1ull << 30))};
+    std::vector<std::string> row{r.schedule.name,
+                                 ms(t * 1e3),
+                                 fmt::format("{:.3f}x", b0.makespan.seconds() / t),
+                                 ms(a2a(c) * 1e3),
+                                 ms(a2a_exposed(c).milliseconds()),
+                                 ms(c.compute.milliseconds()),
+                                 ms(busy(c, Category::kTp).milliseconds()),
+                                 ms(busy(c, Category::kDp).milliseconds()),
+                                 fmt::format("{:.2f}", r.a2a_bytes / kGiB),
+                                 fmt::format("{:.2f}", r.memory.total() / kGiB)};
     if (infer) row.push_back(fmt::format("{:.0f}", static_cast<double>(r.tokens) / t));
     summary.add_row(std::move(row));
   }
-  std::string out = summary.render();
+  std::string out = summary.render() + memory_notes(mode, results);
   if (results.size() > 1) {
     out += fmt::format(
         "\nwhere each saving against {} comes from (critical rank, ms; positive = "

@@ -10,6 +10,7 @@
 #include "config/document.hpp"
 #include "cost/cost_model.hpp"
 #include "experiment.hpp"
+#include "model/memory.hpp"
 #include "model/simulate.hpp"
 #include "report/breakdown.hpp"
 #include "topologies/cluster.hpp"
@@ -38,6 +39,9 @@ struct PointResult {
   model::ScheduleConfig schedule;
   report::Breakdown breakdown;
   double a2a_bytes = 0;
+  model::MemoryFloor memory;              // per GPU
+  std::string gpu;                        // the profile's name
+  std::optional<double> memory_capacity;  // bytes per GPU, when the profile gives it
   std::int64_t tokens = 0;
   std::size_t ops = 0;
   std::uint64_t transfers = 0;
@@ -64,11 +68,12 @@ PointResult run_point(const ExperimentConfig& e, const model::ScheduleConfig& sc
 
 // The numeric cells of a summary.csv row (NaN: empty), in the order of its columns from `gpus`
 // on, without `speedup`: gpus, time_ms, a2a_ms, a2a_exposed_ms, compute_ms, tp_comm_ms,
-// dp_comm_ms, idle_ms, tokens_per_s (inference only), a2a_gib, then compute by category.
+// dp_comm_ms, idle_ms, tokens_per_s (inference only), a2a_gib, memory_gib (model::MemoryFloor),
+// then compute by category.
 std::vector<double> summary_values(model::Mode mode, const PointResult& r, std::int64_t gpus);
 std::size_t summary_value_count();
 inline constexpr std::size_t kSummaryTimeColumn = 1, kSummaryTokensColumn = 8,
-                             kSummaryGibColumn = 9;
+                             kSummaryGibColumn = 9, kSummaryMemoryColumn = 10;
 
 struct SummaryRow {
   std::string point, schedule;
@@ -81,11 +86,13 @@ struct SummaryRow {
 std::vector<SummaryRow> summary_rows(const ExperimentConfig& e,
                                      const std::vector<PointResult>& results);
 // experiment,point,schedule,mode,<extra columns>,gpus,time_ms,speedup,a2a_ms,a2a_exposed_ms,
-// compute_ms,tp_comm_ms,dp_comm_ms,idle_ms,tokens_per_s,a2a_gib, then compute by category.
+// compute_ms,tp_comm_ms,dp_comm_ms,idle_ms,tokens_per_s,a2a_gib,memory_gib, then compute by
+// category.
 std::string summary_csv(const std::string& experiment,
                         const std::vector<std::string>& extra_columns,
                         const std::vector<SummaryRow>& rows);
-// Side by side, with what each schedule's saving against the baseline comes from.
+// Side by side, with what each schedule's saving against the baseline comes from, and which
+// need more device memory than the GPU has.
 std::string summary_table(model::Mode mode, const std::vector<PointResult>& results);
 
 // "cdac", "dcca", "lsh", "scmoe", "dcca+scmoe", "lsh+pipe4", "2d", "pos3", "top1", ...: a schedule

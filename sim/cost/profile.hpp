@@ -87,8 +87,12 @@ struct ComputeSpec {
 struct MemorySpec {
   config::Bandwidth bandwidth;
   std::vector<MemoryEfficiencyPoint> efficiency;
+  std::optional<config::Bytes> capacity;  // absent: unknown, and nothing is checked against it
   template <class V>
   void fields(V& v) {
+    v.field("capacity", capacity,
+            "device memory per GPU; runs whose weights and optimizer states exceed it are flagged",
+            config::Check::positive());
     v.field("bandwidth", bandwidth, "peak device-memory bandwidth",
             config::Check::positive().required());
     v.field("efficiency", efficiency, "achievable fraction of bandwidth by bytes moved",

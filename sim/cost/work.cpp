@@ -12,11 +12,10 @@ constexpr double kActivationFlopsPerElement = 8;  // an exp/tanh-based GELU or S
 constexpr double kSoftmaxFlopsPerLogit = 5;       // max, subtract, exp, sum, divide
 constexpr double kAdamFlopsPerParameter = 10;
 constexpr double kIndexBytes = 4;  // int32 row indices, bucket ids
-constexpr double kFp32Bytes = 4;
-// Adam, per parameter: reads gradient (dtype) + fp32 master, m, v; writes fp32 master, m, v +
-// weight (dtype).
-constexpr double kAdamFp32StatesRead = 3;
-constexpr double kAdamFp32StatesWritten = 3;
+// Adam, per parameter: reads gradient (dtype) + its fp32 states; writes the states + weight
+// (dtype).
+constexpr double kAdamFp32StatesRead = work::kAdamFp32StatesPerParameter;
+constexpr double kAdamFp32StatesWritten = work::kAdamFp32StatesPerParameter;
 // Flash attention backward does 5 matmuls of the forward's size to the forward's 2.
 constexpr double kAttentionBackwardFlopRatio = 5.0 / 2.0;
 // Cross-polytope LSH with structured rotations: three Hadamard-diagonal rounds per hash.

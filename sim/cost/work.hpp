@@ -78,6 +78,10 @@ Work lsh_hash(std::int64_t rows, std::int64_t width, std::int64_t hashes, bool s
 Work segmented_mean(std::int64_t rows, std::int64_t width, std::int64_t segments, Dtype dtype);
 // y = a + b over `elements`: reads two, writes one.
 Work elementwise_add(std::int64_t elements, Dtype dtype);
+// What Adam keeps per parameter beside the weight and its gradient (both in the model's dtype):
+// an fp32 master weight and fp32 first and second moments.
+inline constexpr double kAdamFp32StatesPerParameter = 3;
+inline constexpr double kFp32Bytes = 4;
 // Adam with fp32 master weights and moments: per parameter reads a low-precision gradient and
 // fp32 master, m, v (2 + 12 bytes in bf16), writes fp32 master, m, v and the low-precision
 // weight (12 + 2): 28 bytes; about 10 FLOPs.

@@ -167,6 +167,12 @@ class Builder {
   const GroupRows& group_rows(int group, int moe_layer, int path, std::int64_t tokens,
                               std::int64_t k);
   void emit_gradients(int rank, const std::vector<core::OpId>& last_bwd_of_block);
+  // Parameters (elements) of block b held on one rank: its share of the dense weights (the LM
+  // head with block 0) and of the experts. Every rank holds the same.
+  struct BlockParameters {
+    double dense = 0, expert = 0;
+  };
+  BlockParameters block_parameters(std::int64_t b) const;
   // --- helpers --------------------------------------------------------------------------------
   double elem() const { return cost::bytes_per_element(m_.dtype); }
   std::int64_t width() const;  // exchanged width (h, or r*h with DCCA)
@@ -909,11 +915,28 @@ void Builder::emit(const Program& p, int rank, bool backward, const std::string&
   }
 }
 
-void Builder::emit_gradients(int rank, const std::vector<core::OpId>& last_bwd_of_block) {
-  // Parameters (elements) per block on this rank, dense and expert, in backward order.
+Builder::BlockParameters Builder::block_parameters(std::int64_t b) const {
   const auto tp = s_.parallel.tp;
   const auto h = m_.hidden;
   const auto hd = h / m_.heads;
+  BlockParameters p;
+  p.dense = static_cast<double>(h * (m_.heads + 2 * m_.kv()) * hd / tp + h * h / tp);
+  if (m_.is_moe_block(b)) {
+    const auto E = m_.moe.experts;
+    p.dense += static_cast<double>(paths() * h * E);
+    p.dense += static_cast<double>(shared_experts() * mlp_gemms() * h * m_.shared_ffn() / tp);
+    if (s_.schedule.dcca) p.dense += static_cast<double>(2 * h * width());
+    p.expert =
+        static_cast<double>(E / s_.parallel.ep * mlp_gemms() * width() * expert_inner() / tp);
+  } else {
+    p.dense += static_cast<double>(mlp_gemms() * h * m_.dense_ffn() / tp);
+  }
+  if (b == 0) p.dense += static_cast<double>(m_.vocab * h / tp);
+  return p;
+}
+
+void Builder::emit_gradients(int rank, const std::vector<core::OpId>& last_bwd_of_block) {
+  // Parameters (elements) per block on this rank, dense and expert, in backward order.
   const double e = elem();
   const double bucket = static_cast<double>(s_.training.bucket.count);
   std::vector<core::OpId> reductions;
@@ -939,18 +962,7 @@ void Builder::emit_gradients(int rank, const std::vector<core::OpId>& last_bwd_o
   };
   double total = 0;
   for (auto b = m_.layers - 1; b >= 0; --b) {
-    double d = static_cast<double>(h * (m_.heads + 2 * m_.kv()) * hd / tp + h * h / tp);
-    double x = 0;
-    if (m_.is_moe_block(b)) {
-      const auto E = m_.moe.experts;
-      d += static_cast<double>(paths() * h * E);
-      d += static_cast<double>(shared_experts() * mlp_gemms() * h * m_.shared_ffn() / tp);
-      if (s_.schedule.dcca) d += static_cast<double>(2 * h * width());
-      x = static_cast<double>(E / s_.parallel.ep * mlp_gemms() * width() * expert_inner() / tp);
-    } else {
-      d += static_cast<double>(mlp_gemms() * h * m_.dense_ffn() / tp);
-    }
-    if (b == 0) d += static_cast<double>(m_.vocab * h / tp);
+    const auto [d, x] = block_parameters(b);
     dense += d, expert += x, total += d + x;
     last = last_bwd_of_block[static_cast<std::size_t>(b)];
     flush(b == 0);
@@ -983,6 +995,19 @@ Workload Builder::build() {
                          : 1;
   if (!train)
     w_.tokens = s_.parallel.ep * s_.parallel.dp * m_.micro_batch * (prompt + s_.inference.generate);
+  for (std::int64_t b = 0; b < m_.layers; ++b) {
+    const auto [dense, expert] = block_parameters(b);
+    w_.parameters_per_rank += dense + expert;
+  }
+  if (!train) {
+    // Keys and values of every layer for each sequence's prompt and generated tokens.
+    constexpr double kKeysAndValues = 2;
+    const auto hd = m_.hidden / m_.heads;
+    w_.kv_cache_bytes_per_rank =
+        kKeysAndValues * static_cast<double>(m_.layers) *
+        static_cast<double>(m_.kv() / s_.parallel.tp * hd) *
+        static_cast<double>(m_.micro_batch * (prompt + s_.inference.generate)) * elem();
+  }
 
   // Ranks are built one expert-parallel group at a time (their routing is shared).
   for (int g = 0; g < layout_.ep_group_count(); ++g) {

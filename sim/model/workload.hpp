@@ -71,6 +71,10 @@ struct Workload {
   std::array<std::int64_t, kCategoryCount> gemms{};  // forward GEMM kernels per category
   std::int64_t moe_layers = 0;                       // MoE blocks in the model
   std::int64_t tokens = 0;                           // tokens processed (inference)
+  // What each rank holds (every rank the same): its parameters (elements: its share of the
+  // dense weights and its experts) and, in inference, the KV cache at the last decode step.
+  double parameters_per_rank = 0;
+  double kv_cache_bytes_per_rank = 0;
 };
 
 // Throws ConfigError for whatever build_workload() would refuse (ranks that do not fit the

@@ -284,6 +284,34 @@ TEST_F(Cli, PredictPrintsNoNegativeZero) {
   EXPECT_THAT(r.out, ::testing::Not(HasSubstr("-0.000")));
 }
 
+// A schedule whose weights and optimizer states alone exceed the GPU's memory is flagged (a
+// 3M-word vocabulary: 6.1 G LM-head parameters on every rank, 92 GiB at 16 bytes each, against
+// the A40's 48 GB); the default fits and says what it counted. A profile without a capacity
+// says there is nothing to check against.
+TEST_F(Cli, PredictFlagsSchedulesThatDoNotFitInDeviceMemory) {
+  const std::string small = "predict -q --no-figure --schedules cdac,dcca --set model.layers=2 ";
+  const auto fits = run(small + "--out a");
+  ASSERT_EQ(fits.exit_code, 0) << fits.err;
+  EXPECT_THAT(fits.out, HasSubstr("mem [GiB]"));
+  EXPECT_THAT(fits.out, HasSubstr("The A40 has 44.70 GiB."));
+  EXPECT_THAT(fits.out, ::testing::Not(HasSubstr("does not fit")));
+  const auto big = run(small + "--set model.vocab=3000000 --out b");
+  ASSERT_EQ(big.exit_code, 0) << big.err;
+  EXPECT_THAT(big.out, HasSubstr("warning: cdac does not fit: 92.18 GiB per GPU (weights 11.52, "
+                                 "gradients 11.52, optimizer 69.14)"));
+  EXPECT_THAT(big.out, HasSubstr("warning: dcca does not fit"));
+  std::string profile = slurp(fs::path(MOESIM_SOURCE_DIR) / "calibrate/profiles/a40.yaml");
+  const auto at = profile.find("  capacity:");
+  ASSERT_NE(at, std::string::npos);
+  profile.erase(at, profile.find('\n', at) + 1 - at);
+  write("nocap.yaml", profile);
+  const auto unknown = run(small + "--set model.vocab=3000000 --profile nocap.yaml --out c");
+  ASSERT_EQ(unknown.exit_code, 0) << unknown.err;
+  EXPECT_THAT(unknown.out,
+              HasSubstr("The A40 profile gives no memory.capacity to check it against"));
+  EXPECT_THAT(unknown.out, ::testing::Not(HasSubstr("does not fit")));
+}
+
 // Schedule lists that used to run as something else (pipe0 as an exchange-free 11x "speedup",
 // the last of two structures, a duplicate overwriting the other's files) are errors, with
 // nothing written.

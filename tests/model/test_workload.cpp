@@ -11,6 +11,7 @@
 #include "config/error.hpp"
 #include "cost/profile.hpp"
 #include "model/layout.hpp"
+#include "model/memory.hpp"
 #include "model/routing.hpp"
 #include "model/simulate.hpp"
 #include "net/collectives.hpp"
@@ -63,6 +64,31 @@ std::string error_of(const Study& s) {
     return e.what();
   }
   return "no error";
+}
+
+// The memory floor, counted by hand for small(): per block 4h^2 = 262,144 attention weights, a
+// gate of h x E = 4,096 and E/ep = 2 experts of 2 x h x 64 = 32,768; four blocks and a 1000 x h
+// LM head: 1,583,104 parameters per rank. Training in bf16 holds 2 + 2 + 12 bytes of each.
+TEST(Memory, TheFloorCountsEachRanksParametersAndTheKvCache) {
+  auto s = small();
+  auto m = memory_floor(s, build(s));
+  EXPECT_EQ(m.weights, 1'583'104.0 * 2);
+  EXPECT_EQ(m.gradients, 1'583'104.0 * 2);
+  EXPECT_EQ(m.optimizer, 1'583'104.0 * 12);
+  EXPECT_EQ(m.kv_cache, 0);
+  EXPECT_EQ(m.total(), 1'583'104.0 * 16);
+  // Twice the expert parallelism: one expert per rank, 32,768 fewer parameters per block.
+  s.parallel.ep = 16;
+  EXPECT_EQ(memory_floor(s, build(s)).weights, (1'583'104.0 - 4 * 32'768) * 2);
+  // Inference: weights and the keys and values of 4 layers x 4 heads x 64 for 100 + 10 tokens.
+  s = small();
+  s.mode = Mode::kInfer;
+  s.inference.prompt = 100;
+  s.inference.generate = 10;
+  m = memory_floor(s, build(s));
+  EXPECT_EQ(m.weights, 1'583'104.0 * 2);
+  EXPECT_EQ(m.gradients + m.optimizer, 0);
+  EXPECT_EQ(m.kv_cache, 2.0 * 4 * 4 * 64 * 110 * 2);
 }
 
 TEST(Identities, DccaSendsRTimesTheBytesAndAddsTwoGemmsPerMoeLayer) {

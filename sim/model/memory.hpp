@@ -1,0 +1,22 @@
+#pragma once
+// Device memory a run needs at least, per GPU: what any implementation of the workload must
+// hold. Training: the weights and their gradients in the model's dtype and Adam's fp32 states
+// (master weight, two moments), on every rank, as the priced optimizer step assumes (no ZeRO
+// sharding). Inference: the weights and the KV cache at the last decode step. Activations,
+// temporary buffers, the communication library's and the framework's own memory are not
+// counted, so a run can fail to fit even when this fits.
+#include "workload.hpp"
+
+namespace moesim::model {
+
+struct MemoryFloor {
+  double weights = 0;    // bytes
+  double gradients = 0;  // bytes (training)
+  double optimizer = 0;  // bytes (training)
+  double kv_cache = 0;   // bytes (inference)
+  double total() const { return weights + gradients + optimizer + kv_cache; }
+};
+
+MemoryFloor memory_floor(const Study& study, const Workload& workload);
+
+}  // namespace moesim::model
