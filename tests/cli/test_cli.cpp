@@ -409,6 +409,19 @@ TEST_F(Cli, SweepRunsEveryPointOfTheGridInOrder) {
   EXPECT_EQ(slurp(work_ / "via_run" / "summary.csv"), csv);
 }
 
+// Each simulation's progress line says when its memory floor exceeds the GPU's (a 10M-word
+// vocabulary: 2.56 G parameters per rank at hidden 256, 38 GiB against the A30's 24060 MiB).
+TEST_F(Cli, SweepProgressFlagsPointsThatDoNotFit) {
+  const auto file = write("grid.yaml", kSmallSweep);
+  const auto fits = run("sweep " + file.string() + " --out a");
+  ASSERT_EQ(fits.exit_code, 0) << fits.err;
+  EXPECT_THAT(fits.err, ::testing::Not(HasSubstr("does not fit")));
+  const auto big = run("sweep " + file.string() + " --set model.vocab=10000000 --out b");
+  ASSERT_EQ(big.exit_code, 0) << big.err;
+  EXPECT_THAT(big.err, HasSubstr("small/top1/nics_per_node=1 cdac: "));
+  EXPECT_THAT(big.err, HasSubstr(" s); does not fit: 38.16 GiB per GPU\n"));
+}
+
 TEST_F(Cli, SweepRejectsDuplicateLabelsAndEmptyAxesBeforeRunning) {
   auto text = std::string(kSmallSweep);
   text.replace(text.find("label: wide"), 11, "label: small");
