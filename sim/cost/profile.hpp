@@ -91,7 +91,8 @@ struct MemorySpec {
   template <class V>
   void fields(V& v) {
     v.field("capacity", capacity,
-            "device memory per GPU; runs whose weights and optimizer states exceed it are flagged",
+            "device memory per GPU; runs whose memory floor (weights, gradients, optimizer "
+            "states, KV cache) exceeds it are flagged",
             config::Check::positive());
     v.field("bandwidth", bandwidth, "peak device-memory bandwidth",
             config::Check::positive().required());
