@@ -47,14 +47,8 @@ std::filesystem::path resolve_file(const std::string& value, const std::filesyst
     tried.push_back(fs::path(value));
     tried.push_back(data_dir() / preset_dir / (value + ".yaml"));
   }
-  for (const auto& p : tried) {
-    std::error_code ec;
-    if (fs::is_regular_file(p, ec)) return p;
-  }
-  std::string list;
-  for (const auto& p : tried) list += "\n  " + p.string();
-  throw config::ConfigError(
-      fmt::format("{}: '{}' is neither a file nor a preset name; tried:{}", key, value, list));
+  return config::first_file(
+      tried, fmt::format("{}: '{}' is neither a file nor a preset name", key, value));
 }
 
 void apply_assignment(config::Document& document, std::string_view assignment) {

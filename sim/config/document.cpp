@@ -102,6 +102,17 @@ void Document::apply_file(const std::string& path) {
   }
 }
 
+std::filesystem::path first_file(const std::vector<std::filesystem::path>& candidates,
+                                 std::string_view missing) {
+  std::string list;
+  for (const auto& p : candidates) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(p, ec)) return p;
+    list += "\n  " + p.string();
+  }
+  throw ConfigError(fmt::format("{}; tried:{}", missing, list));
+}
+
 Document Document::load_file(const std::string& path, const std::filesystem::path& presets) {
   std::vector<std::string> chain;
   return load_chain(path, presets, chain);
@@ -128,15 +139,10 @@ Document Document::load_chain(const std::string& path, const std::filesystem::pa
     const auto& name = item.Scalar();
     std::vector<std::filesystem::path> tried{dir / name};
     if (!presets.empty()) tried.push_back(presets / (name + ".yaml"));
-    std::string list;
-    for (const auto& p : tried) {
-      std::error_code ec;
-      if (std::filesystem::is_regular_file(p, ec)) return p.lexically_normal().string();
-      list += "\n  " + p.string();
-    }
-    throw ConfigError(
-        fmt::format("{}: base: '{}' is {}; tried:{}", at(item), name,
-                    presets.empty() ? "not a file" : "neither a file nor a preset name", list));
+    const auto missing =
+        fmt::format("{}: base: '{}' is {}", at(item), name,
+                    presets.empty() ? "not a file" : "neither a file nor a preset name");
+    return first_file(tried, missing).lexically_normal().string();
   };
   std::vector<std::string> files;
   if (base.IsScalar()) {

@@ -13,6 +13,11 @@
 
 namespace moesim::config {
 
+// The first of `candidates` that is a regular file. Throws ConfigError "<missing>; tried:" with
+// the candidates, one per line, when none is.
+std::filesystem::path first_file(const std::vector<std::filesystem::path>& candidates,
+                                 std::string_view missing);
+
 class Document {
  public:
   // Throws ConfigError when the file cannot be read or is not valid YAML. A top-level key
