@@ -158,7 +158,7 @@ std::string memory_notes(model::Mode mode, const std::vector<PointResult>& resul
   }
   out += fmt::format("The {} has {:.2f} GiB.\n", first.gpu, *first.memory_capacity / kGiB);
   for (const auto& r : results) {
-    if (r.memory.total() <= *r.memory_capacity) continue;
+    if (r.fits()) continue;
     std::string parts;
     for (const auto& [what, bytes] :
          {std::pair{"weights", r.memory.weights}, std::pair{"gradients", r.memory.gradients},

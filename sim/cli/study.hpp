@@ -42,6 +42,8 @@ struct PointResult {
   model::MemoryFloor memory;              // per GPU
   std::string gpu;                        // the profile's name
   std::optional<double> memory_capacity;  // bytes per GPU, when the profile gives it
+  // The memory floor within the capacity (or no capacity to check against).
+  bool fits() const { return !memory_capacity || memory.total() <= *memory_capacity; }
   std::int64_t tokens = 0;
   std::size_t ops = 0;
   std::uint64_t transfers = 0;

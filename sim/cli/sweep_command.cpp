@@ -181,15 +181,13 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
         if (options.progress) {
           const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
           const std::lock_guard lock(report);
-          const auto& capacity = result.memory_capacity;
-          const bool fits = !capacity || result.memory.total() <= *capacity;
           err << fmt::format("[moesim] {}/{} {} {}: {:.3f} ms ({:.1f} s){}{}\n", ++done,
                              mine.size(), prepared.point.label, schedule.name,
                              v[kSummaryTimeColumn], took.count(),
                              mpi.size() > 1 ? fmt::format(" [rank {}]", mpi.rank()) : "",
-                             fits ? ""
-                                  : fmt::format("; does not fit: {:.2f} GiB per GPU",
-                                                v[kSummaryMemoryColumn]))
+                             result.fits() ? ""
+                                           : fmt::format("; does not fit: {:.2f} GiB per GPU",
+                                                         v[kSummaryMemoryColumn]))
               << std::flush;
         }
       } catch (...) {
