@@ -172,7 +172,8 @@ int main(int argc, char** argv) {
                    "all_to_all, all_reduce, all_gather, reduce_scatter, send_recv")
       ->capture_default_str();
   coll->add_option("--algo", coll_options.algorithm,
-                   "direct|pairwise|hierarchical (all_to_all), ring|tree (all_reduce)");
+                   "direct|pairwise|hierarchical (all_to_all), ring|tree|hierarchical "
+                   "(all_reduce), ring|hierarchical (all_gather, reduce_scatter)");
   coll->add_option("--model", coll_options.model, models_help)->capture_default_str();
   coll->add_option("--sizes", coll_options.sizes, "Sizes as nccl-tests prints them")
       ->delimiter(',')

@@ -95,6 +95,7 @@ void collective(const CollectiveOptions& o, std::ostream& out) {
   a2a.window = o.window;
   a2a.gpus_per_node = cluster.gpus_per_node();
   net::AllReduceAlgorithm ar = net::AllReduceAlgorithm::kRing;
+  int per_node = 1;  // all-gather and reduce-scatter: 1 is the flat ring, else 2-D over nodes
   if (!o.algorithm.empty()) {
     if (kind == net::CollectiveKind::kAllToAll) {
       if (o.algorithm == "direct")
@@ -114,8 +115,12 @@ void collective(const CollectiveOptions& o, std::ostream& out) {
         ar = net::AllReduceAlgorithm::kHierarchical;
       else
         bad_option("--algo", o.algorithm, "ring, tree or hierarchical for all_reduce");
+    } else if (kind == net::CollectiveKind::kSendRecv) {
+      if (o.algorithm != "ring") bad_option("--algo", o.algorithm, "ring (send_recv's only one)");
+    } else if (o.algorithm == "hierarchical") {
+      per_node = cluster.gpus_per_node();
     } else if (o.algorithm != "ring") {
-      bad_option("--algo", o.algorithm, "ring (the only algorithm for this collective)");
+      bad_option("--algo", o.algorithm, fmt::format("ring or hierarchical for {}", o.op));
     }
   }
 
@@ -132,6 +137,7 @@ void collective(const CollectiveOptions& o, std::ostream& out) {
                      o.model,
                      kind == net::CollectiveKind::kAllToAll    ? net::name(a2a.algorithm)
                      : kind == net::CollectiveKind::kAllReduce ? net::name(ar)
+                     : per_node > 1                            ? "hierarchical"
                                                                : "ring");
   out << "#      size [B]    time [us]  algbw [GB/s]  busbw [GB/s]\n";
   for (const auto& size : sizes) {
@@ -146,10 +152,10 @@ void collective(const CollectiveOptions& o, std::ostream& out) {
         graph = net::all_reduce(n, s, ar, cluster.gpus_per_node());
         break;
       case net::CollectiveKind::kAllGather:
-        graph = net::all_gather(n, s);
+        graph = net::all_gather(n, s, per_node);
         break;
       case net::CollectiveKind::kReduceScatter:
-        graph = net::reduce_scatter(n, s);
+        graph = net::reduce_scatter(n, s, per_node);
         break;
       case net::CollectiveKind::kSendRecv:
         graph = net::send_recv(s);

@@ -763,10 +763,10 @@ std::uint32_t Builder::graph_for(CommKind kind, int group_id, double bytes,
       break;
     }
     case CommKind::kAllGather:
-      g = net::all_gather(n, bytes);
+      g = net::all_gather(n, bytes, whole_nodes ? per_node : 1);
       break;
     case CommKind::kReduceScatter:
-      g = net::reduce_scatter(n, bytes);
+      g = net::reduce_scatter(n, bytes, whole_nodes ? per_node : 1);
       break;
     case CommKind::kAllReduce:
       g = whole_nodes ? net::all_reduce(n, bytes, net::AllReduceAlgorithm::kHierarchical, per_node)

@@ -201,33 +201,53 @@ TransferGraph ring(int n, double chunk, int steps) {
   return g;
 }
 
-// 2-D: reduce-scatter inside each node, ring all-reduce of the node's shard along each rail,
-// all-gather inside each node. Same bytes per GPU on the network as a flat ring, 1/g of them.
-TransferGraph hierarchical_all_reduce(int n, double bytes, int per_node) {
+// Rings of `steps` steps of `chunk` inside each node (participants node-major, `per_node` to a
+// node), or along each rail (the GPUs with the same index in their node).
+void node_rings(TransferGraph& g, int n, int per_node, double chunk, int steps,
+                std::vector<Id>& last) {
+  std::vector<int> members;
+  for (int a = 0; a < n / per_node; ++a) {
+    members.clear();
+    for (int i = 0; i < per_node; ++i) members.push_back(a * per_node + i);
+    ring_on(g, members, chunk, steps, last);
+  }
+}
+void rail_rings(TransferGraph& g, int n, int per_node, double chunk, int steps,
+                std::vector<Id>& last) {
+  std::vector<int> members;
+  for (int i = 0; i < per_node; ++i) {
+    members.clear();
+    for (int a = 0; a < n / per_node; ++a) members.push_back(a * per_node + i);
+    ring_on(g, members, chunk, steps, last);
+  }
+}
+
+// 2-D collectives over whole nodes: the phases inside nodes move a node's array S in shards of
+// S/g, the phases along rails a node's shard in pieces of S/n. All-reduce: reduce-scatter inside
+// each node, ring all-reduce of the node's shard along each rail, all-gather inside each node.
+// Reduce-scatter: the first two, the rail phase a reduce-scatter; all-gather: the mirror. Same
+// bytes per GPU on the network as a flat ring, 1/g of them.
+enum class Phases { kAllReduce, kReduceScatter, kAllGather };
+TransferGraph two_level(int n, double bytes, int per_node, Phases phases) {
   if (per_node <= 0 || n % per_node != 0) {
-    throw std::invalid_argument("hierarchical all-reduce: participants must fill whole nodes");
+    throw std::invalid_argument("hierarchical collective: participants must fill whole nodes");
   }
   const int nodes = n / per_node;
   TransferGraph g;
   std::vector<Id> last(static_cast<std::size_t>(n), kNone);
-  std::vector<int> members;
   const double shard = bytes / per_node;
-  for (int a = 0; a < nodes; ++a) {
-    members.clear();
-    for (int i = 0; i < per_node; ++i) members.push_back(a * per_node + i);
-    ring_on(g, members, shard, per_node - 1, last);
-  }
-  for (int i = 0; i < per_node; ++i) {
-    members.clear();
-    for (int a = 0; a < nodes; ++a) members.push_back(a * per_node + i);
-    ring_on(g, members, shard / nodes, 2 * (nodes - 1), last);
-  }
-  for (int a = 0; a < nodes; ++a) {
-    members.clear();
-    for (int i = 0; i < per_node; ++i) members.push_back(a * per_node + i);
-    ring_on(g, members, shard, per_node - 1, last);
-  }
+  if (phases != Phases::kAllGather) node_rings(g, n, per_node, shard, per_node - 1, last);
+  const int rail_steps = phases == Phases::kAllReduce ? 2 * (nodes - 1) : nodes - 1;
+  rail_rings(g, n, per_node, shard / nodes, rail_steps, last);
+  if (phases != Phases::kReduceScatter) node_rings(g, n, per_node, shard, per_node - 1, last);
+  g.seal();
   return g;
+}
+
+// Whether `per_node` makes a 2-D collective of n participants: more than one node, each with
+// more than one participant.
+bool two_dimensional(int n, int per_node) {
+  return per_node > 1 && per_node < n;
 }
 
 }  // namespace
@@ -262,9 +282,7 @@ TransferGraph all_reduce(int n, double bytes, AllReduceAlgorithm algorithm, int 
     return g;
   }
   if (algorithm == AllReduceAlgorithm::kHierarchical) {
-    auto g = hierarchical_all_reduce(n, bytes, gpus_per_node);
-    g.seal();
-    return g;
+    return two_level(n, bytes, gpus_per_node, Phases::kAllReduce);
   }
   if (algorithm == AllReduceAlgorithm::kRing) {
     auto g = ring(n, bytes / n, 2 * (n - 1));
@@ -295,13 +313,19 @@ TransferGraph all_reduce(int n, double bytes, AllReduceAlgorithm algorithm, int 
   return g;
 }
 
-TransferGraph all_gather(int n, double bytes) {
+TransferGraph all_gather(int n, double bytes, int gpus_per_node) {
+  if (two_dimensional(n, gpus_per_node)) {
+    return two_level(n, bytes, gpus_per_node, Phases::kAllGather);
+  }
   auto g = ring(n, bytes / n, n - 1);
   g.seal();
   return g;
 }
 
-TransferGraph reduce_scatter(int n, double bytes) {
+TransferGraph reduce_scatter(int n, double bytes, int gpus_per_node) {
+  if (two_dimensional(n, gpus_per_node)) {
+    return two_level(n, bytes, gpus_per_node, Phases::kReduceScatter);
+  }
   auto g = ring(n, bytes / n, n - 1);
   g.seal();
   return g;

@@ -39,9 +39,10 @@ TransferGraph all_to_all(int n, const ByteMatrix& bytes, const AllToAllOptions& 
 // Hierarchical (2-D): reduce-scatter among the `gpus_per_node` GPUs of each node (participants
 // node-major), ring all-reduce of each shard along its rail, all-gather inside each node.
 TransferGraph all_reduce(int n, double bytes, AllReduceAlgorithm algorithm, int gpus_per_node = 1);
-// Ring: n-1 steps of S/n.
-TransferGraph all_gather(int n, double bytes);
-TransferGraph reduce_scatter(int n, double bytes);
+// Ring: n-1 steps of S/n. With 1 < gpus_per_node < n (participants node-major, whole nodes),
+// 2-D: reduce-scatter inside each node, then along each rail; all-gather the reverse.
+TransferGraph all_gather(int n, double bytes, int gpus_per_node = 1);
+TransferGraph reduce_scatter(int n, double bytes, int gpus_per_node = 1);
 TransferGraph send_recv(double bytes);  // participant 0 to 1
 
 // nccl-tests: algbw = S / t; busbw = algbw x factor.

@@ -180,6 +180,23 @@ TEST_F(Cli, CollectiveChecksItsCountsAndSizesBeforePrinting) {
   EXPECT_THAT(empty.out, HasSubstr("              0         0.00          0.00          0.00\n"));
 }
 
+// All-gather and reduce-scatter take a ring or the 2-D form, which uses every rail's NIC.
+TEST_F(Cli, CollectiveReduceScatterRunsAsARingOrInTwoLevels) {
+  const std::string cluster = "'" MOESIM_SOURCE_DIR "/topologies/presets/dgx_h100_rail_ib400.yaml'";
+  const auto time_us = [&](const std::string& algo) {
+    const auto r = run("collective " + cluster +
+                       " --set nodes=2 --op reduce_scatter --sizes 256MiB --algo " + algo);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("algorithm " + algo));
+    const auto row = r.out.substr(r.out.rfind("268435456"));
+    return std::stod(row.substr(row.find_first_not_of(' ', 9)));
+  };
+  EXPECT_LT(time_us("hierarchical") * 3, time_us("ring"));
+  const auto bad = run("collective " + cluster + " --op all_gather --algo tree");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err, "moesim: error: --algo tree: expected ring or hierarchical for all_gather\n");
+}
+
 TEST_F(Cli, EcmpTakesAModeAndNamesTheModesOnABadOne) {
   const std::string cluster = "'" MOESIM_SOURCE_DIR "/topologies/presets/dgx_h100_rail_ib400.yaml'";
   // Without PXN (on by default), which keeps traffic between rails off the spines.

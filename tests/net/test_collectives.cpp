@@ -149,9 +149,10 @@ TEST(Collectives, PcieNodeAllToAllIsBoundedByTheSharedUplinks) {
   EXPECT_LE(t, bound * 1.10);
 }
 
-TEST(Collectives, MultiNodeAllToAllIsBoundedByOneNicPerGpu) {
-  // 2 nodes x 4 GPUs on NVSwitch (1000 GB/s), each GPU with its own 25 GB/s NIC link to one
-  // switch. Each GPU sends 4 x s to the other node through its NIC: t = 4 s / 25 GB/s.
+// 2 nodes x 4 GPUs on NVSwitch (1000 GB/s), each GPU with its own 25 GB/s NIC link to one
+// switch; no latency.
+constexpr double kNvlinkBandwidth = 1000 * kGB, kNicBandwidth = 25 * kGB;
+Cluster two_nodes() {
   Cluster c("two-nodes");
   const auto net = c.add_device({DeviceKind::kSwitch, "net", -1, 0});
   for (int node = 0; node < 2; ++node) {
@@ -159,10 +160,22 @@ TEST(Collectives, MultiNodeAllToAllIsBoundedByOneNicPerGpu) {
     for (int g = 0; g < 4; ++g) {
       const auto gpu =
           c.add_device({DeviceKind::kGpu, "g" + std::to_string(node * 4 + g), node, g});
-      c.add_duplex(gpu, nvs, LinkKind::kNvlink, 1000 * kGB, 1.0, core::Time::zero());
-      c.add_duplex(gpu, net, LinkKind::kNetwork, 25 * kGB, 1.0, core::Time::zero());
+      c.add_duplex(gpu, nvs, LinkKind::kNvlink, kNvlinkBandwidth, 1.0, core::Time::zero());
+      c.add_duplex(gpu, net, LinkKind::kNetwork, kNicBandwidth, 1.0, core::Time::zero());
     }
   }
+  return c;
+}
+
+double total_bytes(const TransferGraph& g) {
+  double sum = 0;
+  for (TransferGraph::Id i = 0; i < g.size(); ++i) sum += g.node(i).bytes;
+  return sum;
+}
+
+TEST(Collectives, MultiNodeAllToAllIsBoundedByOneNicPerGpu) {
+  // Each GPU sends 4 x s to the other node through its NIC: t = 4 s / 25 GB/s.
+  const auto c = two_nodes();
   const double s = 16 * kMiB;
   const double expected = 4 * s / (25 * kGB);
   const double t = run_seconds(c, all_to_all(8, [&](int, int) { return s; }, {}), 8);
@@ -179,6 +192,33 @@ TEST(Collectives, MultiNodeAllToAllIsBoundedByOneNicPerGpu) {
   report("hierarchical all-to-all, same cluster", expected, t2);
   EXPECT_GE(t2, expected);
   EXPECT_LE(t2, expected * 1.2);
+}
+
+// A flat ring over two nodes crosses the network on one GPU's NIC per node; the 2-D forms
+// reduce inside each node first and then use every GPU's NIC, for the same bytes in all.
+TEST(Collectives, TwoDimensionalReduceScatterAndAllGatherUseEveryNic) {
+  const auto c = two_nodes();
+  const int n = 8, per_node = 4;
+  const double s = 64 * kMiB;
+  // Flat: 7 steps of S/8, each held up by the step that crosses a NIC.
+  const double flat = (n - 1) * (s / n) / kNicBandwidth;
+  // 2-D: 3 steps of S/4 over NVLink, then one step of S/8 through each GPU's NIC.
+  const double two_d = (per_node - 1) * (s / per_node) / kNvlinkBandwidth + s / n / kNicBandwidth;
+  for (const bool gather : {false, true}) {
+    const auto ring = gather ? all_gather(n, s) : reduce_scatter(n, s);
+    const auto layered = gather ? all_gather(n, s, per_node) : reduce_scatter(n, s, per_node);
+    const char* what = gather ? "all-gather" : "reduce-scatter";
+    const double t_ring = run_seconds(c, ring, n), t_layered = run_seconds(c, layered, n);
+    report((std::string("flat ring ") + what + ", 2 x 4 GPUs, 64 MiB").c_str(), flat, t_ring);
+    report((std::string("2-D ") + what + ", same").c_str(), two_d, t_layered);
+    EXPECT_NEAR(t_ring, flat, flat * 1e-6) << what;
+    EXPECT_NEAR(t_layered, two_d, two_d * 1e-6) << what;
+    EXPECT_NEAR(total_bytes(layered), total_bytes(ring), total_bytes(ring) * 1e-12) << what;
+  }
+  // One GPU per node, or one node: the flat ring.
+  EXPECT_EQ(reduce_scatter(n, s, 1).size(), reduce_scatter(n, s).size());
+  EXPECT_EQ(all_gather(n, s, n).size(), all_gather(n, s).size());
+  EXPECT_THROW(reduce_scatter(n, s, 3), std::invalid_argument);
 }
 
 TEST(Collectives, TreeAllReduceTakesTwiceTheDepth) {
