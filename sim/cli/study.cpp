@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -147,11 +148,17 @@ constexpr double kGiB = 1ull << 30;
 // What the table's memory column counts, and the schedules that need more than the GPU has.
 std::string memory_notes(model::Mode mode, const std::vector<PointResult>& results) {
   const auto& first = results.front();
+  const bool train = mode == model::Mode::kTrain;
+  // By training.zero: what the data-parallel groups shard.
+  static constexpr std::array<std::string_view, model::kZeroWeights + 1> kSharded{
+      "none sharded (no ZeRO)", "the states sharded over data parallelism (ZeRO-1)",
+      "gradients and states sharded over data parallelism (ZeRO-2)",
+      "all three sharded over data parallelism (ZeRO-3)"};
   std::string out = fmt::format(
       "mem: at least this much per GPU: {};\n     activations and buffers not counted. ",
-      mode == model::Mode::kTrain
-          ? "weights, gradients and Adam's fp32 states on every rank (no ZeRO sharding)"
-          : "weights and the KV cache");
+      train ? fmt::format("weights, gradients and Adam's fp32 states,\n     {}",
+                          kSharded[static_cast<std::size_t>(first.memory.zero)])
+            : "weights and the KV cache");
   if (!first.memory_capacity) {
     return out +
            fmt::format("The {} profile gives no memory.capacity to check it against.\n", first.gpu);
@@ -167,9 +174,10 @@ std::string memory_notes(model::Mode mode, const std::vector<PointResult>& resul
         parts += fmt::format("{}{} {:.2f}", parts.empty() ? "" : ", ", what, bytes / kGiB);
     }
     out += fmt::format(
-        "warning: {} does not fit: {:.2f} GiB per GPU ({}); more expert or tensor parallelism "
+        "warning: {} does not fit: {:.2f} GiB per GPU ({}); more expert or tensor parallelism{} "
         "would spread it\n",
-        r.schedule.name, r.memory.total() / kGiB, parts);
+        r.schedule.name, r.memory.total() / kGiB, parts,
+        train && r.memory.zero < model::kZeroWeights ? ", or a higher training.zero stage," : "");
   }
   return out;
 }

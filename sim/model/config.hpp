@@ -209,13 +209,25 @@ constexpr auto enum_names(Mode) {
                     std::pair{std::string_view("infer"), Mode::kInfer}};
 }
 
+// ZeRO stages (DeepSpeed's numbering; stage 1 is also Megatron's distributed optimizer): what
+// each data-parallel group shards among its members.
+inline constexpr std::int64_t kZeroOptimizerStates =
+    1;                                             // Adam's states; gradients reduce-scattered
+inline constexpr std::int64_t kZeroGradients = 2;  // and the gradients kept
+inline constexpr std::int64_t kZeroWeights = 3;    // and the weights, gathered per block
+
 struct TrainingConfig {
-  config::Bytes bucket{std::int64_t{1} << 30};  // DP all-reduce bucket
+  config::Bytes bucket{std::int64_t{1} << 30};  // DP reduction bucket
+  std::int64_t zero = 0;                        // ZeRO stage; 0 = nothing sharded
 
   template <class V>
   void fields(V& v) {
     using config::Check;
-    v.field("bucket", bucket, "gradient all-reduce bucket size", Check::positive());
+    v.field("bucket", bucket, "gradient reduction bucket size", Check::positive());
+    v.field("zero", zero,
+            "ZeRO stage: what each data-parallel group shards (0 nothing; 1 optimizer states; 2 "
+            "and gradients; 3 and weights)",
+            Check::between(0, kZeroWeights));
   }
 };
 

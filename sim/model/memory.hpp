@@ -1,19 +1,21 @@
 #pragma once
 // Device memory a run needs at least, per GPU: what any implementation of the workload must
 // hold. Training: the weights and their gradients in the model's dtype and Adam's fp32 states
-// (master weight, two moments), on every rank, as the priced optimizer step assumes (no ZeRO
-// sharding). Inference: the weights and the KV cache at the last decode step. Activations,
-// temporary buffers, the communication library's and the framework's own memory are not
-// counted, so a run can fail to fit even when this fits.
+// (master weight, two moments), each divided over its data-parallel group where the ZeRO stage
+// (training.zero) shards it. Inference: the weights and the KV cache at the last decode step.
+// Activations, temporary buffers (ZeRO-3's gathered block, a bucket being reduced), the
+// communication library's and the framework's own memory are not counted, so a run can fail
+// to fit even when this fits.
 #include "workload.hpp"
 
 namespace moesim::model {
 
 struct MemoryFloor {
-  double weights = 0;    // bytes
-  double gradients = 0;  // bytes (training)
-  double optimizer = 0;  // bytes (training)
-  double kv_cache = 0;   // bytes (inference)
+  double weights = 0;     // bytes
+  double gradients = 0;   // bytes (training)
+  double optimizer = 0;   // bytes (training)
+  double kv_cache = 0;    // bytes (inference)
+  std::int64_t zero = 0;  // the ZeRO stage counted (training)
   double total() const { return weights + gradients + optimizer + kv_cache; }
 };
 

@@ -173,6 +173,21 @@ class Builder {
     double dense = 0, expert = 0;
   };
   BlockParameters block_parameters(std::int64_t b) const;
+  double embedding_parameters() const {
+    return static_cast<double>(m_.vocab * m_.hidden / s_.parallel.tp);
+  }
+  // ZeRO-3: the weight gathers of one pass over a program, by unit (block + 1; unit 0 is the
+  // embedding, which the LM head shares), issued in the order the pass first uses the units.
+  struct WeightGathers {
+    std::vector<int> order;                    // units, first used first
+    std::vector<std::vector<core::OpId>> ops;  // by unit: its gathers (dense, expert)
+    std::vector<core::OpId> first_use;         // by unit: the pass's first op of it
+  };
+  WeightGathers gather_weights(const Program& p, int rank, bool backward,
+                               const std::string& suffix);
+  bool gathers_weights() const {
+    return s_.mode == Mode::kTrain && s_.training.zero >= kZeroWeights;
+  }
   // --- helpers --------------------------------------------------------------------------------
   double elem() const { return cost::bytes_per_element(m_.dtype); }
   std::int64_t width() const;  // exchanged width (h, or r*h with DCCA)
@@ -883,16 +898,74 @@ core::OpId Builder::emit_node(const Node& n, int rank, bool backward, const std:
   return op;
 }
 
+namespace {
+bool emitted(const Node& n, bool backward) {
+  return !backward || n.comm != CommKind::kNone || !n.backward.empty();
+}
+}  // namespace
+
+Builder::WeightGathers Builder::gather_weights(const Program& p, int rank, bool backward,
+                                               const std::string& suffix) {
+  WeightGathers g;
+  const auto units = static_cast<std::size_t>(m_.layers) + 1;
+  g.ops.resize(units);
+  g.first_use.assign(units, core::kNoId);
+  std::vector<char> seen(units, 0);
+  const auto visit = [&](int id) {
+    const auto& n = p.nodes[static_cast<std::size_t>(id)];
+    const auto unit = static_cast<std::size_t>(n.block + 1);
+    if (!emitted(n, backward) || seen[unit]) return;
+    seen[unit] = 1;
+    g.order.push_back(static_cast<int>(unit));
+  };
+  if (backward) {
+    std::for_each(p.order.rbegin(), p.order.rend(), visit);
+  } else {
+    std::for_each(p.order.begin(), p.order.end(), visit);
+  }
+  const double e = elem();
+  for (const int unit : g.order) {
+    double dense = embedding_parameters(), expert = 0;
+    std::string name = "weights.embedding";
+    if (unit > 0) {
+      const auto block = unit - 1;
+      const auto params = block_parameters(block);
+      dense = params.dense - (block == 0 ? embedding_parameters() : 0.0);
+      expert = params.expert;
+      name = fmt::format("weights.block{}", block);
+    }
+    auto& ops = g.ops[static_cast<std::size_t>(unit)];
+    if (dense > 0 && layout_.ep() * layout_.dp() > 1) {
+      ops.push_back(emit_comm(rank, Stream::kDp, Category::kDp, name + ".dense" + suffix,
+                              CommKind::kAllGather, Group::kDenseDp, dense * e, nullptr));
+    }
+    if (expert > 0 && layout_.dp() > 1) {
+      ops.push_back(emit_comm(rank, Stream::kDp, Category::kDp, name + ".expert" + suffix,
+                              CommKind::kAllGather, Group::kExpertDp, expert * e, nullptr));
+    }
+  }
+  return g;
+}
+
 void Builder::emit(const Program& p, int rank, bool backward, const std::string& suffix,
                    std::vector<core::OpId>* last_bwd_of_block) {
   std::vector<core::OpId> op_of(p.nodes.size(), core::kNoId);
+  // ZeRO-3: every op waits for its block's weights; the gathers go first on the dp stream.
+  const bool gather = gathers_weights();
+  WeightGathers gathers;
+  if (gather) gathers = gather_weights(p, rank, backward, suffix);
   const auto emit_one = [&](int id) {
     const auto& n = p.nodes[static_cast<std::size_t>(id)];
-    if (backward && n.comm == CommKind::kNone && n.backward.empty()) return;
+    if (!emitted(n, backward)) return;
     const auto op = emit_node(n, rank, backward, suffix);
     op_of[static_cast<std::size_t>(id)] = op;
     if (last_bwd_of_block && n.block >= 0) {
       (*last_bwd_of_block)[static_cast<std::size_t>(n.block)] = op;
+    }
+    if (gather) {
+      const auto unit = static_cast<std::size_t>(n.block + 1);
+      for (const auto g : gathers.ops[unit]) w_.graph.add_dependency(op, g);
+      if (gathers.first_use[unit] == core::kNoId) gathers.first_use[unit] = op;
     }
   };
   if (backward) {
@@ -913,6 +986,13 @@ void Builder::emit(const Program& p, int rank, bool backward, const std::string&
       }
     }
   }
+  // One unit gathered ahead: a unit's gathers wait until the previous unit's first op is done.
+  for (std::size_t i = 1; i < gathers.order.size(); ++i) {
+    const auto previous = gathers.first_use[static_cast<std::size_t>(gathers.order[i - 1])];
+    for (const auto g : gathers.ops[static_cast<std::size_t>(gathers.order[i])]) {
+      w_.graph.add_dependency(g, previous);
+    }
+  }
 }
 
 Builder::BlockParameters Builder::block_parameters(std::int64_t b) const {
@@ -931,39 +1011,49 @@ Builder::BlockParameters Builder::block_parameters(std::int64_t b) const {
   } else {
     p.dense += static_cast<double>(mlp_gemms() * h * m_.dense_ffn() / tp);
   }
-  if (b == 0) p.dense += static_cast<double>(m_.vocab * h / tp);
+  if (b == 0) p.dense += embedding_parameters();
   return p;
 }
 
 void Builder::emit_gradients(int rank, const std::vector<core::OpId>& last_bwd_of_block) {
-  // Parameters (elements) per block on this rank, dense and expert, in backward order.
+  // Parameters (elements) per block on this rank, dense and expert, in backward order. Without
+  // ZeRO each bucket is all-reduced; with it, reduce-scattered, each rank stepping its shard,
+  // and (stages 1 and 2) the stepped shards all-gathered back, bucket by bucket.
   const double e = elem();
   const double bucket = static_cast<double>(s_.training.bucket.count);
+  const bool sharded = s_.training.zero >= kZeroOptimizerStates;
+  const auto reduction = sharded ? CommKind::kReduceScatter : CommKind::kAllReduce;
+  struct Bucket {
+    Group group;
+    double bytes;
+  };
+  std::vector<Bucket> buckets;
   std::vector<core::OpId> reductions;
   double dense = 0, expert = 0;
   core::OpId last = core::kNoId;
+  const auto reduce = [&](Group group, const char* kind, double& elements) {
+    const auto op = emit_comm(rank, Stream::kDp, Category::kDp,
+                              fmt::format("grad.{}{}", kind, reductions.size()), reduction, group,
+                              elements * e, nullptr);
+    w_.graph.add_dependency(op, last);
+    reductions.push_back(op);
+    buckets.push_back({group, elements * e});
+    elements = 0;
+  };
+  const int dense_group = layout_.ep() * layout_.dp(), expert_group = layout_.dp();
   const auto flush = [&](bool force) {
-    if (dense > 0 && (dense * e >= bucket || force) && layout_.ep() * layout_.dp() > 1) {
-      const auto op = emit_comm(rank, Stream::kDp, Category::kDp,
-                                fmt::format("grad.dense{}", reductions.size()),
-                                CommKind::kAllReduce, Group::kDenseDp, dense * e, nullptr);
-      w_.graph.add_dependency(op, last);
-      reductions.push_back(op);
-      dense = 0;
+    if (dense > 0 && (dense * e >= bucket || force) && dense_group > 1) {
+      reduce(Group::kDenseDp, "dense", dense);
     }
-    if (expert > 0 && (expert * e >= bucket || force) && layout_.dp() > 1) {
-      const auto op = emit_comm(rank, Stream::kDp, Category::kDp,
-                                fmt::format("grad.expert{}", reductions.size()),
-                                CommKind::kAllReduce, Group::kExpertDp, expert * e, nullptr);
-      w_.graph.add_dependency(op, last);
-      reductions.push_back(op);
-      expert = 0;
+    if (expert > 0 && (expert * e >= bucket || force) && expert_group > 1) {
+      reduce(Group::kExpertDp, "expert", expert);
     }
   };
-  double total = 0;
+  double stepped = 0;  // parameters this rank's optimizer steps: its shard of each
   for (auto b = m_.layers - 1; b >= 0; --b) {
     const auto [d, x] = block_parameters(b);
-    dense += d, expert += x, total += d + x;
+    dense += d, expert += x;
+    stepped += sharded ? d / dense_group + x / expert_group : d + x;
     last = last_bwd_of_block[static_cast<std::size_t>(b)];
     flush(b == 0);
   }
@@ -972,9 +1062,18 @@ void Builder::emit_gradients(int rank, const std::vector<core::OpId>& last_bwd_o
                                   std::span<const std::string_view>(&label, 1));
   w_.category.push_back(Category::kOther);
   net::OpWork ow;
-  ow.duration = price({work::optimizer_step(static_cast<std::int64_t>(total), m_.dtype)}, nullptr);
+  ow.duration = price({work::optimizer_step(std::llround(stepped), m_.dtype)}, nullptr);
   w_.work.push_back(ow);
   for (const auto r : reductions) w_.graph.add_dependency(op, r);
+  if (!sharded || gathers_weights()) return;  // ZeRO-3 gathers weights as each pass needs them
+  for (std::size_t i = 0; i < buckets.size(); ++i) {
+    const auto& [group, bytes] = buckets[i];
+    const auto gather =
+        emit_comm(rank, Stream::kDp, Category::kDp,
+                  fmt::format("weights.{}{}", group == Group::kDenseDp ? "dense" : "expert", i),
+                  CommKind::kAllGather, group, bytes, nullptr);
+    w_.graph.add_dependency(gather, op);
+  }
 }
 
 Workload Builder::build() {
@@ -997,8 +1096,11 @@ Workload Builder::build() {
     w_.tokens = s_.parallel.ep * s_.parallel.dp * m_.micro_batch * (prompt + s_.inference.generate);
   for (std::int64_t b = 0; b < m_.layers; ++b) {
     const auto [dense, expert] = block_parameters(b);
-    w_.parameters_per_rank += dense + expert;
+    w_.dense_parameters_per_rank += dense;
+    w_.expert_parameters_per_rank += expert;
   }
+  w_.dense_dp_group = layout_.ep() * layout_.dp();
+  w_.expert_dp_group = layout_.dp();
   if (!train) {
     // Keys and values of every layer for each sequence's prompt and generated tokens.
     constexpr double kKeysAndValues = 2;

@@ -35,7 +35,7 @@ enum class Category : std::uint8_t {
   kA2aDispatch,
   kA2aCombine,
   kTp,  // tensor/sequence-parallel all-gather, reduce-scatter, all-reduce
-  kDp,  // data-parallel gradient all-reduce
+  kDp,  // data-parallel gradient reduction, ZeRO weight gathers
 };
 inline constexpr std::size_t kCategoryCount = 11;
 std::string_view name(Category c);
@@ -71,9 +71,13 @@ struct Workload {
   std::array<std::int64_t, kCategoryCount> gemms{};  // forward GEMM kernels per category
   std::int64_t moe_layers = 0;                       // MoE blocks in the model
   std::int64_t tokens = 0;                           // tokens processed (inference)
-  // What each rank holds (every rank the same): its parameters (elements: its share of the
-  // dense weights and its experts) and, in inference, the KV cache at the last decode step.
-  double parameters_per_rank = 0;
+  // What each rank holds (every rank the same): its share of the dense weights and of the
+  // experts (elements, before any ZeRO sharding), the data-parallel groups that ZeRO shards
+  // each over (ranks), and, in inference, the KV cache at the last decode step.
+  double dense_parameters_per_rank = 0;
+  double expert_parameters_per_rank = 0;
+  int dense_dp_group = 1;
+  int expert_dp_group = 1;
   double kv_cache_bytes_per_rank = 0;
 };
 

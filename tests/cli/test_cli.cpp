@@ -317,6 +317,12 @@ TEST_F(Cli, PredictFlagsSchedulesThatDoNotFitInDeviceMemory) {
   EXPECT_THAT(big.out, HasSubstr("warning: cdac does not fit: 92.18 GiB per GPU (weights 11.52, "
                                  "gradients 11.52, optimizer 69.14)"));
   EXPECT_THAT(big.out, HasSubstr("warning: dcca does not fit"));
+  EXPECT_THAT(big.out, HasSubstr("tensor parallelism, or a higher training.zero stage, would"));
+  // Adam's states sharded over the 32 ranks (ZeRO-1): 69.14 / 32 GiB of them per GPU.
+  const auto sharded = run(small + "--set model.vocab=3000000 --set training.zero=1 --out d");
+  ASSERT_EQ(sharded.exit_code, 0) << sharded.err;
+  EXPECT_THAT(sharded.out, HasSubstr("the states sharded over data parallelism (ZeRO-1)"));
+  EXPECT_THAT(sharded.out, ::testing::Not(HasSubstr("does not fit")));
   std::string profile = slurp(fs::path(MOESIM_SOURCE_DIR) / "calibrate/profiles/a40.yaml");
   const auto at = profile.find("  capacity:");
   ASSERT_NE(at, std::string::npos);

@@ -1,4 +1,5 @@
 // The schedules' identities (schedules.md) as checks on built and simulated workloads.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -6,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <numeric>
+#include <set>
 #include <string>
 
 #include "config/error.hpp"
@@ -89,6 +91,38 @@ TEST(Memory, TheFloorCountsEachRanksParametersAndTheKvCache) {
   EXPECT_EQ(m.weights, 1'583'104.0 * 2);
   EXPECT_EQ(m.gradients + m.optimizer, 0);
   EXPECT_EQ(m.kv_cache, 2.0 * 4 * 4 * 64 * 110 * 2);
+}
+
+// small() with two data-parallel replicas (16 ranks): the dense weights are shared by all 16
+// ranks (their data-parallel group), each rank's experts by the 2 replicas of its position.
+Study small_with_replicas(std::int64_t zero) {
+  auto s = small();
+  s.parallel.dp = 2;
+  s.training.zero = zero;
+  return s;
+}
+
+// Per rank (see above): 4 x (262,144 + 4,096) + 256,000 = 1,320,960 dense parameters and
+// 4 x 65,536 = 262,144 expert ones; a shard is 1,320,960 / 16 + 262,144 / 2 = 213,632.
+TEST(Memory, ZeroShardsEachPartOverItsDataParallelGroup) {
+  constexpr double kWhole = 1'583'104, kShard = 213'632;
+  const auto floor = [](std::int64_t zero) {
+    const auto s = small_with_replicas(zero);
+    return memory_floor(s, build(s));
+  };
+  EXPECT_EQ(floor(0).total(), kWhole * 16);
+  const auto z1 = floor(1), z2 = floor(2), z3 = floor(3);
+  EXPECT_EQ(z1.weights, kWhole * 2);
+  EXPECT_EQ(z1.gradients, kWhole * 2);
+  EXPECT_EQ(z1.optimizer, kShard * 12);
+  EXPECT_EQ(z2.weights, kWhole * 2);
+  EXPECT_EQ(z2.gradients, kShard * 2);
+  EXPECT_EQ(z2.optimizer, kShard * 12);
+  EXPECT_EQ(z3.total(), kShard * 16);
+  // Inference holds whole weights whatever training.zero says.
+  auto s = small_with_replicas(3);
+  s.mode = Mode::kInfer;
+  EXPECT_EQ(memory_floor(s, build(s)).weights, kWhole * 2);
 }
 
 TEST(Identities, DccaSendsRTimesTheBytesAndAddsTwoGemmsPerMoeLayer) {
@@ -191,6 +225,78 @@ core::Time exposed_a2a(const Simulation& sim) {
     worst = std::max(worst, exposed);
   }
   return worst;
+}
+
+// Bytes that a workload's data-parallel collectives put on the network, each call once.
+double dp_network_bytes(const Workload& w) {
+  std::set<std::uint32_t> calls;
+  for (core::OpId op = 0; op < w.graph.op_count(); ++op) {
+    if (w.category[op] == Category::kDp) calls.insert(w.work[op].call);
+  }
+  double sum = 0;
+  for (const auto c : calls) {
+    const auto& g = w.graphs[w.calls[c].graph];
+    for (net::TransferGraph::Id i = 0; i < g.size(); ++i)
+      sum += g.is_delay(i) ? 0 : g.node(i).bytes;
+  }
+  return sum;
+}
+
+// Rank 0's ops whose name starts with `prefix`.
+std::vector<core::OpId> rank0_ops(const Workload& w, std::string_view prefix) {
+  std::vector<core::OpId> ops;
+  for (core::OpId op = 0; op < w.graph.op_count(); ++op) {
+    if (w.graph.op_rank(op) == 0 && w.graph.op_name(op).starts_with(prefix)) ops.push_back(op);
+  }
+  return ops;
+}
+
+TEST(Zero, StagesOneAndTwoReduceScatterStepAShardAndGatherItBack) {
+  const auto whole = build(small_with_replicas(0));
+  for (const std::int64_t zero : {1, 2}) {
+    const auto sharded = build(small_with_replicas(zero));
+    // A reduce-scatter and an all-gather move what an all-reduce moves: 2(n-1)/n S per rank.
+    EXPECT_NEAR(dp_network_bytes(sharded), dp_network_bytes(whole), 1e-9 * dp_network_bytes(whole));
+    // The same buckets, then as many gathers of the stepped weights, after the step.
+    const auto buckets = rank0_ops(sharded, "grad.");
+    EXPECT_EQ(buckets.size(), rank0_ops(whole, "grad.").size());
+    const auto gathers = rank0_ops(sharded, "weights.");
+    ASSERT_EQ(gathers.size(), buckets.size());
+    const auto step = rank0_ops(sharded, "optimizer");
+    ASSERT_EQ(step.size(), 1u);
+    for (const auto g : gathers) {
+      EXPECT_THAT(sharded.graph.prerequisites(g), ::testing::Contains(step[0]));
+    }
+    // Each rank steps 213,632 of its 1,583,104 parameters.
+    EXPECT_LT(sharded.work[step[0]].duration.seconds() * 5,
+              whole.work[rank0_ops(whole, "optimizer")[0]].duration.seconds());
+  }
+}
+
+TEST(Zero, StageThreeGathersEachBlocksWeightsBeforeItsOpsInBothPasses) {
+  auto s = small_with_replicas(3);
+  const auto w = build(s);
+  // Forward and backward: the embedding once and each block's dense and expert weights.
+  EXPECT_EQ(rank0_ops(w, "weights.embedding.dense").size(), 2u);
+  for (int b = 0; b < s.model.layers; ++b) {
+    const auto block = fmt::format("weights.block{}.", b);
+    EXPECT_EQ(rank0_ops(w, block + "dense").size(), 2u) << block;
+    EXPECT_EQ(rank0_ops(w, block + "expert").size(), 2u) << block;
+    const auto gathers = rank0_ops(w, block);
+    const auto ops = rank0_ops(w, fmt::format("L{}.", b));
+    ASSERT_FALSE(ops.empty());
+    for (const auto op : ops) {
+      for (const auto g : gathers) {
+        if (w.graph.op_name(g).ends_with(".bwd") != w.graph.op_name(op).ends_with(".bwd")) continue;
+        EXPECT_THAT(w.graph.prerequisites(op), ::testing::Contains(g)) << w.graph.op_name(op);
+      }
+    }
+  }
+  // No weights are gathered after the step: the next pass gathers what it needs.
+  EXPECT_THAT(rank0_ops(w, "weights.dense"), ::testing::IsEmpty());
+  // The gathers wait for the ops of the unit before, which wait for their own gathers: no cycle.
+  const auto sim = simulate_small(s);
+  EXPECT_GT(sim.timeline.end(), core::Time::zero());
 }
 
 TEST(Identities, ShortcutNeverExposesMoreAllToAllThanTheSameModelWithout) {
