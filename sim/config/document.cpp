@@ -121,6 +121,12 @@ Document Document::load_file(const std::string& path, const std::filesystem::pat
 Document Document::load_chain(const std::string& path, const std::filesystem::path& presets,
                               std::vector<std::string>& chain) {
   Document doc(path, parse(read_text(path), path));
+  // Defaults alone are never what a file was meant to say: most likely the wrong file, or one
+  // not yet written (/dev/null, a truncated copy).
+  if (doc.root_.size() == 0) {
+    throw ConfigError(
+        fmt::format("{}: the file holds no keys (it is empty or only comments)", path));
+  }
   const YAML::Node root = doc.root_;
   const YAML::Node base = root["base"];
   if (!base.IsDefined()) return doc;

@@ -144,6 +144,12 @@ TEST(Document, FileErrors) {
   { std::ofstream(path) << "- a\n- b\n"; }
   EXPECT_THAT(error_of([&] { Document::load_file(path.string()); }),
               HasSubstr("must be a map of keys"));
+  // An empty file (or /dev/null) would run on defaults alone: refused, naming the file.
+  for (const char* text : {"", "# nothing yet\n\n"}) {
+    { std::ofstream(path) << text; }
+    EXPECT_EQ(error_of([&] { Document::load_file(path.string()); }),
+              path.string() + ": the file holds no keys (it is empty or only comments)");
+  }
   std::filesystem::remove(path);
 }
 
