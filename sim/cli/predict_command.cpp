@@ -60,7 +60,13 @@ void predict(const PredictOptions& o, std::ostream& out, std::ostream& err) {
       experiment,
       fmt::format("moesim predict, resolved configuration (model from {})", model_file.string()));
 
-  const auto results = run_study(experiment, ".", {}, o.progress, err);
+  const auto results = [&] {
+    try {
+      return run_study(experiment, ".", {}, o.progress, err);
+    } catch (const config::ConfigError& e) {
+      throw document.located(e);  // where the model file or a --set gave the key
+    }
+  }();
   const report::OutputDir dir(o.out);
   write_study(dir, experiment, resolved, results, out);
   if (!o.figure) return;

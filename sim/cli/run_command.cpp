@@ -120,8 +120,13 @@ void run(const RunOptions& options, std::ostream& out, std::ostream& err) {
   }
   const std::filesystem::path base_dir =
       options.experiment ? std::filesystem::path(*options.experiment).parent_path() : ".";
-  const auto results =
-      run_study(experiment, base_dir, {options.trace, options.dag}, options.progress, err);
+  const auto results = [&] {
+    try {
+      return run_study(experiment, base_dir, {options.trace, options.dag}, options.progress, err);
+    } catch (const config::ConfigError& e) {
+      throw document.located(e);  // where the file or a --set gave the key
+    }
+  }();
   // Everything is computed; only now touch the disk.
   const report::OutputDir dir(options.out ? *options.out : "out/" + experiment.name);
   write_study(dir, experiment, resolved, results, out);

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <thread>
@@ -131,8 +132,10 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
   std::vector<PreparedPoint> points;
   std::vector<Unit> units;
   for (auto& p : sweep_points(grid)) {
+    std::optional<config::Document> document;  // to say where a checked key was written
     try {
-      auto e = config::read_document<ExperimentConfig>(load(&p));
+      document = load(&p);
+      auto e = config::read_document<ExperimentConfig>(*document);
       if (p.label.empty()) p.label = e.name;
       const auto cluster = load_cluster_of(e, base_dir);
       const auto cost = load_cost_of(e, base_dir);
@@ -147,8 +150,9 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
       for (std::size_t s = 0; s < schedules.size(); ++s) units.push_back({points.size(), s});
       points.push_back({std::move(p), std::move(e)});
     } catch (const config::ConfigError& error) {
-      throw config::ConfigError(
-          fmt::format("sweep point {} ({}): {}", points.size() + 1, point_name(p), error.what()));
+      throw config::ConfigError(fmt::format("sweep point {} ({}): {}", points.size() + 1,
+                                            point_name(p),
+                                            (document ? document->located(error) : error).what()));
     }
   }
   const std::size_t columns = summary_value_count();

@@ -344,6 +344,10 @@ ConfigError Document::error_at(std::string_view path, std::string_view problem) 
   return ConfigError(fmt::format("{}: {}: {}", locate(path), path, problem));
 }
 
+ConfigError Document::located(const ConfigError& e) const {
+  return e.key().empty() ? e : error_at(e.key(), e.problem());
+}
+
 std::string Document::location(std::string_view path, const YAML::Node& node) const {
   // The latest override that covers this path wins, as it did when it was applied.
   for (auto it = overrides_.rbegin(); it != overrides_.rend(); ++it) {

@@ -51,6 +51,9 @@ class Document {
   std::string locate(std::string_view path) const;
   // "<location>: <path>: <problem>", the form of every configuration error.
   ConfigError error_at(std::string_view path, std::string_view problem) const;
+  // `e` with where its key was written in this document (see ConfigError::about()); `e` itself
+  // when it is not about a key.
+  ConfigError located(const ConfigError& e) const;
 
  private:
   Document(std::string name, YAML::Node root) : name_(std::move(name)), root_(std::move(root)) {}

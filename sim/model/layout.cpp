@@ -31,27 +31,29 @@ RankLayout::RankLayout(const ModelConfig& model, const ParallelConfig& parallel,
       order_(parallel.order) {
   using config::ConfigError;
   if (parallel.world() > cluster_gpus) {
-    throw ConfigError(
-        fmt::format("parallel: tp {} x ep {} x dp {} = {} ranks, but the cluster has {} GPUs",
-                    parallel.tp, parallel.ep, parallel.dp, parallel.world(), cluster_gpus));
+    throw ConfigError::about(
+        "parallel",
+        fmt::format("tp {} x ep {} x dp {} = {} ranks, but the cluster has {} GPUs", parallel.tp,
+                    parallel.ep, parallel.dp, parallel.world(), cluster_gpus));
   }
   if (model.moe.experts % parallel.ep != 0) {
-    throw ConfigError(fmt::format("parallel.ep: {} does not divide model.moe.experts {}",
-                                  parallel.ep, model.moe.experts));
+    throw ConfigError::about("parallel.ep", fmt::format("{} does not divide model.moe.experts {}",
+                                                        parallel.ep, model.moe.experts));
   }
   if (model.heads % parallel.tp != 0 || model.kv() % parallel.tp != 0) {
-    throw ConfigError(
-        fmt::format("parallel.tp: {} does not divide model.heads {} and model.kv_heads {}",
-                    parallel.tp, model.heads, model.kv()));
+    throw ConfigError::about("parallel.tp",
+                             fmt::format("{} does not divide model.heads {} and model.kv_heads {}",
+                                         parallel.tp, model.heads, model.kv()));
   }
   if (parallel.tp > 1 && parallel.sp && (model.seq_len * model.micro_batch) % parallel.tp != 0) {
-    throw ConfigError(
-        fmt::format("parallel.sp: the {} tokens of a micro-batch do not split over tp {}",
-                    model.seq_len * model.micro_batch, parallel.tp));
+    throw ConfigError::about("parallel.sp",
+                             fmt::format("the {} tokens of a micro-batch do not split over tp {}",
+                                         model.seq_len * model.micro_batch, parallel.tp));
   }
   if (model.dense_ffn() % parallel.tp != 0 || model.expert_ffn() % parallel.tp != 0) {
-    throw ConfigError(fmt::format("parallel.tp: {} does not divide the FFN sizes {} and {}",
-                                  parallel.tp, model.dense_ffn(), model.expert_ffn()));
+    throw ConfigError::about("parallel.tp",
+                             fmt::format("{} does not divide the FFN sizes {} and {}", parallel.tp,
+                                         model.dense_ffn(), model.expert_ffn()));
   }
   const auto s = strides(order_, tp_, ep_, dp_);
   coords_.resize(static_cast<std::size_t>(world_));

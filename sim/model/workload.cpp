@@ -226,29 +226,32 @@ class Builder {
 void Builder::check() const {
   const auto& sc = s_.schedule;
   if (m_.hidden % m_.heads != 0) {
-    throw config::ConfigError(
-        fmt::format("model.hidden: {} is not a multiple of model.heads {}", m_.hidden, m_.heads));
+    throw config::ConfigError::about(
+        "model.hidden", fmt::format("{} is not a multiple of model.heads {}", m_.hidden, m_.heads));
   }
   if (m_.heads % m_.kv() != 0) {
-    throw config::ConfigError(
-        fmt::format("model.kv_heads: {} does not divide model.heads {}", m_.kv(), m_.heads));
+    throw config::ConfigError::about(
+        "model.kv_heads", fmt::format("{} does not divide model.heads {}", m_.kv(), m_.heads));
   }
   const auto& blocks = m_.moe.blocks;
   for (auto b = blocks.begin(); b != blocks.end(); ++b) {
     if (*b < 0 || *b >= m_.layers) {
-      throw config::ConfigError(fmt::format(
-          "model.moe.blocks: block {} is not one of the model's blocks 0..{}", *b, m_.layers - 1));
+      throw config::ConfigError::about(
+          "model.moe.blocks",
+          fmt::format("block {} is not one of the model's blocks 0..{}", *b, m_.layers - 1));
     }
     // The list is a set of blocks (in any order); a repeat is most likely a typo for another.
     if (std::find(blocks.begin(), b, *b) != b) {
-      throw config::ConfigError(fmt::format("model.moe.blocks: block {} is listed twice: {}", *b,
-                                            fmt::join(blocks, ", ")));
+      throw config::ConfigError::about(
+          "model.moe.blocks",
+          fmt::format("block {} is listed twice: {}", *b, fmt::join(blocks, ", ")));
     }
   }
   if (m_.moe.blocks.empty() && m_.moe.first >= m_.layers) {
-    throw config::ConfigError(fmt::format(
-        "model.moe.first: block {} is past the model's last block, {}: no block would be MoE",
-        m_.moe.first, m_.layers - 1));
+    throw config::ConfigError::about(
+        "model.moe.first",
+        fmt::format("block {} is past the model's last block, {}: no block would be MoE",
+                    m_.moe.first, m_.layers - 1));
   }
   if (routed_k() > m_.moe.experts) {
     throw config::ConfigError(fmt::format(
@@ -259,9 +262,10 @@ void Builder::check() const {
   if (s_.mode == Mode::kTrain && m_.global_batch > 0) {
     const auto per_step = m_.micro_batch * s_.parallel.ep * s_.parallel.dp;
     if (m_.global_batch % per_step != 0) {
-      throw config::ConfigError(fmt::format(
-          "model.global_batch: {} is not a multiple of micro_batch {} x ep {} x dp {} = {}",
-          m_.global_batch, m_.micro_batch, s_.parallel.ep, s_.parallel.dp, per_step));
+      throw config::ConfigError::about(
+          "model.global_batch",
+          fmt::format("{} is not a multiple of micro_batch {} x ep {} x dp {} = {}",
+                      m_.global_batch, m_.micro_batch, s_.parallel.ep, s_.parallel.dp, per_step));
     }
   }
   if (s_.parallel.ep > 1 && sc.all_to_all == ExchangeAlgorithm::kHierarchical) {

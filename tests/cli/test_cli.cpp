@@ -123,6 +123,29 @@ TEST_F(Cli, BadClusterOverrideNamesItWithItsPrefix) {
   EXPECT_THAT(file.err, StartsWith("moesim: error: cluster.nodez=2: nodez: unknown key"));
 }
 
+// Values that are each valid but do not fit together are found after reading; the error still
+// says where the key was written: the file's line, the --set, or the preset it came from.
+TEST_F(Cli, ErrorsFoundWhenBuildingNameWhereTheKeyWasWritten) {
+  write("exp.yaml",
+        "name: e\nbase: gpt3_medium_moe64\ncluster: bigmac_4x8_a40_ib100\nprofile: a40\n"
+        "model:\n  moe: {blocks: [1, 3, 3]}\n");
+  const auto file = run("run -q exp.yaml --out o");
+  EXPECT_EQ(file.exit_code, 2);
+  EXPECT_EQ(file.err,
+            "moesim: error: exp.yaml:6:17: model.moe.blocks: block 3 is listed twice: 1, 3, 3\n");
+  const auto set = run("run -q exp.yaml --set parallel.ep=7 --set model.moe.blocks=[1] --out o");
+  EXPECT_EQ(set.err,
+            "moesim: error: --set parallel.ep=7: parallel.ep: 7 does not divide "
+            "model.moe.experts 64\n");
+  const auto preset =
+      run("predict -q --no-figure --set model.layers=2 --set parallel.ep=8 "
+          "--set model.global_batch=60");
+  EXPECT_EQ(preset.err,
+            "moesim: error: --set model.global_batch=60: model.global_batch: 60 is not a "
+            "multiple of micro_batch 1 x ep 8 x dp 1 = 8\n");
+  EXPECT_FALSE(fs::exists(work_ / "o"));
+}
+
 // A user's files, outside the source tree, inherit presets by name: an experiment a model
 // preset, a cluster a node and a network.
 TEST_F(Cli, UserFilesInheritPresetsByName) {
