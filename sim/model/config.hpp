@@ -210,11 +210,11 @@ constexpr auto enum_names(Mode) {
 }
 
 // ZeRO stages (DeepSpeed's numbering; stage 1 is also Megatron's distributed optimizer): what
-// each data-parallel group shards among its members.
-inline constexpr std::int64_t kZeroOptimizerStates =
-    1;                                             // Adam's states; gradients reduce-scattered
-inline constexpr std::int64_t kZeroGradients = 2;  // and the gradients kept
-inline constexpr std::int64_t kZeroWeights = 3;    // and the weights, gathered per block
+// each data-parallel group shards among its members. From stage 1 on the gradients are
+// reduce-scattered; from stage 3 on the weights are gathered block by block.
+inline constexpr std::int64_t kZeroOptimizerStates = 1;  // Adam's states
+inline constexpr std::int64_t kZeroGradients = 2;        // and the gradients kept
+inline constexpr std::int64_t kZeroWeights = 3;          // and the weights
 
 struct TrainingConfig {
   config::Bytes bucket{std::int64_t{1} << 30};  // DP reduction bucket

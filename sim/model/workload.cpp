@@ -185,6 +185,10 @@ class Builder {
   };
   WeightGathers gather_weights(const Program& p, int rank, bool backward,
                                const std::string& suffix);
+  // Ranks in a data-parallel group: of the dense weights (every rank with the same tp index),
+  // of one position's experts (its dp replicas).
+  int dense_dp_group() const { return layout_.ep() * layout_.dp(); }
+  int expert_dp_group() const { return layout_.dp(); }
   bool gathers_weights() const {
     return s_.mode == Mode::kTrain && s_.training.zero >= kZeroWeights;
   }
@@ -939,11 +943,11 @@ Builder::WeightGathers Builder::gather_weights(const Program& p, int rank, bool 
       name = fmt::format("weights.block{}", block);
     }
     auto& ops = g.ops[static_cast<std::size_t>(unit)];
-    if (dense > 0 && layout_.ep() * layout_.dp() > 1) {
+    if (dense > 0 && dense_dp_group() > 1) {
       ops.push_back(emit_comm(rank, Stream::kDp, Category::kDp, name + ".dense" + suffix,
                               CommKind::kAllGather, Group::kDenseDp, dense * e, nullptr));
     }
-    if (expert > 0 && layout_.dp() > 1) {
+    if (expert > 0 && expert_dp_group() > 1) {
       ops.push_back(emit_comm(rank, Stream::kDp, Category::kDp, name + ".expert" + suffix,
                               CommKind::kAllGather, Group::kExpertDp, expert * e, nullptr));
     }
@@ -1044,7 +1048,7 @@ void Builder::emit_gradients(int rank, const std::vector<core::OpId>& last_bwd_o
     buckets.push_back({group, elements * e});
     elements = 0;
   };
-  const int dense_group = layout_.ep() * layout_.dp(), expert_group = layout_.dp();
+  const int dense_group = dense_dp_group(), expert_group = expert_dp_group();
   const auto flush = [&](bool force) {
     if (dense > 0 && (dense * e >= bucket || force) && dense_group > 1) {
       reduce(Group::kDenseDp, "dense", dense);
@@ -1103,8 +1107,8 @@ Workload Builder::build() {
     w_.dense_parameters_per_rank += dense;
     w_.expert_parameters_per_rank += expert;
   }
-  w_.dense_dp_group = layout_.ep() * layout_.dp();
-  w_.expert_dp_group = layout_.dp();
+  w_.dense_dp_group = dense_dp_group();
+  w_.expert_dp_group = expert_dp_group();
   if (!train) {
     // Keys and values of every layer for each sequence's prompt and generated tokens.
     constexpr double kKeysAndValues = 2;
