@@ -6,12 +6,9 @@ namespace moesim::model {
 
 MemoryFloor memory_floor(const Study& study, const Workload& workload) {
   const double elem = cost::bytes_per_element(study.model.dtype);
-  const double dense = workload.dense_parameters_per_rank;
-  const double expert = workload.expert_parameters_per_rank;
-  // A rank's share of its parameters when ZeRO shards what this stage shards.
+  // What a rank keeps of a part that this stage shards from `stage` on.
   const auto kept = [&](std::int64_t stage) {
-    if (study.mode != Mode::kTrain || study.training.zero < stage) return dense + expert;
-    return dense / workload.dense_dp_group + expert / workload.expert_dp_group;
+    return workload.parameters_held(study.mode == Mode::kTrain && study.training.zero >= stage);
   };
   MemoryFloor m;
   m.weights = kept(kZeroWeights) * elem;

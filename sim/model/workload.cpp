@@ -1048,20 +1048,17 @@ void Builder::emit_gradients(int rank, const std::vector<core::OpId>& last_bwd_o
     buckets.push_back({group, elements * e});
     elements = 0;
   };
-  const int dense_group = dense_dp_group(), expert_group = expert_dp_group();
   const auto flush = [&](bool force) {
-    if (dense > 0 && (dense * e >= bucket || force) && dense_group > 1) {
+    if (dense > 0 && (dense * e >= bucket || force) && dense_dp_group() > 1) {
       reduce(Group::kDenseDp, "dense", dense);
     }
-    if (expert > 0 && (expert * e >= bucket || force) && expert_group > 1) {
+    if (expert > 0 && (expert * e >= bucket || force) && expert_dp_group() > 1) {
       reduce(Group::kExpertDp, "expert", expert);
     }
   };
-  double stepped = 0;  // parameters this rank's optimizer steps: its shard of each
   for (auto b = m_.layers - 1; b >= 0; --b) {
     const auto [d, x] = block_parameters(b);
     dense += d, expert += x;
-    stepped += sharded ? d / dense_group + x / expert_group : d + x;
     last = last_bwd_of_block[static_cast<std::size_t>(b)];
     flush(b == 0);
   }
@@ -1070,7 +1067,9 @@ void Builder::emit_gradients(int rank, const std::vector<core::OpId>& last_bwd_o
                                   std::span<const std::string_view>(&label, 1));
   w_.category.push_back(Category::kOther);
   net::OpWork ow;
-  ow.duration = price({work::optimizer_step(std::llround(stepped), m_.dtype)}, nullptr);
+  // The step updates what the rank holds of Adam's states: its shard from ZeRO-1 on.
+  ow.duration =
+      price({work::optimizer_step(std::llround(w_.parameters_held(sharded)), m_.dtype)}, nullptr);
   w_.work.push_back(ow);
   for (const auto r : reductions) w_.graph.add_dependency(op, r);
   if (!sharded || gathers_weights()) return;  // ZeRO-3 gathers weights as each pass needs them

@@ -78,6 +78,12 @@ struct Workload {
   double expert_parameters_per_rank = 0;
   int dense_dp_group = 1;
   int expert_dp_group = 1;
+  // The parameters (elements) a rank keeps of something ZeRO shards, or of one it does not.
+  double parameters_held(bool sharded) const {
+    return sharded ? dense_parameters_per_rank / dense_dp_group +
+                         expert_parameters_per_rank / expert_dp_group
+                   : dense_parameters_per_rank + expert_parameters_per_rank;
+  }
   double kv_cache_bytes_per_rank = 0;
 };
 
