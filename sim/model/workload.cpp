@@ -166,7 +166,22 @@ class Builder {
                           const std::vector<int>& gpus);
   const GroupRows& group_rows(int group, int moe_layer, int path, std::int64_t tokens,
                               std::int64_t k);
-  void emit_gradients(int rank, const std::vector<core::OpId>& last_bwd_of_block);
+  // A rank's data-parallel gradient reductions, in buckets (`training.bucket`) over the blocks
+  // in backward order, and the buckets themselves, which stages 1 and 2 gather back after the
+  // step.
+  struct Reductions {
+    std::vector<core::OpId> ops;
+    std::vector<std::pair<Group, double>> buckets;  // group, bytes
+  };
+  // Reduces the gradients of one backward pass, each bucket as soon as its last block is done.
+  void reduce_gradients(int rank, const std::vector<core::OpId>& last_bwd_of_block,
+                        const std::string& suffix, Reductions& out);
+  // The optimizer step after every reduction, then (stages 1 and 2) the weights' gathers.
+  void emit_step(int rank, const Reductions& reductions);
+  // From ZeRO-2 on a rank keeps only its shard of the gradients, so every micro-batch's
+  // backward reduces them (DeepSpeed: deepspeedai/DeepSpeed#2252); below, they accumulate
+  // locally and are reduced once, after the last micro-batch.
+  bool reduces_every_micro_batch() const { return s_.training.zero >= kZeroGradients; }
   // Parameters (elements) of block b held on one rank: its share of the dense weights (the LM
   // head with block 0) and of the experts. Every rank holds the same.
   struct BlockParameters {
@@ -1023,29 +1038,24 @@ Builder::BlockParameters Builder::block_parameters(std::int64_t b) const {
   return p;
 }
 
-void Builder::emit_gradients(int rank, const std::vector<core::OpId>& last_bwd_of_block) {
+void Builder::reduce_gradients(int rank, const std::vector<core::OpId>& last_bwd_of_block,
+                               const std::string& suffix, Reductions& out) {
   // Parameters (elements) per block on this rank, dense and expert, in backward order. Without
-  // ZeRO each bucket is all-reduced; with it, reduce-scattered, each rank stepping its shard,
-  // and (stages 1 and 2) the stepped shards all-gathered back, bucket by bucket.
+  // ZeRO each bucket is all-reduced; with it, reduce-scattered for each rank to step its shard.
   const double e = elem();
   const double bucket = static_cast<double>(s_.training.bucket.count);
-  const bool sharded = s_.training.zero >= kZeroOptimizerStates;
-  const auto reduction = sharded ? CommKind::kReduceScatter : CommKind::kAllReduce;
-  struct Bucket {
-    Group group;
-    double bytes;
-  };
-  std::vector<Bucket> buckets;
-  std::vector<core::OpId> reductions;
+  const auto reduction =
+      s_.training.zero >= kZeroOptimizerStates ? CommKind::kReduceScatter : CommKind::kAllReduce;
+  out.buckets.clear();  // every pass reduces the same buckets
   double dense = 0, expert = 0;
   core::OpId last = core::kNoId;
   const auto reduce = [&](Group group, const char* kind, double& elements) {
     const auto op = emit_comm(rank, Stream::kDp, Category::kDp,
-                              fmt::format("grad.{}{}", kind, reductions.size()), reduction, group,
-                              elements * e, nullptr);
+                              fmt::format("grad.{}{}{}", kind, out.buckets.size(), suffix),
+                              reduction, group, elements * e, nullptr);
     w_.graph.add_dependency(op, last);
-    reductions.push_back(op);
-    buckets.push_back({group, elements * e});
+    out.ops.push_back(op);
+    out.buckets.emplace_back(group, elements * e);
     elements = 0;
   };
   const auto flush = [&](bool force) {
@@ -1062,6 +1072,10 @@ void Builder::emit_gradients(int rank, const std::vector<core::OpId>& last_bwd_o
     last = last_bwd_of_block[static_cast<std::size_t>(b)];
     flush(b == 0);
   }
+}
+
+void Builder::emit_step(int rank, const Reductions& reductions) {
+  const bool sharded = s_.training.zero >= kZeroOptimizerStates;
   const std::string_view label = model::name(Category::kOther);
   const auto op = w_.graph.add_op(streams_[static_cast<std::size_t>(rank * kStreams)], "optimizer",
                                   std::span<const std::string_view>(&label, 1));
@@ -1071,10 +1085,10 @@ void Builder::emit_gradients(int rank, const std::vector<core::OpId>& last_bwd_o
   ow.duration =
       price({work::optimizer_step(std::llround(w_.parameters_held(sharded)), m_.dtype)}, nullptr);
   w_.work.push_back(ow);
-  for (const auto r : reductions) w_.graph.add_dependency(op, r);
+  for (const auto r : reductions.ops) w_.graph.add_dependency(op, r);
   if (!sharded || gathers_weights()) return;  // ZeRO-3 gathers weights as each pass needs them
-  for (std::size_t i = 0; i < buckets.size(); ++i) {
-    const auto& [group, bytes] = buckets[i];
+  for (std::size_t i = 0; i < reductions.buckets.size(); ++i) {
+    const auto& [group, bytes] = reductions.buckets[i];
     const auto gather =
         emit_comm(rank, Stream::kDp, Category::kDp,
                   fmt::format("weights.{}{}", group == Group::kDenseDp ? "dense" : "expert", i),
@@ -1132,12 +1146,16 @@ Workload Builder::build() {
       }
       const auto program = forward_program(rank, m_.micro_batch, m_.seq_len, m_.seq_len);
       std::vector<core::OpId> last_bwd(static_cast<std::size_t>(m_.layers), core::kNoId);
+      Reductions reductions;
       for (std::int64_t mb = 0; mb < micro; ++mb) {
         const std::string suffix = micro > 1 ? fmt::format(".mb{}", mb) : "";
         emit(program, rank, false, suffix, nullptr);
         emit(program, rank, true, suffix + ".bwd", &last_bwd);
+        if (reduces_every_micro_batch() || mb == micro - 1) {
+          reduce_gradients(rank, last_bwd, reduces_every_micro_batch() ? suffix : "", reductions);
+        }
       }
-      emit_gradients(rank, last_bwd);
+      emit_step(rank, reductions);
     }
   }
   for (std::size_t c = 0; c < call_members_.size(); ++c) {

@@ -273,6 +273,47 @@ TEST(Zero, StagesOneAndTwoReduceScatterStepAShardAndGatherItBack) {
   }
 }
 
+// With three micro-batches, stages 0 and 1 let the gradients accumulate and reduce them once;
+// from stage 2 on each rank keeps only its shard, so every backward reduces its gradients.
+TEST(Zero, FromStageTwoEveryMicroBatchReducesItsGradients) {
+  const auto with_micro_batches = [](std::int64_t zero) {
+    auto s = small_with_replicas(zero);
+    s.model.global_batch = 3 * s.parallel.ep * s.parallel.dp;  // micro_batch 1
+    return build(s);
+  };
+  const auto once = with_micro_batches(1);
+  const auto per_pass = rank0_ops(once, "grad.");
+  ASSERT_FALSE(per_pass.empty());
+  for (const auto op : per_pass) {
+    EXPECT_THAT(std::string(once.graph.op_name(op)), ::testing::Not(::testing::HasSubstr(".mb")));
+  }
+  for (const std::int64_t zero : {2, 3}) {
+    const auto w = with_micro_batches(zero);
+    for (int mb = 0; mb < 3; ++mb) {
+      // The same buckets in each pass, each after that pass's backward of its blocks.
+      std::vector<core::OpId> reductions;
+      for (const auto op : rank0_ops(w, "grad.")) {
+        if (w.graph.op_name(op).ends_with(fmt::format(".mb{}", mb))) reductions.push_back(op);
+      }
+      ASSERT_EQ(reductions.size(), per_pass.size()) << "zero " << zero << " mb " << mb;
+      for (const auto r : reductions) {
+        for (const auto p : w.graph.prerequisites(r)) {
+          EXPECT_THAT(std::string(w.graph.op_name(p)),
+                      ::testing::HasSubstr(fmt::format(".mb{}.bwd", mb)));
+        }
+      }
+    }
+    // The step waits for all of them.
+    const auto step = rank0_ops(w, "optimizer");
+    ASSERT_EQ(step.size(), 1u);
+    EXPECT_EQ(w.graph.prerequisites(step[0]).size(), 3 * per_pass.size());
+  }
+  // Stage 2 moves three times stage 1's gradient bytes: the gathers after the step stay one set.
+  const auto z2 = with_micro_batches(2);
+  const auto gathered = dp_network_bytes(once) / 2;  // reduce-scatter and all-gather move alike
+  EXPECT_NEAR(dp_network_bytes(z2), 3 * gathered + gathered, 1e-9 * dp_network_bytes(z2));
+}
+
 TEST(Zero, StageThreeGathersEachBlocksWeightsBeforeItsOpsInBothPasses) {
   auto s = small_with_replicas(3);
   const auto w = build(s);
