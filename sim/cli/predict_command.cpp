@@ -64,6 +64,10 @@ void predict(const PredictOptions& o, std::ostream& out, std::ostream& err) {
     try {
       return run_study(experiment, ".", {}, o.progress, err);
     } catch (const config::ConfigError& e) {
+      // The schedules came from --schedules, not from the document.
+      if (e.key().starts_with("schedules[")) {
+        throw config::ConfigError(fmt::format("--schedules {}: {}", o.schedules, e.problem()));
+      }
       throw document.located(e);  // where the model file or a --set gave the key
     }
   }();

@@ -60,7 +60,7 @@ std::vector<PointResult> run_study(const ExperimentConfig& e, const std::filesys
     for (const auto& note : cluster.notes()) err << fmt::format("[moesim] note: {}\n", note);
   }
   // Every schedule is checked before the first runs: a bad one should not wait for the others.
-  for (const auto& s : schedules) model::check_study(make_study(e, s), cluster, cost);
+  check_schedules(e, cluster, cost);
   std::vector<PointResult> results;
   for (std::size_t i = 0; i < schedules.size(); ++i) {
     const auto what = fmt::format("{} [{}/{}]", schedules[i].name, i + 1, schedules.size());

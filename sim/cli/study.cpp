@@ -117,6 +117,21 @@ std::vector<model::ScheduleConfig> schedules_of(const ExperimentConfig& e) {
   return e.schedules;
 }
 
+void check_schedules(const ExperimentConfig& e, const topo::Cluster& cluster,
+                     const cost::CostModel& cost) {
+  const auto schedules = schedules_of(e);
+  for (std::size_t i = 0; i < schedules.size(); ++i) {
+    try {
+      model::check_study(make_study(e, schedules[i]), cluster, cost);
+    } catch (const config::ConfigError& error) {
+      constexpr std::string_view kOwn = "schedule.";
+      if (e.schedules.empty() || !error.key().starts_with(kOwn)) throw;
+      throw config::ConfigError::about(
+          fmt::format("schedules[{}].{}", i, error.key().substr(kOwn.size())), error.problem());
+    }
+  }
+}
+
 std::string file_safe(std::string name) {
   for (auto& c : name) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '+' &&

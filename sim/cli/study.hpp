@@ -60,6 +60,11 @@ model::Study make_study(const ExperimentConfig& e, const model::ScheduleConfig& 
 // The experiment's schedules (the default one if none is listed). Throws ConfigError if one has
 // no name, or two would write the same files (the same name, once made file-safe).
 std::vector<model::ScheduleConfig> schedules_of(const ExperimentConfig& e);
+// Checks every schedule of the experiment (model::check_study) before any runs. A problem with a
+// schedule's own key is rethrown about the key in the experiment's list, "schedules[i].<key>",
+// so that Document::located() finds where it was written.
+void check_schedules(const ExperimentConfig& e, const topo::Cluster& cluster,
+                     const cost::CostModel& cost);
 // A schedule's name as it appears in file names: characters other than letters, digits and
 // - _ + . become _.
 std::string file_safe(std::string name);

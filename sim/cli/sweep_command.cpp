@@ -140,7 +140,7 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
       const auto cluster = load_cluster_of(e, base_dir);
       const auto cost = load_cost_of(e, base_dir);
       const auto schedules = schedules_of(e);
-      for (const auto& s : schedules) model::check_study(make_study(e, s), cluster, cost);
+      check_schedules(e, cluster, cost);
       if (options.progress && mpi.rank() == 0) {
         for (const auto& note : cluster.notes()) {
           err << fmt::format("[moesim] sweep point {} ({}): note: {}\n", points.size() + 1,

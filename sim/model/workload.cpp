@@ -273,10 +273,15 @@ void Builder::check() const {
                     m_.moe.first, m_.layers - 1));
   }
   if (routed_k() > m_.moe.experts) {
-    throw config::ConfigError(fmt::format(
-        "schedule '{}': each token goes to {} distinct experts (model.moe.top_k, the schedule's "
-        "top_k, or its structure), but model.moe.experts is {}",
-        sc.name, routed_k(), m_.moe.experts));
+    // The key that set k: the structure's own k, else the schedule's top_k, else the model's.
+    const bool standard = sc.structure == Structure::kStandard;
+    throw config::ConfigError::about(
+        !standard  ? "schedule.structure"
+        : sc.top_k ? "schedule.top_k"
+                   : "model.moe.top_k",
+        fmt::format("schedule '{}' sends each token to {} distinct experts, but "
+                    "model.moe.experts is {}",
+                    sc.name, routed_k(), m_.moe.experts));
   }
   if (s_.mode == Mode::kTrain && m_.global_batch > 0) {
     const auto per_step = m_.micro_batch * s_.parallel.ep * s_.parallel.dp;
@@ -290,9 +295,11 @@ void Builder::check() const {
   if (s_.parallel.ep > 1 && sc.all_to_all == ExchangeAlgorithm::kHierarchical) {
     for (int g = 0; g < layout_.ep_group_count(); ++g) {
       if (gpus_per_node(layout_.ep_group(g)) == 0) {
-        throw config::ConfigError(
-            "schedule.all_to_all: hierarchical needs every expert-parallel group to fill "
-            "whole nodes, node by node (check parallel.order)");
+        throw config::ConfigError::about(
+            "schedule.all_to_all",
+            fmt::format("schedule '{}' is hierarchical, which needs every expert-parallel "
+                        "group to fill whole nodes, node by node (check parallel.order)",
+                        sc.name));
       }
     }
   }

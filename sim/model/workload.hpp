@@ -89,7 +89,8 @@ struct Workload {
 
 // Throws ConfigError for whatever build_workload() would refuse (ranks that do not fit the
 // cluster, experts per token, model shapes, a bad routing trace), without building anything:
-// for callers that check every study before running any.
+// for callers that check every study before running any. A problem with one of the schedule's
+// own keys has the key "schedule.<key>" (ConfigError::key()).
 void check_study(const Study& study, const topo::Cluster& cluster, const cost::CostModel& cost);
 
 // Throws ConfigError when the study does not fit the cluster or itself.

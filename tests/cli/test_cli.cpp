@@ -143,6 +143,14 @@ TEST_F(Cli, ErrorsFoundWhenBuildingNameWhereTheKeyWasWritten) {
   EXPECT_EQ(preset.err,
             "moesim: error: --set model.global_batch=60: model.global_batch: 60 is not a "
             "multiple of micro_batch 1 x ep 8 x dp 1 = 8\n");
+  // A schedule's own key: where it sits in the experiment's list of schedules.
+  write("schedules.yaml",
+        "name: e\nbase: gpt3_medium_moe64\ncluster: bigmac_4x8_a40_ib100\nprofile: a40\n"
+        "schedules:\n  - {name: cdac}\n  - name: wide\n    top_k: 65\n");
+  const auto schedule = run("run -q schedules.yaml --out o");
+  EXPECT_EQ(schedule.err,
+            "moesim: error: schedules.yaml:8:12: schedules[1].top_k: schedule 'wide' sends each "
+            "token to 65 distinct experts, but model.moe.experts is 64\n");
   EXPECT_FALSE(fs::exists(work_ / "o"));
 }
 
@@ -489,14 +497,16 @@ TEST_F(Cli, EveryPointAndScheduleIsCheckedBeforeAnyRuns) {
   text.replace(text.find("values: [1, 2], label"), 14, "values: [1, 9]");  // 8 experts
   const auto sweep = run("sweep " + write("wide.yaml", text).string() + " --out out");
   EXPECT_EQ(sweep.exit_code, 2);
-  EXPECT_THAT(sweep.err, HasSubstr("sweep point 3 ('small/top9/nics_per_node=1'): schedule "
-                                   "'cdac': each token goes to 9 distinct experts"));
+  EXPECT_THAT(sweep.err, HasSubstr("sweep point 3 ('small/top9/nics_per_node=1'): "));
+  EXPECT_THAT(sweep.err, HasSubstr("model.moe.top_k: schedule 'cdac' sends each token to 9 "
+                                   "distinct experts"));
   EXPECT_THAT(sweep.err, ::testing::Not(HasSubstr("[moesim] 1/")));  // nothing ran
   EXPECT_FALSE(fs::exists(work_ / "out"));
   const auto model = (fs::path(MOESIM_SOURCE_DIR) / "tests/golden/moe_small.yaml").string();
   const auto predict = run("predict --no-figure --model '" + model +
                            "' --schedules cdac,dcca,top17 --out p");  // 16 experts
   EXPECT_EQ(predict.exit_code, 2);
-  EXPECT_THAT(predict.err, HasSubstr("schedule 'top17': each token goes to 17 distinct experts"));
+  EXPECT_THAT(predict.err, HasSubstr("--schedules cdac,dcca,top17: schedule 'top17' sends each "
+                                     "token to 17 distinct experts"));
   EXPECT_THAT(predict.err, ::testing::Not(HasSubstr("building")));  // not even the first
 }

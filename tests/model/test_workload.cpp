@@ -443,15 +443,19 @@ TEST(Layout, MoreExpertsPerTokenThanExpertsIsAClearError) {
   s.model.moe.top_k = 17;
   s.schedule.name = "wide";
   EXPECT_EQ(error_of(s),
-            "schedule 'wide': each token goes to 17 distinct experts (model.moe.top_k, the "
-            "schedule's top_k, or its structure), but model.moe.experts is 16");
+            "model.moe.top_k: schedule 'wide' sends each token to 17 distinct experts, but "
+            "model.moe.experts is 16");
+  // The error names the key that set k: the schedule's own top_k when it has one.
+  s.schedule.top_k = 17;
+  EXPECT_THAT(error_of(s), ::testing::StartsWith("schedule.top_k: schedule 'wide' sends"));
   s.model.moe.top_k = 1;
   s.model.moe.experts = 8;
   s.schedule.structure = Structure::kScMoE2;  // two experts per token, whatever top_k says
   EXPECT_EQ(error_of(s), "no error");
   s.model.moe.experts = 1;
   s.parallel.ep = 1;
-  EXPECT_THAT(error_of(s), ::testing::HasSubstr("goes to 2 distinct experts"));
+  EXPECT_THAT(error_of(s), ::testing::StartsWith("schedule.structure: schedule 'wide' sends each "
+                                                 "token to 2 distinct experts"));
 }
 
 // Shapes that cannot be built are named before anything runs, not simulated as something else
