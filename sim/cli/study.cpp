@@ -212,7 +212,7 @@ PointResult run_point(const ExperimentConfig& e, const model::ScheduleConfig& sc
                       const StudyOutputs& outputs, const core::ProgressCallback& progress) {
   const auto study = make_study(e, schedule);
   model::BuildOptions options;
-  options.op_args = outputs.trace;
+  options.op_args = outputs.trace || outputs.dag;
   const auto sim = model::simulate(study, cluster, cost, e.network, options, progress);
   std::vector<std::uint8_t> category(sim.workload->category.size());
   for (std::size_t i = 0; i < category.size(); ++i) {
@@ -236,9 +236,16 @@ PointResult run_point(const ExperimentConfig& e, const model::ScheduleConfig& sc
     r.dag = report::dag_csv(w.graph, [&w](core::OpId op) {
       const auto& work = w.work[op];
       const bool compute = work.call == net::OpWork::kCompute;
+      // What the op does, from its args; the transfer graph's index is left out (it moves
+      // when a call is added before it).
+      std::string what;
+      for (const auto& [key, value] : w.graph.op_args(op)) {
+        if (key == "algorithm_graph") continue;
+        fmt::format_to(std::back_inserter(what), "{}{}{}{}", what.empty() ? "" : " ",
+                       key == "work" ? "" : key, key == "work" ? "" : "=", value);
+      }
       return report::DagRow{std::string(model::name(w.category[op])),
-                            compute ? work.duration.count() : 0,
-                            compute ? std::string() : std::to_string(work.call)};
+                            compute ? work.duration.count() : 0, what};
     });
   }
   return r;

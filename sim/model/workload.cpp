@@ -40,6 +40,21 @@ constexpr int kStreams = 4;
 constexpr std::array<std::string_view, kStreams> kStreamNames = {"compute", "ep", "tp", "dp"};
 
 enum class CommKind : std::uint8_t { kNone, kAllToAll, kAllGather, kReduceScatter, kAllReduce };
+std::string_view comm_name(CommKind kind) {
+  switch (kind) {
+    case CommKind::kNone:
+      return "none";
+    case CommKind::kAllToAll:
+      return "all_to_all";
+    case CommKind::kAllGather:
+      return "all_gather";
+    case CommKind::kReduceScatter:
+      return "reduce_scatter";
+    case CommKind::kAllReduce:
+      return "all_reduce";
+  }
+  return "?";
+}
 enum class Group : std::uint8_t { kEp, kTp, kDenseDp, kExpertDp };
 constexpr int kGroups = 4;
 
@@ -97,9 +112,7 @@ Node tp_collective(const std::string& prefix, CommKind kind, double bytes, int a
   Node n;
   n.stream = Stream::kTp;
   n.category = Category::kTp;
-  n.name = prefix + (kind == CommKind::kAllGather       ? "all_gather"
-                     : kind == CommKind::kReduceScatter ? "reduce_scatter"
-                                                        : "all_reduce");
+  n.name = prefix + std::string(comm_name(kind));
   n.comm = kind;
   n.group = Group::kTp;
   n.bytes = bytes;
@@ -888,9 +901,15 @@ core::OpId Builder::emit_comm(int rank, Stream stream, Category c, const std::st
   ow.call = call;
   w_.work.push_back(ow);
   if (options_.op_args) {
-    graph.set_args(op, {{"bytes", fmt::format("{:.0f}", kind == CommKind::kAllToAll ? 0.0 : bytes)},
+    // The size S of the collective's buffer; an all-to-all's, which differs per rank, as what
+    // the whole call sends between its ranks.
+    const auto graph_index = w_.calls[call].graph;
+    const bool a2a = kind == CommKind::kAllToAll;
+    graph.set_args(op, {{"collective", std::string(comm_name(kind))},
+                        {a2a ? "call_bytes" : "bytes",
+                         fmt::format("{:.0f}", a2a ? graph_payload_[graph_index] : bytes)},
                         {"group_size", std::to_string(w_.calls[call].gpus.size())},
-                        {"algorithm_graph", std::to_string(w_.calls[call].graph)}});
+                        {"algorithm_graph", std::to_string(graph_index)}});
   }
   return op;
 }

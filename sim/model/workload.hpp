@@ -57,7 +57,7 @@ using ExchangeEstimator =
     std::function<core::Time(const net::TransferGraph& graph, const std::vector<int>& gpus)>;
 
 struct BuildOptions {
-  bool op_args = false;  // attach shape, bytes and cost rule to every op (for traces)
+  bool op_args = false;  // attach shape, bytes and cost rule to every op (traces, DAG dumps)
 };
 
 struct Workload {

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <set>
 #include <sstream>
 
 namespace {
@@ -85,10 +87,44 @@ TEST_F(Cli, DefaultRunDumpsItsDagWhenAsked) {
   EXPECT_THAT(r.out, HasSubstr("dag.csv"));
   const auto dag = slurp(work_ / "out/synthetic-demo/dag.csv");
   EXPECT_EQ(std::count(dag.begin(), dag.end(), '\n'), 1 + 128);  // header and 128 ops
-  EXPECT_THAT(dag,
-              ::testing::StartsWith("op,rank,stream,name,category,duration_ps,call,prerequisites\n"
-                                    "0,0,compute,L0.compute.c0,compute,"));
-  EXPECT_THAT(dag, HasSubstr("\n1,0,comm,L0.exchange.c0,comm,150000000,,0\n"));
+  EXPECT_THAT(
+      dag, ::testing::StartsWith("rank,stream,name,category,duration_ps,work,gang,prerequisites\n"
+                                 "0,compute,L0.compute.c0,compute,"));
+  EXPECT_THAT(dag, HasSubstr("\n0,comm,L0.exchange.c0,comm,150000000,,r0/L0.exchange.c0,"
+                             "L0.compute.c0\n"));
+}
+
+// Two runs' DAGs differ where their programs do: ZeRO-1 changes each rank's gradient
+// reductions, its optimizer step and adds the gathers after it; every other row is the same.
+TEST_F(Cli, TwoRunsDagsDifferOnlyInTheOpsThatChanged) {
+  const auto model = (fs::path(MOESIM_SOURCE_DIR) / "tests/golden/moe_small.yaml").string();
+  ASSERT_EQ(run("run -q '" + model + "' --dag --out a").exit_code, 0);
+  ASSERT_EQ(run("run -q '" + model + "' --dag --out b --set training.zero=1").exit_code, 0);
+  const auto rows = [&](const char* dir) {
+    std::istringstream in(slurp(work_ / dir / "dag_cdac.csv"));
+    std::multiset<std::string> out;
+    for (std::string line; std::getline(in, line);) out.insert(line);
+    return out;
+  };
+  const auto a = rows("a"), b = rows("b");
+  const auto names = [](const std::multiset<std::string>& lines) {
+    std::multiset<std::string> out;
+    for (const auto& l : lines) {
+      const auto second = l.find(',', l.find(',') + 1);
+      out.insert(l.substr(second + 1, l.find(',', second + 1) - second - 1));
+    }
+    return out;
+  };
+  std::multiset<std::string> only_a, only_b;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::inserter(only_a, only_a.end()));
+  std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::inserter(only_b, only_b.end()));
+  constexpr int kRanks = 8;
+  std::multiset<std::string> changed;
+  for (int r = 0; r < kRanks; ++r) changed.insert({"grad.dense0", "optimizer"});
+  EXPECT_EQ(names(only_a), changed);
+  for (int r = 0; r < kRanks; ++r) changed.insert("weights.dense0");
+  EXPECT_EQ(names(only_b), changed);
+  EXPECT_GT(a.size(), 10 * only_a.size());
 }
 
 TEST_F(Cli, ConfigErrorIsOneLineExitTwoAndWritesNothing) {

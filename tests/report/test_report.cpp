@@ -47,15 +47,49 @@ TEST(Report, TimelineCsvQuotesAndUsesIntegerPicoseconds) {
 
 TEST(Report, DagCsvQuotesNamesAndListsPrerequisites) {
   Fixture f;
-  EXPECT_EQ(
-      dag_csv(
-          f.graph,
-          [&f](core::OpId op) {
-            return DagRow{op_labels_text(f.graph, op), op == 0 ? 1500000 : 0, op == 0 ? "" : "7"};
-          }),
-      "op,rank,stream,name,category,duration_ps,call,prerequisites\n"
-      "0,0,compute,\"gemm, fused\",compute;expert,1500000,,\n"
-      "1,0,comm,\"a2a \"\"dispatch\"\"\",comm,0,7,0\n");
+  EXPECT_EQ(dag_csv(f.graph,
+                    [&f](core::OpId op) {
+                      return DagRow{op_labels_text(f.graph, op), op == 0 ? 1500000 : 0,
+                                    op == 0 ? "gemm 1 GFLOP" : "a2a, 2 MB"};
+                    }),
+            "rank,stream,name,category,duration_ps,work,gang,prerequisites\n"
+            "0,compute,\"gemm, fused\",compute;expert,1500000,gemm 1 GFLOP,,\n"
+            "0,comm,\"a2a \"\"dispatch\"\"\",comm,0,\"a2a, 2 MB\",,\"gemm, fused\"\n");
+}
+
+// Rows name ops, never op ids: an op added to one run changes its own row and those of the ops
+// that wait for it, not every row after it, so two runs' dumps diff line by line.
+TEST(Report, DagCsvNamesOpsSoThatAnAddedOpChangesOnlyItsNeighbours) {
+  const auto dump = [](bool extra) {
+    core::OpGraph g;
+    const auto s0 = g.add_stream(0, "compute"), s1 = g.add_stream(1, "compute");
+    const auto c0 = g.add_stream(0, "comm"), c1 = g.add_stream(1, "comm");
+    const auto a = g.add_op(s0, "step", {"x"});
+    auto last = a;
+    if (extra) {
+      last = g.add_op(s0, "step", {"x"});  // the same name again on rank 0: "step#2"
+      g.add_dependency(last, a);
+    }
+    const auto b = g.add_op(s1, "late", {"x"});
+    g.add_dependency(b, last);  // another rank's op: r0/...
+    const auto x0 = g.add_op(c0, "swap", {"x"}), x1 = g.add_op(c1, "swap", {"x"});
+    g.add_gang({x0, x1});
+    g.finalize();
+    return dag_csv(g, [](core::OpId) { return DagRow{"x", 1, ""}; });
+  };
+  EXPECT_EQ(dump(false),
+            "rank,stream,name,category,duration_ps,work,gang,prerequisites\n"
+            "0,compute,step,x,1,,,\n"
+            "1,compute,late,x,1,,,r0/step\n"
+            "0,comm,swap,x,1,,r0/swap,\n"
+            "1,comm,swap,x,1,,r0/swap,\n");
+  EXPECT_EQ(dump(true),
+            "rank,stream,name,category,duration_ps,work,gang,prerequisites\n"
+            "0,compute,step,x,1,,,\n"
+            "0,compute,step#2,x,1,,,step\n"
+            "1,compute,late,x,1,,,r0/step#2\n"
+            "0,comm,swap,x,1,,r0/swap,\n"
+            "1,comm,swap,x,1,,r0/swap,\n");
 }
 
 TEST(Report, StreamUsage) {
