@@ -23,7 +23,8 @@ std::array<int, 3> strides(RankOrder order, int tp, int ep, int dp) {
 
 }  // namespace
 
-RankLayout::RankLayout(const ModelConfig& model, const ParallelConfig& parallel, int cluster_gpus)
+RankLayout::RankLayout(const ModelConfig& model, const ParallelConfig& parallel, int cluster_gpus,
+                       int gpus_per_node)
     : world_(static_cast<int>(parallel.world())),
       tp_(static_cast<int>(parallel.tp)),
       ep_(static_cast<int>(parallel.ep)),
@@ -31,10 +32,14 @@ RankLayout::RankLayout(const ModelConfig& model, const ParallelConfig& parallel,
       order_(parallel.order) {
   using config::ConfigError;
   if (parallel.world() > cluster_gpus) {
+    const auto world = parallel.world();
+    const std::string need =
+        gpus_per_node > 0 && world % gpus_per_node == 0
+            ? fmt::format(" (they need {} nodes of {})", world / gpus_per_node, gpus_per_node)
+            : "";
     throw ConfigError::about(
-        "parallel",
-        fmt::format("tp {} x ep {} x dp {} = {} ranks, but the cluster has {} GPUs", parallel.tp,
-                    parallel.ep, parallel.dp, parallel.world(), cluster_gpus));
+        "parallel", fmt::format("tp {} x ep {} x dp {} = {} ranks, but the cluster has {} GPUs{}",
+                                parallel.tp, parallel.ep, parallel.dp, world, cluster_gpus, need));
   }
   if (model.moe.experts % parallel.ep != 0) {
     throw ConfigError::about("parallel.ep", fmt::format("{} does not divide model.moe.experts {}",

@@ -10,8 +10,10 @@ namespace moesim::model {
 
 class RankLayout {
  public:
-  // Throws ConfigError naming the offending keys and values.
-  RankLayout(const ModelConfig& model, const ParallelConfig& parallel, int cluster_gpus);
+  // Throws ConfigError naming the offending keys and values. `gpus_per_node` (0: not known) lets
+  // the error for too many ranks say how many nodes they need.
+  RankLayout(const ModelConfig& model, const ParallelConfig& parallel, int cluster_gpus,
+             int gpus_per_node = 0);
 
   int world() const { return world_; }
   int tp() const { return tp_; }

@@ -138,7 +138,8 @@ class Builder {
         cost_(cost),
         estimate_(estimate),
         options_(options),
-        layout_(s.model, s.parallel, static_cast<int>(cluster.gpus().size())),
+        layout_(s.model, s.parallel, static_cast<int>(cluster.gpus().size()),
+                cluster.gpus_per_node()),
         routing_(s.routing, s.model.moe.experts) {
     check();
   }

@@ -431,6 +431,20 @@ TEST(Layout, GroupsAndChecks) {
   EXPECT_EQ(l.expert_dp_group(0), (std::vector<int>{0, 8}));
   EXPECT_EQ(l.dense_dp_group(1).size(), 8u);
   EXPECT_THROW(RankLayout(m, p, 8), config::ConfigError);  // 16 ranks on 8 GPUs
+  // Given the node size, the error says how many nodes the ranks need.
+  const auto too_many = [&](int per_node) {
+    try {
+      RankLayout(m, p, 8, per_node);
+    } catch (const config::ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(too_many(4),
+            "parallel: tp 2 x ep 4 x dp 2 = 16 ranks, but the cluster has 8 GPUs (they need 4 "
+            "nodes of 4)");
+  EXPECT_THAT(too_many(0), ::testing::EndsWith("has 8 GPUs"));
+  EXPECT_THAT(too_many(6), ::testing::EndsWith("has 8 GPUs"));  // 16 ranks fill no whole nodes
   p.ep = 3;
   EXPECT_THROW(RankLayout(m, p, 16), config::ConfigError);  // 64 experts over 3
 }
