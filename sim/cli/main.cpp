@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
   run->add_flag("--dag", run_options.dag, "Also dump each schedule's op DAG (dag_<schedule>.csv)");
   bool quiet = false;
   run->add_flag("-q,--quiet", quiet, "No progress on stderr");
-  run->add_option("-j,--jobs", run_options.jobs, "A file with a sweep: points run at once")
+  run->add_option("-j,--jobs", run_options.jobs,
+                  "Schedules (a file with a sweep: points) simulated at once")
       ->check(kAtLeastOne);
 
   moesim::cli::SweepOptions sweep_options;
@@ -132,6 +133,9 @@ int main(int argc, char** argv) {
   predict->add_flag("--no-figure", no_figure, "Do not draw breakdown.png");
   bool predict_quiet = false;
   predict->add_flag("-q,--quiet", predict_quiet, "No progress on stderr");
+  predict->add_option("-j,--jobs", predict_options.jobs, "Schedules simulated at once")
+      ->check(kAtLeastOne)
+      ->capture_default_str();
 
   moesim::cli::ProfileOptions profile_options;
   auto* profile = app.add_subcommand(

@@ -62,7 +62,7 @@ void predict(const PredictOptions& o, std::ostream& out, std::ostream& err) {
 
   const auto results = [&] {
     try {
-      return run_study(experiment, ".", {}, o.progress, err);
+      return run_study(experiment, ".", {}, o.progress, err, o.jobs);
     } catch (const config::ConfigError& e) {
       // The schedules came from --schedules, not from the document.
       if (e.key().starts_with("schedules[")) {

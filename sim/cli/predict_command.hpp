@@ -20,6 +20,7 @@ struct PredictOptions {
   std::string out = "out/predict";
   bool figure = true;
   bool progress = true;
+  int jobs = 1;  // schedules simulated at once
 };
 
 void predict(const PredictOptions& options, std::ostream& out, std::ostream& err);

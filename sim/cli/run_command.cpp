@@ -1,7 +1,10 @@
 #include "run_command.hpp"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <mutex>
 #include <ostream>
 
 #include "config/document.hpp"
@@ -11,6 +14,7 @@
 #include "core/engine.hpp"
 #include "cost/profile.hpp"
 #include "experiment.hpp"
+#include "parallel.hpp"
 #include "report/chrome_trace.hpp"
 #include "report/dag_csv.hpp"
 #include "report/output_dir.hpp"
@@ -52,7 +56,8 @@ core::ProgressCallback progress_printer(std::ostream& err, std::string what) {
 }
 
 std::vector<PointResult> run_study(const ExperimentConfig& e, const std::filesystem::path& base_dir,
-                                   const StudyOutputs& outputs, bool progress, std::ostream& err) {
+                                   const StudyOutputs& outputs, bool progress, std::ostream& err,
+                                   int jobs) {
   const auto cluster = load_cluster_of(e, base_dir);
   const auto cost = load_cost_of(e, base_dir);
   const auto schedules = schedules_of(e);
@@ -61,13 +66,35 @@ std::vector<PointResult> run_study(const ExperimentConfig& e, const std::filesys
   }
   // Every schedule is checked before the first runs: a bad one should not wait for the others.
   check_schedules(e, cluster, cost);
-  std::vector<PointResult> results;
-  for (std::size_t i = 0; i < schedules.size(); ++i) {
-    const auto what = fmt::format("{} [{}/{}]", schedules[i].name, i + 1, schedules.size());
-    if (progress) err << fmt::format("[moesim] {}: building\n", what) << std::flush;
-    results.push_back(run_point(e, schedules[i], cluster, cost, outputs,
-                                progress ? progress_printer(err, what) : core::ProgressCallback{}));
+  const auto n = schedules.size();
+  std::vector<PointResult> results(n);
+  if (jobs <= 1 || n == 1) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto what = fmt::format("{} [{}/{}]", schedules[i].name, i + 1, n);
+      if (progress) err << fmt::format("[moesim] {}: building\n", what) << std::flush;
+      results[i] = run_point(e, schedules[i], cluster, cost, outputs,
+                             progress ? progress_printer(err, what) : core::ProgressCallback{});
+    }
+    return results;
   }
+  if (progress) {
+    err << fmt::format("[moesim] {} schedules, {} at a time\n", n,
+                       std::min(n, static_cast<std::size_t>(jobs)))
+        << std::flush;
+  }
+  std::mutex report;
+  std::size_t done = 0;
+  run_parallel(n, jobs, [&](std::size_t i) {
+    const auto started = std::chrono::steady_clock::now();
+    results[i] = run_point(e, schedules[i], cluster, cost, outputs, {});
+    if (!progress) return;
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    const auto time_ms = summary_values(e.mode, results[i], e.parallel.world())[kSummaryTimeColumn];
+    const std::lock_guard lock(report);
+    err << fmt::format("[moesim] {}/{} {}: {:.3f} ms ({:.1f} s)\n", ++done, n, schedules[i].name,
+                       time_ms, took.count())
+        << std::flush;
+  });
   return results;
 }
 
@@ -122,7 +149,8 @@ void run(const RunOptions& options, std::ostream& out, std::ostream& err) {
       options.experiment ? std::filesystem::path(*options.experiment).parent_path() : ".";
   const auto results = [&] {
     try {
-      return run_study(experiment, base_dir, {options.trace, options.dag}, options.progress, err);
+      return run_study(experiment, base_dir, {options.trace, options.dag}, options.progress, err,
+                       options.jobs);
     } catch (const config::ConfigError& e) {
       throw document.located(e);  // where the file or a --set gave the key
     }

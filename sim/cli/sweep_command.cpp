@@ -5,18 +5,17 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <exception>
 #include <mutex>
 #include <optional>
 #include <ostream>
 #include <set>
-#include <thread>
 
 #include "config/document.hpp"
 #include "config/error.hpp"
 #include "config/reader.hpp"
 #include "config/writer.hpp"
 #include "cost/profile.hpp"
+#include "parallel.hpp"
 #include "report/output_dir.hpp"
 #include "study.hpp"
 #include "topologies/build.hpp"
@@ -163,50 +162,30 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
   for (std::size_t u = 0; u < units.size(); ++u) {
     if (static_cast<int>(u % static_cast<std::size_t>(mpi.size())) == mpi.rank()) mine.push_back(u);
   }
-  std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> done{0};
   std::mutex report;
-  std::exception_ptr failure;
-  const auto worker = [&] {
-    for (;;) {
-      const auto i = next.fetch_add(1);
-      if (i >= mine.size()) return;
-      const auto u = mine[i];
-      const auto& prepared = points[units[u].point];
-      const auto& e = prepared.experiment;
-      const auto schedule = schedules_of(e)[units[u].schedule];
-      try {
-        const auto started = std::chrono::steady_clock::now();
-        const auto cluster = load_cluster_of(e, base_dir);
-        const auto cost = load_cost_of(e, base_dir);
-        const auto result = run_point(e, schedule, cluster, cost, {}, {});
-        const auto v = summary_values(e.mode, result, e.parallel.world());
-        std::copy(v.begin(), v.end(), values.begin() + static_cast<std::ptrdiff_t>(u * columns));
-        if (options.progress) {
-          const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-          const std::lock_guard lock(report);
-          err << fmt::format("[moesim] {}/{} {} {}: {:.3f} ms ({:.1f} s){}{}\n", ++done,
-                             mine.size(), prepared.point.label, schedule.name,
-                             v[kSummaryTimeColumn], took.count(),
-                             mpi.size() > 1 ? fmt::format(" [rank {}]", mpi.rank()) : "",
-                             result.fits() ? ""
-                                           : fmt::format("; does not fit: {:.2f} GiB per GPU",
-                                                         v[kSummaryMemoryColumn]))
-              << std::flush;
-        }
-      } catch (...) {
-        const std::lock_guard lock(report);
-        if (!failure) failure = std::current_exception();
-        next = mine.size();  // stop handing out work
-      }
-    }
-  };
-  const auto jobs = static_cast<std::size_t>(std::max(1, options.jobs));
-  std::vector<std::thread> threads;
-  for (std::size_t t = 1; t < std::min(jobs, mine.size()); ++t) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
-  if (failure) std::rethrow_exception(failure);
+  run_parallel(mine.size(), options.jobs, [&](std::size_t i) {
+    const auto u = mine[i];
+    const auto& prepared = points[units[u].point];
+    const auto& e = prepared.experiment;
+    const auto schedule = schedules_of(e)[units[u].schedule];
+    const auto started = std::chrono::steady_clock::now();
+    const auto cluster = load_cluster_of(e, base_dir);
+    const auto cost = load_cost_of(e, base_dir);
+    const auto result = run_point(e, schedule, cluster, cost, {}, {});
+    const auto v = summary_values(e.mode, result, e.parallel.world());
+    std::copy(v.begin(), v.end(), values.begin() + static_cast<std::ptrdiff_t>(u * columns));
+    if (!options.progress) return;
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    const std::lock_guard lock(report);
+    err << fmt::format("[moesim] {}/{} {} {}: {:.3f} ms ({:.1f} s){}{}\n", ++done, mine.size(),
+                       prepared.point.label, schedule.name, v[kSummaryTimeColumn], took.count(),
+                       mpi.size() > 1 ? fmt::format(" [rank {}]", mpi.rank()) : "",
+                       result.fits() ? ""
+                                     : fmt::format("; does not fit: {:.2f} GiB per GPU",
+                                                   v[kSummaryMemoryColumn]))
+        << std::flush;
+  });
   mpi.sum_to_root(values);
   if (mpi.rank() != 0) return {};
 

@@ -360,6 +360,36 @@ TEST_F(Cli, PredictComparesSchedulesAndRejectsUnknownOnes) {
   EXPECT_EQ(run("predict -q --no-figure --model no_such_model").exit_code, 2);
 }
 
+// Schedules simulated at once give what one at a time gives, byte for byte, in the same order;
+// progress then comes once per schedule as each ends.
+TEST_F(Cli, SchedulesRunAtOnceGiveTheSameResults) {
+  const auto model = (fs::path(MOESIM_SOURCE_DIR) / "tests/golden/moe_small.yaml").string();
+  const std::string args = "--no-figure --model '" + model +
+                           "' --schedules cdac,dcca,lsh,scmoe+pipe2 --set training.zero=1";
+  const auto one = run("predict -q " + args + " --out one");
+  const auto four = run("predict -j 4 " + args + " --out four");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  ASSERT_EQ(four.exit_code, 0) << four.err;
+  const auto without_dir = [](std::string text, const std::string& dir) {
+    for (auto at = text.find(dir); at != std::string::npos; at = text.find(dir)) {
+      text.replace(at, dir.size(), "DIR");
+    }
+    return text;
+  };
+  EXPECT_EQ(without_dir(one.out, "one/"), without_dir(four.out, "four/"));
+  for (const auto* file : {"summary.csv", "breakdown_cdac.csv", "breakdown_scmoe+pipe2.csv"}) {
+    EXPECT_EQ(slurp(work_ / "one" / file), slurp(work_ / "four" / file)) << file;
+  }
+  EXPECT_THAT(four.err, HasSubstr("[moesim] 4 schedules, 4 at a time\n"));
+  EXPECT_THAT(four.err, HasSubstr("[moesim] 4/4 "));
+  EXPECT_THAT(four.err, ::testing::Not(HasSubstr("ops (")));  // no op-by-op lines
+  // `run` takes -j for a study's schedules too.
+  const auto study = run("run -j 3 -q '" + model + "' --out study");
+  ASSERT_EQ(study.exit_code, 0) << study.err;
+  const auto again = run("run -q '" + model + "' --out again");
+  EXPECT_EQ(slurp(work_ / "study/summary.csv"), slurp(work_ / "again/summary.csv"));
+}
+
 // The savings table's residual column is a difference of sums: rounding used to print -0.000.
 TEST_F(Cli, PredictPrintsNoNegativeZero) {
   const auto r = run("predict -q --no-figure --infer --out p");
