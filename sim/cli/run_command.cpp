@@ -91,8 +91,8 @@ std::vector<PointResult> run_study(const ExperimentConfig& e, const std::filesys
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     const auto time_ms = summary_values(e.mode, results[i], e.parallel.world())[kSummaryTimeColumn];
     const std::lock_guard lock(report);
-    err << fmt::format("[moesim] {}/{} {}: {:.3f} ms ({:.1f} s)\n", ++done, n, schedules[i].name,
-                       time_ms, took.count())
+    err << fmt::format("[moesim] {}/{} {}: {:.3f} ms ({:.1f} s){}\n", ++done, n, schedules[i].name,
+                       time_ms, took.count(), results[i].fit_note())
         << std::flush;
   });
   return results;

@@ -207,6 +207,11 @@ core::Time a2a_exposed(const report::RankBreakdown& r) {
 
 }  // namespace
 
+std::string PointResult::fit_note() const {
+  if (fits()) return "";
+  return fmt::format("; does not fit: {:.2f} GiB per GPU", memory.total() / kGiB);
+}
+
 PointResult run_point(const ExperimentConfig& e, const model::ScheduleConfig& schedule,
                       const topo::Cluster& cluster, const cost::CostModel& cost,
                       const StudyOutputs& outputs, const core::ProgressCallback& progress) {

@@ -44,6 +44,8 @@ struct PointResult {
   std::optional<double> memory_capacity;  // bytes per GPU, when the profile gives it
   // The memory floor within the capacity (or no capacity to check against).
   bool fits() const { return !memory_capacity || memory.total() <= *memory_capacity; }
+  // For a progress line: "; does not fit: X GiB per GPU" when it does not, else nothing.
+  std::string fit_note() const;
   std::int64_t tokens = 0;
   std::size_t ops = 0;
   std::uint64_t transfers = 0;

@@ -181,9 +181,7 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
     err << fmt::format("[moesim] {}/{} {} {}: {:.3f} ms ({:.1f} s){}{}\n", ++done, mine.size(),
                        prepared.point.label, schedule.name, v[kSummaryTimeColumn], took.count(),
                        mpi.size() > 1 ? fmt::format(" [rank {}]", mpi.rank()) : "",
-                       result.fits() ? ""
-                                     : fmt::format("; does not fit: {:.2f} GiB per GPU",
-                                                   v[kSummaryMemoryColumn]))
+                       result.fit_note())
         << std::flush;
   });
   mpi.sum_to_root(values);

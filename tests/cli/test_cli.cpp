@@ -415,6 +415,13 @@ TEST_F(Cli, PredictFlagsSchedulesThatDoNotFitInDeviceMemory) {
                                  "gradients 11.52, optimizer 69.14)"));
   EXPECT_THAT(big.out, HasSubstr("warning: dcca does not fit"));
   EXPECT_THAT(big.out, HasSubstr("tensor parallelism, or a higher training.zero stage, would"));
+  // Schedules run at once say it in the line each prints as it ends, as a sweep's points do.
+  const auto at_once =
+      run("predict --no-figure --schedules cdac,dcca --set model.layers=2 "
+          "--set model.vocab=3000000 -j 2 --out e");
+  ASSERT_EQ(at_once.exit_code, 0) << at_once.err;
+  EXPECT_THAT(at_once.err, HasSubstr(" s); does not fit: 92.18 GiB per GPU\n"));
+  EXPECT_THAT(fits.err, ::testing::Not(HasSubstr("does not fit")));
   // Adam's states sharded over the 32 ranks (ZeRO-1): 69.14 / 32 GiB of them per GPU.
   const auto sharded = run(small + "--set model.vocab=3000000 --set training.zero=1 --out d");
   ASSERT_EQ(sharded.exit_code, 0) << sharded.err;
