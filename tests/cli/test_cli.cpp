@@ -187,6 +187,19 @@ TEST_F(Cli, ErrorsFoundWhenBuildingNameWhereTheKeyWasWritten) {
   EXPECT_EQ(schedule.err,
             "moesim: error: schedules.yaml:8:12: schedules[1].top_k: schedule 'wide' sends each "
             "token to 65 distinct experts, but model.moe.experts is 64\n");
+  // A hierarchical exchange over ranks that do not fill nodes evenly: with tp 3 first, an
+  // expert-parallel group is every third GPU, 3 on each of the first two nodes of 8, 2 on the
+  // third.
+  write("uneven.yaml",
+        "name: e\nbase: gpt3_medium_moe64\ncluster: bigmac_4x8_a40_ib100\nprofile: a40\n"
+        "parallel: {tp: 3, ep: 8, dp: 1, sp: false}\n"
+        "model: {layers: 2, heads: 12, hidden: 1152, ffn: 3072, moe: {expert_ffn: 384}}\n"
+        "schedules:\n  - {name: cdac}\n  - name: h\n    all_to_all: hierarchical\n");
+  const auto uneven = run("run -q uneven.yaml --out o");
+  EXPECT_EQ(uneven.err,
+            "moesim: error: uneven.yaml:10:17: schedules[1].all_to_all: schedule 'h' is "
+            "hierarchical, which needs every expert-parallel group to fill whole nodes, node by "
+            "node (check parallel.order)\n");
   EXPECT_FALSE(fs::exists(work_ / "o"));
 }
 
