@@ -168,7 +168,8 @@ std::string memory_notes(model::Mode mode, const std::vector<PointResult>& resul
   static constexpr std::array<std::string_view, model::kZeroWeights + 1> kSharded{
       "none sharded (no ZeRO)", "the states sharded over data parallelism (ZeRO-1)",
       "gradients and states sharded over data parallelism (ZeRO-2)",
-      "all three sharded over data parallelism (ZeRO-3)"};
+      "all three sharded over data parallelism (ZeRO-3),\n     plus the largest block's weights "
+      "gathered whole"};
   std::string out = fmt::format(
       "mem: at least this much per GPU: {};\n     activations and buffers not counted. ",
       train ? fmt::format("weights, gradients and Adam's fp32 states,\n     {}",
@@ -184,7 +185,8 @@ std::string memory_notes(model::Mode mode, const std::vector<PointResult>& resul
     std::string parts;
     for (const auto& [what, bytes] :
          {std::pair{"weights", r.memory.weights}, std::pair{"gradients", r.memory.gradients},
-          std::pair{"optimizer", r.memory.optimizer}, std::pair{"KV cache", r.memory.kv_cache}}) {
+          std::pair{"optimizer", r.memory.optimizer}, std::pair{"KV cache", r.memory.kv_cache},
+          std::pair{"gathered block", r.memory.gathered}}) {
       if (bytes > 0)
         parts += fmt::format("{}{} {:.2f}", parts.empty() ? "" : ", ", what, bytes / kGiB);
     }

@@ -17,6 +17,9 @@ MemoryFloor memory_floor(const Study& study, const Workload& workload) {
     m.gradients = kept(kZeroGradients) * elem;
     m.optimizer = kept(kZeroOptimizerStates) * cost::work::kAdamFp32StatesPerParameter *
                   cost::work::kFp32Bytes;
+    if (study.training.zero >= kZeroWeights) {
+      m.gathered = workload.largest_gather_beyond_shard * elem;
+    }
   } else {
     m.kv_cache = workload.kv_cache_bytes_per_rank;
   }

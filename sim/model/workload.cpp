@@ -1149,6 +1149,17 @@ Workload Builder::build() {
   }
   w_.dense_dp_group = dense_dp_group();
   w_.expert_dp_group = expert_dp_group();
+  // The units gather_weights() gathers: the embedding and head, then each block without them.
+  const auto beyond_shard = [&](double dense, double expert) {
+    return dense * (1 - 1.0 / w_.dense_dp_group) + expert * (1 - 1.0 / w_.expert_dp_group);
+  };
+  w_.largest_gather_beyond_shard = beyond_shard(embedding_parameters(), 0);
+  for (std::int64_t b = 0; b < m_.layers; ++b) {
+    const auto [dense, expert] = block_parameters(b);
+    const auto own = dense - (b == 0 ? embedding_parameters() : 0.0);
+    w_.largest_gather_beyond_shard =
+        std::max(w_.largest_gather_beyond_shard, beyond_shard(own, expert));
+  }
   if (!train) {
     // Keys and values of every layer for each sequence's prompt and generated tokens.
     constexpr double kKeysAndValues = 2;

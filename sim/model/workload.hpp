@@ -84,6 +84,9 @@ struct Workload {
                          expert_parameters_per_rank / expert_dp_group
                    : dense_parameters_per_rank + expert_parameters_per_rank;
   }
+  // ZeRO-3: the parameters (elements) of the largest unit gathered whole for a pass (a block,
+  // or the embedding and head), beyond what the rank keeps of it as its shard.
+  double largest_gather_beyond_shard = 0;
   double kv_cache_bytes_per_rank = 0;
 };
 
