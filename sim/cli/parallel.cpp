@@ -1,5 +1,7 @@
 #include "parallel.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <exception>
@@ -32,6 +34,48 @@ void run_parallel(std::size_t count, int jobs, const std::function<void(std::siz
   worker();
   for (auto& t : threads) t.join();
   if (failure) std::rethrow_exception(failure);
+}
+
+ParallelProgress::ParallelProgress(std::ostream& err, std::vector<std::string> names)
+    : err_(err), names_(std::move(names)), percent_(names_.size(), -1) {}
+
+core::ProgressCallback ParallelProgress::callback(std::size_t i) {
+  return [this, i](const core::Progress& p) {
+    if (p.ops_finished >= p.ops_total) return;
+    constexpr std::size_t kPercent = 100;
+    const std::lock_guard lock(mutex_);
+    percent_[i] =
+        static_cast<int>(kPercent * p.ops_finished / std::max<std::size_t>(p.ops_total, 1));
+    show_running();
+  };
+}
+
+void ParallelProgress::finished(std::size_t i, const std::string& line) {
+  const std::lock_guard lock(mutex_);
+  percent_[i] = -1;
+  if (shown_ > 0) {  // over the running line, blanking what is left of it
+    err_ << '\r' << line << std::string(shown_ > line.size() ? shown_ - line.size() : 0, ' ')
+         << '\n';
+    shown_ = 0;
+    show_running();
+  } else {
+    err_ << line << '\n';
+  }
+  err_ << std::flush;
+}
+
+void ParallelProgress::show_running() {
+  std::string line = "[moesim] running:";
+  bool any = false;
+  for (std::size_t i = 0; i < names_.size(); ++i) {
+    if (percent_[i] < 0) continue;
+    line += fmt::format("{} {} {}%", any ? "," : "", names_[i], percent_[i]);
+    any = true;
+  }
+  if (!any) return;
+  err_ << '\r' << line << std::string(shown_ > line.size() ? shown_ - line.size() : 0, ' ')
+       << std::flush;
+  shown_ = line.size();
 }
 
 }  // namespace moesim::cli

@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
-#include <mutex>
 #include <ostream>
 
 #include "config/document.hpp"
@@ -82,18 +82,19 @@ std::vector<PointResult> run_study(const ExperimentConfig& e, const std::filesys
                        std::min(n, static_cast<std::size_t>(jobs)))
         << std::flush;
   }
-  std::mutex report;
-  std::size_t done = 0;
+  std::vector<std::string> names;
+  for (const auto& schedule : schedules) names.push_back(schedule.name);
+  ParallelProgress shown(err, names);
+  std::atomic<std::size_t> done{0};
   run_parallel(n, jobs, [&](std::size_t i) {
     const auto started = std::chrono::steady_clock::now();
-    results[i] = run_point(e, schedules[i], cluster, cost, outputs, {});
+    results[i] = run_point(e, schedules[i], cluster, cost, outputs,
+                           progress ? shown.callback(i) : core::ProgressCallback{});
     if (!progress) return;
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     const auto time_ms = summary_values(e.mode, results[i], e.parallel.world())[kSummaryTimeColumn];
-    const std::lock_guard lock(report);
-    err << fmt::format("[moesim] {}/{} {}: {:.3f} ms ({:.1f} s){}\n", ++done, n, schedules[i].name,
-                       time_ms, took.count(), results[i].fit_note())
-        << std::flush;
+    shown.finished(i, fmt::format("[moesim] {}/{} {}: {:.3f} ms ({:.1f} s){}", ++done, n,
+                                  schedules[i].name, time_ms, took.count(), results[i].fit_note()));
   });
   return results;
 }
