@@ -5,7 +5,6 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <mutex>
 #include <optional>
 #include <ostream>
 #include <set>
@@ -162,8 +161,14 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
   for (std::size_t u = 0; u < units.size(); ++u) {
     if (static_cast<int>(u % static_cast<std::size_t>(mpi.size())) == mpi.rank()) mine.push_back(u);
   }
+  std::vector<std::string> names;
+  for (const auto u : mine) {
+    const auto& prepared = points[units[u].point];
+    names.push_back(fmt::format("{} {}", prepared.point.label,
+                                schedules_of(prepared.experiment)[units[u].schedule].name));
+  }
+  ParallelProgress shown(err, names);
   std::atomic<std::size_t> done{0};
-  std::mutex report;
   run_parallel(mine.size(), options.jobs, [&](std::size_t i) {
     const auto u = mine[i];
     const auto& prepared = points[units[u].point];
@@ -172,17 +177,16 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
     const auto started = std::chrono::steady_clock::now();
     const auto cluster = load_cluster_of(e, base_dir);
     const auto cost = load_cost_of(e, base_dir);
-    const auto result = run_point(e, schedule, cluster, cost, {}, {});
+    const auto result = run_point(e, schedule, cluster, cost, {},
+                                  options.progress ? shown.callback(i) : core::ProgressCallback{});
     const auto v = summary_values(e.mode, result, e.parallel.world());
     std::copy(v.begin(), v.end(), values.begin() + static_cast<std::ptrdiff_t>(u * columns));
     if (!options.progress) return;
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-    const std::lock_guard lock(report);
-    err << fmt::format("[moesim] {}/{} {} {}: {:.3f} ms ({:.1f} s){}{}\n", ++done, mine.size(),
-                       prepared.point.label, schedule.name, v[kSummaryTimeColumn], took.count(),
-                       mpi.size() > 1 ? fmt::format(" [rank {}]", mpi.rank()) : "",
-                       result.fit_note())
-        << std::flush;
+    shown.finished(i, fmt::format("[moesim] {}/{} {}: {:.3f} ms ({:.1f} s){}{}", ++done,
+                                  mine.size(), names[i], v[kSummaryTimeColumn], took.count(),
+                                  mpi.size() > 1 ? fmt::format(" [rank {}]", mpi.rank()) : "",
+                                  result.fit_note()));
   });
   mpi.sum_to_root(values);
   if (mpi.rank() != 0) return {};
