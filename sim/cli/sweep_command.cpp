@@ -177,8 +177,10 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
     const auto started = std::chrono::steady_clock::now();
     const auto cluster = load_cluster_of(e, base_dir);
     const auto cost = load_cost_of(e, base_dir);
+    // Under mpirun the ranks share a terminal: one running line each would overwrite another's.
+    const bool running_line = options.progress && mpi.size() == 1;
     const auto result = run_point(e, schedule, cluster, cost, {},
-                                  options.progress ? shown.callback(i) : core::ProgressCallback{});
+                                  running_line ? shown.callback(i) : core::ProgressCallback{});
     const auto v = summary_values(e.mode, result, e.parallel.world());
     std::copy(v.begin(), v.end(), values.begin() + static_cast<std::ptrdiff_t>(u * columns));
     if (!options.progress) return;
