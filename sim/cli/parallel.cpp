@@ -54,8 +54,8 @@ void ParallelProgress::finished(std::size_t i, const std::string& line) {
   const std::lock_guard lock(mutex_);
   percent_[i] = -1;
   if (shown_ > 0) {  // over the running line, blanking what is left of it
-    err_ << '\r' << line << std::string(shown_ > line.size() ? shown_ - line.size() : 0, ' ')
-         << '\n';
+    overwrite(line);
+    err_ << '\n';
     shown_ = 0;
     show_running();
   } else {
@@ -73,9 +73,13 @@ void ParallelProgress::show_running() {
     any = true;
   }
   if (!any) return;
-  err_ << '\r' << line << std::string(shown_ > line.size() ? shown_ - line.size() : 0, ' ')
-       << std::flush;
+  overwrite(line);
+  err_ << std::flush;
   shown_ = line.size();
+}
+
+void ParallelProgress::overwrite(const std::string& line) {
+  err_ << '\r' << line << std::string(shown_ > line.size() ? shown_ - line.size() : 0, ' ');
 }
 
 }  // namespace moesim::cli

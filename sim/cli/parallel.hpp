@@ -28,7 +28,8 @@ class ParallelProgress {
   void finished(std::size_t i, const std::string& line);
 
  private:
-  void show_running();  // with mutex_ held
+  void show_running();                      // with mutex_ held
+  void overwrite(const std::string& line);  // over the running line, blanking what is left
   std::ostream& err_;
   std::vector<std::string> names_;
   std::vector<int> percent_;  // by simulation: -1 when not running
