@@ -77,53 +77,16 @@ void collective(const CollectiveOptions& o, std::ostream& out) {
     bad_option("--overhead", o.overhead, "a time that is not negative");
   }
 
-  net::CollectiveKind kind;
-  if (o.op == "all_to_all") {
-    kind = net::CollectiveKind::kAllToAll;
-  } else if (o.op == "all_reduce") {
-    kind = net::CollectiveKind::kAllReduce;
-  } else if (o.op == "all_gather") {
-    kind = net::CollectiveKind::kAllGather;
-  } else if (o.op == "reduce_scatter") {
-    kind = net::CollectiveKind::kReduceScatter;
-  } else if (o.op == "send_recv") {
-    kind = net::CollectiveKind::kSendRecv;
-  } else {
-    bad_option("--op", o.op, "all_to_all, all_reduce, all_gather, reduce_scatter or send_recv");
+  const auto* info = net::find_collective(o.op);
+  if (info == nullptr) bad_option("--op", o.op, net::collective_names());
+  const auto* algorithm = o.algorithm.empty() ? &info->algorithms.front()
+                                              : net::find_algorithm(*info, o.algorithm);
+  if (algorithm == nullptr) {
+    bad_option("--algo", o.algorithm,
+               info->algorithms.size() == 1
+                   ? fmt::format("{} ({}'s only one)", info->algorithms.front().name, o.op)
+                   : fmt::format("{} for {}", net::algorithm_names(*info), o.op));
   }
-  net::AllToAllOptions a2a;
-  a2a.window = o.window;
-  a2a.gpus_per_node = cluster.gpus_per_node();
-  net::AllReduceAlgorithm ar = net::AllReduceAlgorithm::kRing;
-  int per_node = 1;  // all-gather and reduce-scatter: 1 is the flat ring, else 2-D over nodes
-  if (!o.algorithm.empty()) {
-    if (kind == net::CollectiveKind::kAllToAll) {
-      if (o.algorithm == "direct")
-        a2a.algorithm = net::AllToAllAlgorithm::kDirect;
-      else if (o.algorithm == "pairwise")
-        a2a.algorithm = net::AllToAllAlgorithm::kPairwise;
-      else if (o.algorithm == "hierarchical")
-        a2a.algorithm = net::AllToAllAlgorithm::kHierarchical;
-      else
-        bad_option("--algo", o.algorithm, "direct, pairwise or hierarchical for all_to_all");
-    } else if (kind == net::CollectiveKind::kAllReduce) {
-      if (o.algorithm == "ring")
-        ar = net::AllReduceAlgorithm::kRing;
-      else if (o.algorithm == "tree")
-        ar = net::AllReduceAlgorithm::kTree;
-      else if (o.algorithm == "hierarchical")
-        ar = net::AllReduceAlgorithm::kHierarchical;
-      else
-        bad_option("--algo", o.algorithm, "ring, tree or hierarchical for all_reduce");
-    } else if (kind == net::CollectiveKind::kSendRecv) {
-      if (o.algorithm != "ring") bad_option("--algo", o.algorithm, "ring (send_recv's only one)");
-    } else if (o.algorithm == "hierarchical") {
-      per_node = cluster.gpus_per_node();
-    } else if (o.algorithm != "ring") {
-      bad_option("--algo", o.algorithm, fmt::format("ring or hierarchical for {}", o.op));
-    }
-  }
-
   std::vector<config::Bytes> sizes;  // all checked before anything is printed
   for (const auto& text : o.sizes) {
     try {
@@ -134,39 +97,24 @@ void collective(const CollectiveOptions& o, std::ostream& out) {
     if (sizes.back().count < 0) bad_option("--sizes", text, "a size that is not negative");
   }
   out << fmt::format("# {} on {} ({} GPUs), {} model, algorithm {}\n", o.op, cluster.name(), n,
-                     o.model,
-                     kind == net::CollectiveKind::kAllToAll    ? net::name(a2a.algorithm)
-                     : kind == net::CollectiveKind::kAllReduce ? net::name(ar)
-                     : per_node > 1                            ? "hierarchical"
-                                                               : "ring");
+                     o.model, algorithm->name);
   out << "#      size [B]    time [us]  algbw [GB/s]  busbw [GB/s]\n";
   for (const auto& size : sizes) {
     const double s = static_cast<double>(size.count);
-    net::TransferGraph graph;
-    switch (kind) {
-      case net::CollectiveKind::kAllToAll:
-        graph = net::all_to_all(
-            n, [&](int, int) { return s / n; }, a2a);
-        break;
-      case net::CollectiveKind::kAllReduce:
-        graph = net::all_reduce(n, s, ar, cluster.gpus_per_node());
-        break;
-      case net::CollectiveKind::kAllGather:
-        graph = net::all_gather(n, s, per_node);
-        break;
-      case net::CollectiveKind::kReduceScatter:
-        graph = net::reduce_scatter(n, s, per_node);
-        break;
-      case net::CollectiveKind::kSendRecv:
-        graph = net::send_recv(s);
-        break;
-    }
+    net::CollectiveRequest request;
+    request.kind = info->kind;
+    request.n = n;
+    request.bytes = s;
+    request.matrix = [&](int, int) { return s / n; };
+    request.gpus_per_node = cluster.gpus_per_node();
+    request.window = o.window;
+    const auto graph = algorithm->build(request);
     const auto model = net::make_network_model(o.model, cluster, params);
     const auto run = net::run_transfers(graph, ranks, router, *model);
     const double seconds = run.end.seconds();
     const double algbw = s > 0 ? s / seconds / 1e9 : 0.0;  // nothing to move: 0, as nccl-tests
     out << fmt::format("{:>15} {:>12.2f} {:>13.2f} {:>13.2f}\n", size.count, seconds * 1e6, algbw,
-                       algbw * net::busbw_factor(kind, n));
+                       algbw * info->busbw_factor(n));
   }
 }
 

@@ -1,33 +1,11 @@
 #include "collectives.hpp"
 
+#include <array>
+#include <iterator>
 #include <numeric>
 #include <stdexcept>
 
 namespace moesim::net {
-
-std::string_view name(AllToAllAlgorithm a) {
-  switch (a) {
-    case AllToAllAlgorithm::kDirect:
-      return "direct";
-    case AllToAllAlgorithm::kPairwise:
-      return "pairwise";
-    case AllToAllAlgorithm::kHierarchical:
-      return "hierarchical";
-  }
-  return "?";
-}
-
-std::string_view name(AllReduceAlgorithm a) {
-  switch (a) {
-    case AllReduceAlgorithm::kRing:
-      return "ring";
-    case AllReduceAlgorithm::kTree:
-      return "tree";
-    case AllReduceAlgorithm::kHierarchical:
-      return "hierarchical";
-  }
-  return "?";
-}
 
 namespace {
 
@@ -338,19 +316,151 @@ TransferGraph send_recv(double bytes) {
   return g;
 }
 
-double busbw_factor(CollectiveKind kind, int n) {
-  const double dn = n;
-  switch (kind) {
-    case CollectiveKind::kAllReduce:
-      return 2 * (dn - 1) / dn;
-    case CollectiveKind::kAllGather:
-    case CollectiveKind::kReduceScatter:
-    case CollectiveKind::kAllToAll:
-      return (dn - 1) / dn;
-    case CollectiveKind::kSendRecv:
-      return 1;
-  }
+namespace {
+
+// The algorithms of each collective, by the names `moesim collective --algo` takes.
+TransferGraph direct_a2a(const CollectiveRequest& r) {
+  AllToAllOptions o;
+  o.window = r.window;
+  return all_to_all(r.n, r.matrix, o);
+}
+TransferGraph pairwise_a2a(const CollectiveRequest& r) {
+  AllToAllOptions o;
+  o.algorithm = AllToAllAlgorithm::kPairwise;
+  o.window = r.window;
+  return all_to_all(r.n, r.matrix, o);
+}
+TransferGraph hierarchical_a2a(const CollectiveRequest& r) {
+  AllToAllOptions o;
+  o.algorithm = AllToAllAlgorithm::kHierarchical;
+  o.window = r.window;
+  o.gpus_per_node = r.gpus_per_node;
+  o.relayout_bandwidth = r.relayout_bandwidth;
+  return all_to_all(r.n, r.matrix, o);
+}
+constexpr std::array kAllToAll{
+    AlgorithmInfo{"direct", "rank r sends to r+1, r+2, ... with a window of peers in flight",
+                  direct_a2a},
+    AlgorithmInfo{"pairwise", "round d: send to r+d, receive from r-d, rounds in lockstep",
+                  pairwise_a2a},
+    AlgorithmInfo{"hierarchical",
+                  "2-D: exchange inside each node by destination rail, then along each rail",
+                  hierarchical_a2a}};
+
+constexpr std::array kAllReduce{
+    AlgorithmInfo{"ring", "2(n-1) steps of S/n around one ring",
+                  [](const CollectiveRequest& r) {
+                    return all_reduce(r.n, r.bytes, AllReduceAlgorithm::kRing, r.gpus_per_node);
+                  }},
+    AlgorithmInfo{"tree", "reduce up a binary tree, broadcast down (not pipelined)",
+                  [](const CollectiveRequest& r) {
+                    return all_reduce(r.n, r.bytes, AllReduceAlgorithm::kTree, r.gpus_per_node);
+                  }},
+    AlgorithmInfo{"hierarchical",
+                  "reduce-scatter inside nodes, all-reduce along rails, all-gather inside nodes",
+                  [](const CollectiveRequest& r) {
+                    return all_reduce(r.n, r.bytes, AllReduceAlgorithm::kHierarchical,
+                                      r.gpus_per_node);
+                  }}};
+
+constexpr std::array kAllGather{
+    AlgorithmInfo{"ring", "n-1 steps of S/n around one ring",
+                  [](const CollectiveRequest& r) { return all_gather(r.n, r.bytes, 1); }},
+    AlgorithmInfo{"hierarchical", "2-D: along each rail, then inside each node",
+                  [](const CollectiveRequest& r) {
+                    return all_gather(r.n, r.bytes, r.gpus_per_node);
+                  }}};
+
+constexpr std::array kReduceScatter{
+    AlgorithmInfo{"ring", "n-1 steps of S/n around one ring",
+                  [](const CollectiveRequest& r) { return reduce_scatter(r.n, r.bytes, 1); }},
+    AlgorithmInfo{"hierarchical", "2-D: inside each node, then along each rail",
+                  [](const CollectiveRequest& r) {
+                    return reduce_scatter(r.n, r.bytes, r.gpus_per_node);
+                  }}};
+
+constexpr std::array kSendRecv{AlgorithmInfo{
+    "ring", "participant 0 sends S to participant 1",
+    [](const CollectiveRequest& r) { return send_recv(r.bytes); }}};
+
+double all_reduce_busbw(int n) {
+  return 2.0 * (n - 1) / n;
+}
+double ring_busbw(int n) {
+  return static_cast<double>(n - 1) / n;
+}
+double point_to_point_busbw(int) {
   return 1;
+}
+
+// In CollectiveKind order.
+constexpr std::array<CollectiveInfo, 5> kCollectives{{
+    {CollectiveKind::kAllToAll, "all_to_all", ring_busbw, kAllToAll},
+    {CollectiveKind::kAllReduce, "all_reduce", all_reduce_busbw, kAllReduce},
+    {CollectiveKind::kAllGather, "all_gather", ring_busbw, kAllGather},
+    {CollectiveKind::kReduceScatter, "reduce_scatter", ring_busbw, kReduceScatter},
+    {CollectiveKind::kSendRecv, "send_recv", point_to_point_busbw, kSendRecv},
+}};
+
+template <class Range, class Name>
+std::string listed(const Range& items, Name name) {
+  std::string out;
+  const auto n = std::size(items);
+  std::size_t i = 0;
+  for (const auto& item : items) {
+    out += i == 0 ? "" : i + 1 == n ? " or " : ", ";
+    out += name(item);
+    ++i;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::span<const CollectiveInfo> collectives() {
+  return kCollectives;
+}
+
+const CollectiveInfo& collective(CollectiveKind kind) {
+  return kCollectives[static_cast<std::size_t>(kind)];
+}
+
+std::string_view name(CollectiveKind kind) {
+  return collective(kind).name;
+}
+
+const CollectiveInfo* find_collective(std::string_view name) {
+  for (const auto& c : kCollectives) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+const AlgorithmInfo* find_algorithm(const CollectiveInfo& c, std::string_view name) {
+  for (const auto& a : c.algorithms) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
+std::string collective_names() {
+  return listed(kCollectives, [](const CollectiveInfo& c) { return std::string(c.name); });
+}
+
+std::string algorithm_names(const CollectiveInfo& c) {
+  return listed(c.algorithms, [](const AlgorithmInfo& a) { return std::string(a.name); });
+}
+
+std::string_view name(AllToAllAlgorithm a) {
+  return kAllToAll[static_cast<std::size_t>(a)].name;
+}
+
+std::string_view name(AllReduceAlgorithm a) {
+  return kAllReduce[static_cast<std::size_t>(a)].name;
+}
+
+double busbw_factor(CollectiveKind kind, int n) {
+  return collective(kind).busbw_factor(n);
 }
 
 }  // namespace moesim::net

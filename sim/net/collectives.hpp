@@ -5,6 +5,8 @@
 // Sizes follow nccl-tests' "size" column: all-reduce, all-gather and reduce-scatter take the
 // total array S; all-to-all takes each rank's send buffer (n x per-peer).
 #include <functional>
+#include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -15,10 +17,10 @@ namespace moesim::net {
 
 enum class AllToAllAlgorithm { kDirect, kPairwise, kHierarchical };
 enum class AllReduceAlgorithm { kRing, kTree, kHierarchical };
+// Their names in the collectives' table below (the enums list them in the table's order).
 std::string_view name(AllToAllAlgorithm a);
 std::string_view name(AllReduceAlgorithm a);
 
-// bytes(src, dst): what participant src sends to dst.
 using ByteMatrix = std::function<double(int src, int dst)>;
 
 struct AllToAllOptions {
@@ -45,8 +47,44 @@ TransferGraph all_gather(int n, double bytes, int gpus_per_node = 1);
 TransferGraph reduce_scatter(int n, double bytes, int gpus_per_node = 1);
 TransferGraph send_recv(double bytes);  // participant 0 to 1
 
-// nccl-tests: algbw = S / t; busbw = algbw x factor.
+// --- the collectives as a table, in the spirit of nccl-tests ----------------------------------
 enum class CollectiveKind { kAllToAll, kAllReduce, kAllGather, kReduceScatter, kSendRecv };
+
+// One call of a collective, whatever its algorithm: how many participants, what they move, and
+// what the algorithms may use of the cluster's shape.
+struct CollectiveRequest {
+  CollectiveKind kind = CollectiveKind::kAllReduce;
+  int n = 2;
+  double bytes = 0;   // all-reduce, all-gather, reduce-scatter, send/recv: the size S
+  ByteMatrix matrix;  // all-to-all: what each participant sends each other
+  int gpus_per_node = 1;          // participants per node, node-major (2-D algorithms)
+  int window = 8;                 // all-to-all: peers in flight per rank
+  double relayout_bandwidth = 0;  // hierarchical all-to-all: B/s of its local copies
+};
+
+struct AlgorithmInfo {
+  std::string_view name;
+  std::string_view description;
+  TransferGraph (*build)(const CollectiveRequest& request);
+};
+
+struct CollectiveInfo {
+  CollectiveKind kind;
+  std::string_view name;  // as nccl-tests names its binaries (all_reduce_perf -> all_reduce)
+  // nccl-tests: algbw = S / t; busbw = algbw x busbw_factor(n), the fraction of S each rank
+  // sends over its busiest link in an ideal algorithm.
+  double (*busbw_factor)(int n);
+  std::span<const AlgorithmInfo> algorithms;  // the first is the default
+};
+
+std::span<const CollectiveInfo> collectives();
+const CollectiveInfo& collective(CollectiveKind kind);
+std::string_view name(CollectiveKind kind);
+const CollectiveInfo* find_collective(std::string_view name);  // nullptr: none of that name
+const AlgorithmInfo* find_algorithm(const CollectiveInfo& c, std::string_view name);
+// "a, b or c": the names of the collectives, or of one collective's algorithms.
+std::string collective_names();
+std::string algorithm_names(const CollectiveInfo& c);
 double busbw_factor(CollectiveKind kind, int n);
 
 }  // namespace moesim::net
