@@ -8,7 +8,7 @@
 
 #include "build_info.hpp"
 #include "config/error.hpp"
-#include "count.hpp"
+#include "config/count.hpp"
 #include "figures_command.hpp"
 #include "net/network_model.hpp"
 #include "network_commands.hpp"
@@ -33,7 +33,7 @@ constexpr const char* kPxnHelp =
 // up to the largest double.
 const CLI::Validator kAtLeastOne(
     [](std::string& value) -> std::string {
-      const auto n = moesim::cli::count_from(value);
+      const auto n = moesim::config::count_from(value);
       if (!n) return fmt::format("{} is not a whole number of at least 1", value);
       if (*n > std::numeric_limits<int>::max()) {
         return fmt::format("{} is more than {}", value, std::numeric_limits<int>::max());

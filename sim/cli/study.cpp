@@ -10,7 +10,6 @@
 #include "config/enum_name.hpp"
 #include "config/error.hpp"
 #include "cost/profile.hpp"
-#include "count.hpp"
 #include "report/chrome_trace.hpp"
 #include "report/dag_csv.hpp"
 #include "report/text_table.hpp"
@@ -91,7 +90,6 @@ model::Study make_study(const ExperimentConfig& e, const model::ScheduleConfig& 
   s.parallel = e.parallel;
   s.routing = e.routing;
   s.schedule = schedule;
-  if (schedule.top_k) s.model.moe.top_k = *schedule.top_k;
   s.mode = e.mode;
   s.training = e.training;
   s.inference = e.inference;
@@ -414,69 +412,6 @@ std::string summary_table(model::Mode mode, const std::vector<PointResult>& resu
     out += savings.render();
   }
   return out;
-}
-
-model::ScheduleConfig schedule_from_name(const std::string& full) {
-  model::ScheduleConfig s;
-  s.name = full;
-  // pipe<N> and top<N>: N a whole number of at least 1.
-  const auto count_after = [&full](const std::string& part, std::size_t prefix) {
-    const auto n = count_from(std::string_view(part).substr(prefix));
-    if (!n) {
-      throw config::ConfigError(fmt::format(
-          "--schedules: '{}' in '{}': expected {}<N> with N a whole number of at least 1", part,
-          full, part.substr(0, prefix)));
-    }
-    return *n;
-  };
-  std::string structure;  // the part that set it, if any
-  const auto set_structure = [&](model::Structure value, const std::string& part) {
-    if (!structure.empty()) {
-      throw config::ConfigError(
-          fmt::format("--schedules: '{}' gives two block structures, {} and {}; a schedule has one",
-                      full, structure, part));
-    }
-    structure = part;
-    s.structure = value;
-  };
-  std::size_t start = 0;
-  while (start <= full.size()) {
-    const auto end = std::min(full.find('+', start), full.size());
-    const std::string part = full.substr(start, end - start);
-    start = end + 1;
-    using model::Structure;
-    if (part == "cdac" || part == "vanilla" || part == "topk") {
-    } else if (part == "dcca") {
-      s.dcca = 0.25;
-    } else if (part == "lsh") {
-      s.lsh = model::LshConfig{};
-    } else if (part == "scmoe") {
-      set_structure(Structure::kScMoE, part);
-    } else if (part == "scmoe2") {
-      set_structure(Structure::kScMoE2, part);
-    } else if (part == "dgmoe") {
-      set_structure(Structure::kDgMoE, part);
-    } else if (part == "shared_expert") {
-      set_structure(Structure::kSharedExpert, part);
-    } else if (part == "2d") {
-      s.all_to_all = model::ExchangeAlgorithm::kHierarchical;
-    } else if (part.rfind("pipe", 0) == 0 && part.size() > 4 &&
-               part.find_first_not_of("0123456789", 4) == std::string::npos) {
-      s.pipeline = count_after(part, 4);
-    } else if (part.rfind("top", 0) == 0 && part.size() > 3 &&
-               part.find_first_not_of("0123456789", 3) == std::string::npos) {
-      s.top_k = count_after(part, 3);
-    } else if ((part == "pos1" || part == "pos2" || part == "pos3")) {
-      s.shortcut = part[3] - '0';
-    } else {
-      throw config::ConfigError(fmt::format(
-          "--schedules: unknown part '{}' in '{}'; expected parts joined by '+': cdac, dcca, lsh, "
-          "scmoe, scmoe2, dgmoe, shared_expert, 2d, pipe<N>, top<N>, pos1/pos2/pos3",
-          part, full));
-    }
-    if (end == full.size()) break;
-  }
-  return s;
 }
 
 }  // namespace moesim::cli

@@ -104,8 +104,4 @@ std::string summary_csv(const std::string& experiment,
 // need more device memory than the GPU has.
 std::string summary_table(model::Mode mode, const std::vector<PointResult>& results);
 
-// "cdac", "dcca", "lsh", "scmoe", "dcca+scmoe", "lsh+pipe4", "2d", "pos3", "top1", ...: a schedule
-// from its name. Throws ConfigError for an unknown part.
-model::ScheduleConfig schedule_from_name(const std::string& name);
-
 }  // namespace moesim::cli

@@ -1,11 +1,11 @@
 #pragma once
-// Counts on the command line (-j, --window, pipe<N>, top<N>): whole numbers of at least 1.
+// Counts written as text (-j, --window, pipe<N>, top<N>): whole numbers of at least 1.
 #include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string_view>
 
-namespace moesim::cli {
+namespace moesim::config {
 
 // `text` as a whole number of at least 1, or nothing if it is not one (or does not fit).
 inline std::optional<std::int64_t> count_from(std::string_view text) {
@@ -16,4 +16,4 @@ inline std::optional<std::int64_t> count_from(std::string_view text) {
   return n;
 }
 
-}  // namespace moesim::cli
+}  // namespace moesim::config

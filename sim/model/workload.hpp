@@ -3,43 +3,23 @@
 // op DAG of every rank, each op priced by the cost model or mapped to a collective call that the
 // network model plays (net/collective_runner.hpp).
 //
-// A micro-batch's forward pass is first laid out, per rank, as a *program*: nodes on four
-// streams (compute, ep for all-to-alls, tp, dp) in issue order, with the cross-stream
-// dependencies they need. Schedules differ only in how they lay out each MoE block
-// (schedules.md); the backward pass is the forward program mirrored (reverse issue order,
-// reversed dependencies, GEMMs priced as data- plus weight-gradient, attention as its backward).
+// Each rank's micro-batch is first described as a program (program.hpp, built by forward.hpp
+// with the schedule's MoE shape, moe_shape.hpp); the emitter (emitter.hpp) turns programs into
+// ops, training.hpp adds the backward passes, gradient reductions and the optimizer step.
 #include <array>
 #include <cstdint>
-#include <functional>
-#include <string_view>
 #include <vector>
 
 #include "config.hpp"
 #include "core/op_graph.hpp"
 #include "cost/cost_model.hpp"
+#include "exchanges.hpp"
 #include "net/collective_runner.hpp"
 #include "net/transfer_graph.hpp"
+#include "program.hpp"
 #include "topologies/cluster.hpp"
 
 namespace moesim::model {
-
-// What an op's time counts as in a breakdown. Also each op's first label.
-enum class Category : std::uint8_t {
-  kAttention,    // QKV and output projections, attention itself
-  kDenseMlp,     // dense MLP blocks and shared experts
-  kExpertFfn,    // routed experts
-  kGate,         // router GEMM, softmax, top-k
-  kProjections,  // DCCA's shared descend/ascend projections
-  kLsh,          // hashing, centroids, residual compensation
-  kOther,        // layer norms, permutes, residual adds, embedding, LM head, optimizer
-  kA2aDispatch,
-  kA2aCombine,
-  kTp,  // tensor/sequence-parallel all-gather, reduce-scatter, all-reduce
-  kDp,  // data-parallel gradient reduction, ZeRO weight gathers
-};
-inline constexpr std::size_t kCategoryCount = 11;
-std::string_view name(Category c);
-bool is_communication(Category c);
 
 struct Study {
   ModelConfig model;
@@ -51,10 +31,6 @@ struct Study {
   InferenceConfig inference;
   std::int64_t window = 8;  // direct all-to-all: peers in flight per rank
 };
-
-// How long one exchange would take alone (places ScMoE's expert computation).
-using ExchangeEstimator =
-    std::function<core::Time(const net::TransferGraph& graph, const std::vector<int>& gpus)>;
 
 struct BuildOptions {
   bool op_args = false;  // attach shape, bytes and cost rule to every op (traces, DAG dumps)

@@ -1,0 +1,208 @@
+#include "moe_block.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <string>
+
+namespace moesim::model {
+
+namespace work = cost::work;
+
+void MoeBlock::pre_exchange(Program& p, const LayerContext& c, const std::string& pre,
+                            std::int64_t full, int input, RoutedPath& r) const {
+  const auto t = model_.dtype;
+  const auto h = model_.hidden;
+  const auto w = shape_.width;
+  const auto k = shape_.k;
+  const auto E = model_.moe.experts;
+  const auto gate_tokens = c.local(full);  // tokens this rank routes and projects
+  auto gate = compute(Category::kGate, pre + "gate",
+                      {work::gemm(gate_tokens, E, h, t), work::gating(gate_tokens, E, k, t)},
+                      {work::gemm(gate_tokens, h, E, t), work::gemm(h, E, gate_tokens, t),
+                       work::gating(gate_tokens, E, k, t)});
+  if (input >= 0) gate.deps = {input};
+  r.pre.push_back(p.make(std::move(gate)));
+  if (shape_.projections) {
+    r.pre.push_back(
+        p.make(compute(Category::kProjections, pre + "descend", {work::gemm(gate_tokens, w, h, t)},
+                       gemm_backward(gate_tokens, w, h, t))));
+  }
+  if (c.sp) {
+    r.pre.push_back(p.make(tp_collective(pre, net::CollectiveKind::kAllGather,
+                                         static_cast<double>(full * w) * c.elem(), r.pre.back())));
+  }
+  auto permute = compute(Category::kOther, pre + "permute", {work::permute(full * k, w, t)},
+                         {work::permute(full * k, w, t)});
+  if (c.sp) permute.deps = {r.pre.back()};
+  r.pre.push_back(p.make(std::move(permute)));
+  if (shape_.lsh) {
+    const auto& lsh = *shape_.lsh;
+    const auto rows = full * k;
+    const auto centroids = std::max<std::int64_t>(
+        1, static_cast<std::int64_t>(std::ceil(lsh.rate * static_cast<double>(rows))));
+    r.pre.push_back(p.make(compute(Category::kLsh, pre + "lsh_hash",
+                                   {work::lsh_hash(rows, w, lsh.hashes, lsh.structured, t)}, {})));
+    r.pre.push_back(p.make(compute(Category::kLsh, pre + "centroids",
+                                   {work::segmented_mean(rows, w, centroids, t)},
+                                   {work::segmented_mean(rows, w, centroids, t)})));
+  }
+}
+
+void MoeBlock::post_exchange(Program& p, const LayerContext& c, const std::string& pre,
+                             std::int64_t full, RoutedPath& r) const {
+  const auto t = model_.dtype;
+  const auto h = model_.hidden;
+  const auto w = shape_.width;
+  const auto k = shape_.k;
+  const auto gate_tokens = c.local(full);
+  if (shape_.lsh) {
+    auto comp =
+        compute(Category::kLsh, pre + "compensate", {work::elementwise_add(full * k * w, t)},
+                {work::elementwise_add(full * k * w, t)});
+    comp.deps = r.combine;
+    r.post.push_back(p.make(std::move(comp)));
+  }
+  auto unpermute = compute(Category::kOther, pre + "unpermute", {work::permute(full * k, w, t)},
+                           {work::permute(full * k, w, t)});
+  if (r.post.empty()) unpermute.deps = r.combine;
+  r.post.push_back(p.make(std::move(unpermute)));
+  if (c.tp > 1) {
+    r.post.push_back(p.make(
+        tp_collective(pre, c.closing(), static_cast<double>(full * w) * c.elem(), r.post.back())));
+  }
+  if (shape_.projections) {
+    auto ascend = compute(Category::kProjections, pre + "ascend",
+                          {work::gemm(gate_tokens, h, w, t)}, gemm_backward(gate_tokens, h, w, t));
+    if (c.tp > 1) ascend.deps = {r.post.back()};
+    r.post.push_back(p.make(std::move(ascend)));
+  }
+}
+
+std::vector<std::int64_t> MoeBlock::expert_rows(int rank, int moe_layer, int path,
+                                                std::int64_t full) {
+  const auto& rows =
+      traffic_.rows(layout_.ep_group_of(rank), moe_layer, path, full, shape_.k);
+  const auto local = model_.moe.experts / parallel_.ep;
+  const auto first = layout_.ep_index(rank) * local;
+  std::vector<std::int64_t> received(static_cast<std::size_t>(local), 0);
+  for (const auto& src : rows) {
+    for (std::int64_t e = 0; e < local; ++e) {
+      received[static_cast<std::size_t>(e)] += src[static_cast<std::size_t>(first + e)];
+    }
+  }
+  for (auto& m : received) {
+    m = static_cast<std::int64_t>(std::ceil(static_cast<double>(m) * shape_.rows_factor() /
+                                            static_cast<double>(shape_.chunks)));
+  }
+  return received;
+}
+
+RoutedPath MoeBlock::routed_path(Program& p, const LayerContext& c, int rank, int block,
+                                 int moe_layer, int path, std::int64_t full, int input) {
+  const auto t = model_.dtype;
+  const auto w = shape_.width;
+  const auto d = shape_.chunks;
+  const std::string pre =
+      fmt::format("L{}.moe{}.", block, shape_.paths > 1 ? std::to_string(path) : "");
+  RoutedPath r;
+  pre_exchange(p, c, pre, full, input, r);
+
+  const auto received = expert_rows(rank, moe_layer, path, full);
+  const auto inner = shape_.expert_inner / c.tp;
+  const auto up = inner * (model_.gated_mlp ? 2 : 1);
+  std::int64_t act = 0;
+  for (const auto m : received) act += m * inner;
+  const double row_bytes =
+      static_cast<double>(w) * c.elem() * shape_.rows_factor() / static_cast<double>(d);
+  const auto dispatched =
+      traffic_.dispatch(layout_.ep_group_of(rank), moe_layer, path, full, shape_.k, row_bytes);
+  const auto combined = traffic_.transpose(*dispatched);
+  const auto exchange = [&](Category category, std::string name, const auto& matrix, int after) {
+    Node n;
+    n.stream = Stream::kEp;
+    n.category = category;
+    n.name = std::move(name);
+    n.collective = Collective{net::CollectiveKind::kAllToAll, Group::kEp, 0, matrix};
+    n.deps = {after};
+    return p.make(std::move(n));
+  };
+  for (std::int64_t chunk = 0; chunk < d; ++chunk) {
+    const std::string suffix = d > 1 ? fmt::format(".c{}", chunk) : "";
+    r.dispatch.push_back(
+        exchange(Category::kA2aDispatch, pre + "dispatch" + suffix, dispatched, r.pre.back()));
+    auto expert =
+        compute(Category::kExpertFfn, pre + "experts" + suffix,
+                {work::grouped_gemm(received, up, w, t), work::activation(act, model_.gated_mlp, t),
+                 work::grouped_gemm(received, w, inner, t)},
+                {work::grouped_gemm(received, up, w, t), work::grouped_gemm(received, up, w, t),
+                 work::activation(act, model_.gated_mlp, t),
+                 work::grouped_gemm(received, w, inner, t),
+                 work::grouped_gemm(received, w, inner, t)});
+    expert.deps = {r.dispatch.back()};
+    r.experts.push_back(p.make(std::move(expert)));
+    r.combine.push_back(
+        exchange(Category::kA2aCombine, pre + "combine" + suffix, combined, r.experts.back()));
+  }
+  post_exchange(p, c, pre, full, r);
+  return r;
+}
+
+void MoeBlock::shared_experts(Program& p, const LayerContext& c, int block, std::int64_t full,
+                              int input) const {
+  for (std::int64_t e = 0; e < shape_.shared_experts; ++e) {
+    dense_mlp(p, c, fmt::format("L{}.shared{}.", block, e), model_.shared_ffn(), c.local(full),
+              false, input);
+  }
+}
+
+std::vector<ShortcutPath> MoeBlock::lay_out(Program& p, const LayerContext& c, int rank,
+                                            int block, int moe_layer, std::int64_t full,
+                                            const std::vector<std::size_t>& block_start,
+                                            const std::vector<std::size_t>& attention_end) {
+  const auto t = model_.dtype;
+  const auto h = model_.hidden;
+  const auto local = c.local(full);
+  const std::string pre = fmt::format("L{}.", block);
+  const int ln = p.add(compute(Category::kOther, pre + "moe.ln", {work::layer_norm(local, h, t)},
+                               {work::layer_norm(local, h, t)}));
+  std::vector<RoutedPath> spliced;
+  std::vector<int> outputs;  // the last node of each routed path: the sum waits for them
+  for (int path = 0; path < shape_.paths; ++path) {
+    const bool cut = shape_.shortcut[static_cast<std::size_t>(path)] && block > 0;
+    auto r = routed_path(p, c, rank, block, moe_layer, path, full, cut ? -1 : ln);
+    outputs.push_back(r.post.back());
+    if (cut) {
+      spliced.push_back(std::move(r));
+      continue;
+    }
+    // In place: shared experts (below) run while the dispatch is in flight.
+    for (const auto id : r.pre) p.order.push_back(id);
+    for (const auto id : r.dispatch) p.order.push_back(id);
+    shared_experts(p, c, block, full, ln);
+    for (std::size_t chunk = 0; chunk < r.experts.size(); ++chunk) {
+      p.order.push_back(r.experts[chunk]);
+      p.order.push_back(r.combine[chunk]);
+    }
+    for (const auto id : r.post) p.order.push_back(id);
+  }
+  if (shape_.paths == static_cast<int>(spliced.size())) shared_experts(p, c, block, full, ln);
+  const std::size_t sum_at = p.order.size();
+  auto sum = compute(Category::kOther, pre + "moe.residual", {work::elementwise_add(local * h, t)},
+                     {work::elementwise_add(local * h, t)});
+  sum.deps = outputs;  // a path may end in a TP collective on its own stream
+  p.add(std::move(sum));
+  std::vector<ShortcutPath> out;
+  if (spliced.empty()) return out;
+  // Pos-1: output of block b-1 (also wherever that block is itself MoE); Pos-2: after its
+  // attention; Pos-3: its input.
+  const auto before = static_cast<std::size_t>(block - 1);
+  const int pos = model_.is_moe_block(block - 1) ? 1 : shape_.shortcut_position;
+  const std::size_t at = pos == 3   ? block_start[before]
+                         : pos == 2 ? attention_end[before]
+                                    : block_start[static_cast<std::size_t>(block)];
+  for (auto& r : spliced) out.push_back({std::move(r), at, sum_at});
+  return out;
+}
+
+}  // namespace moesim::model

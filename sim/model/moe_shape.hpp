@@ -1,0 +1,56 @@
+#pragma once
+// What a schedule makes of a MoE block: the only code that reads a ScheduleConfig's mechanisms.
+// Each mechanism is a row of a table (schedules.md's structures, and the parts a schedule name
+// joins with '+'), so a new one is a config key, a row here, and a step in moe_block.cpp if it
+// adds one.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "config.hpp"
+
+namespace moesim::model {
+
+struct MoeShape {
+  std::int64_t width = 0;         // exchanged width: h, or r*h with DCCA
+  std::int64_t expert_inner = 0;  // a routed expert's intermediate size (f, or f/r with DCCA)
+  std::int64_t k = 1;             // routed experts per token
+  std::string_view k_key;         // the key that set k, for errors
+  std::int64_t shared_experts = 0;
+  int paths = 1;                   // routed paths per block (DGMoE: 2)
+  std::array<bool, 2> shortcut{};  // path reads the preceding block's representation
+  int shortcut_position = 2;       // 1, 2 or 3 (schedules.md 5)
+  std::int64_t chunks = 1;         // pipelining degree d
+  bool projections = false;        // DCCA's shared descend and ascend projections
+  std::optional<LshConfig> lsh;    // centroids instead of tokens
+  ExchangeAlgorithm algorithm = ExchangeAlgorithm::kFlat;
+  // LSH's compression rate rho: the fraction of routed rows exchanged and computed.
+  double rows_factor() const { return lsh ? lsh->rate : 1.0; }
+};
+
+MoeShape moe_shape(const ModelConfig& model, const ScheduleConfig& schedule);
+
+// The parts a schedule's name joins with '+' (`moesim predict --schedules dcca+scmoe`): the one
+// list that name parsing, --help and the README take. A part with a number is written
+// <name><N> (pipe4, top1, pos3).
+struct SchedulePart {
+  std::string_view name;
+  std::string_view description;
+  bool numbered = false;  // takes a whole number N >= 1 after its name
+  bool structure = false;  // sets the block structure (a schedule has one)
+  void (*apply)(ScheduleConfig& schedule, std::int64_t n);
+};
+std::span<const SchedulePart> schedule_parts();
+// "cdac, dcca, lsh, ..., pipe<N>, top<N>, pos1/pos2/pos3" as names are written.
+std::string schedule_part_names();
+// One line per part, "  name  description", for --help and the README.
+std::string schedule_part_list();
+
+// "cdac", "dcca+scmoe", "lsh+pipe4", "top1", ...: a schedule from its name. Throws ConfigError
+// naming the part for an unknown one.
+ScheduleConfig schedule_from_name(const std::string& name);
+
+}  // namespace moesim::model

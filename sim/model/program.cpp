@@ -1,0 +1,33 @@
+#include "program.hpp"
+
+namespace moesim::model {
+
+std::string_view name(Category c) {
+  static constexpr std::array<std::string_view, kCategoryCount> kNames = {
+      "attention", "dense_mlp",    "expert_ffn",  "gate", "projections", "lsh",
+      "other",     "a2a_dispatch", "a2a_combine", "tp",   "dp"};
+  return kNames[static_cast<std::size_t>(c)];
+}
+
+bool is_communication(Category c) {
+  return c == Category::kA2aDispatch || c == Category::kA2aCombine || c == Category::kTp ||
+         c == Category::kDp;
+}
+
+std::string_view name(Stream s) {
+  static constexpr std::array<std::string_view, kStreamCount> kNames = {"compute", "ep", "tp",
+                                                                        "dp"};
+  return kNames[static_cast<std::size_t>(s)];
+}
+
+Node compute(Category c, std::string name, std::vector<cost::Work> forward,
+             std::vector<cost::Work> backward) {
+  Node n;
+  n.category = c;
+  n.name = std::move(name);
+  n.forward = std::move(forward);
+  n.backward = std::move(backward);
+  return n;
+}
+
+}  // namespace moesim::model
