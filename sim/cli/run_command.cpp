@@ -92,7 +92,7 @@ std::vector<PointResult> run_study(const ExperimentConfig& e, const std::filesys
                            progress ? shown.callback(i) : core::ProgressCallback{});
     if (!progress) return;
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-    const auto time_ms = summary_values(e.mode, results[i], e.parallel.world())[kSummaryTimeColumn];
+    const auto time_ms = report::summary_values(e.mode, results[i], e.parallel.world())[report::kSummaryTimeColumn];
     shown.finished(i, fmt::format("[moesim] {}/{} {}: {:.3f} ms ({:.1f} s){}", ++done, n,
                                   schedules[i].name, time_ms, took.count(), results[i].fit_note()));
   });
@@ -103,7 +103,7 @@ void write_study(const report::OutputDir& dir, const ExperimentConfig& e,
                  const std::string& resolved, const std::vector<PointResult>& results,
                  std::ostream& out) {
   dir.write("resolved.yaml", resolved);
-  dir.write("summary.csv", summary_csv(e.name, {}, summary_rows(e, results)));
+  dir.write("summary.csv", report::summary_csv(e.name, {}, report::summary_rows(e.mode, e.parallel.world(), results)));
   std::vector<std::string> written{"resolved.yaml", "summary.csv"};
   for (const auto& r : results) {
     const auto stem = file_safe(r.schedule.name);
@@ -120,7 +120,7 @@ void write_study(const report::OutputDir& dir, const ExperimentConfig& e,
   }
   out << fmt::format("experiment {}: {} on {} ranks, {} mode\n", e.name, e.model.name,
                      e.parallel.world(), config::enum_name(e.mode));
-  out << summary_table(e.mode, results);
+  out << report::summary_table(e.mode, results);
   if (!results.empty()) {
     out << fmt::format("\nbreakdown of {} (critical rank {}):\n", results.front().schedule.name,
                        results.front().breakdown.critical);

@@ -153,7 +153,7 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
                                             (document ? document->located(error) : error).what()));
     }
   }
-  const std::size_t columns = summary_value_count();
+  const std::size_t columns = report::summary_value_count();
   std::vector<double> values(units.size() * columns, 0.0);
 
   // This rank's units, `jobs` at a time.
@@ -181,22 +181,22 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
     const bool running_line = options.progress && mpi.size() == 1;
     const auto result = run_point(e, schedule, cluster, cost, {},
                                   running_line ? shown.callback(i) : core::ProgressCallback{});
-    const auto v = summary_values(e.mode, result, e.parallel.world());
+    const auto v = report::summary_values(e.mode, result, e.parallel.world());
     std::copy(v.begin(), v.end(), values.begin() + static_cast<std::ptrdiff_t>(u * columns));
     if (!options.progress) return;
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     shown.finished(i, fmt::format("[moesim] {}/{} {}: {:.3f} ms ({:.1f} s){}{}", ++done,
-                                  mine.size(), names[i], v[kSummaryTimeColumn], took.count(),
+                                  mine.size(), names[i], v[report::kSummaryTimeColumn], took.count(),
                                   mpi.size() > 1 ? fmt::format(" [rank {}]", mpi.rank()) : "",
                                   result.fit_note()));
   });
   mpi.sum_to_root(values);
   if (mpi.rank() != 0) return {};
 
-  std::vector<SummaryRow> rows;
+  std::vector<report::SummaryRow> rows;
   for (std::size_t u = 0; u < units.size(); ++u) {
     const auto& prepared = points[units[u].point];
-    SummaryRow row;
+    report::SummaryRow row;
     row.schedule = schedules_of(prepared.experiment)[units[u].schedule].name;
     row.point = base.sweep ? prepared.point.label + "/" + row.schedule : row.schedule;
     row.mode = prepared.experiment.mode;
@@ -205,14 +205,14 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
                       values.begin() + static_cast<std::ptrdiff_t>((u + 1) * columns));
     // The point's first schedule is its baseline.
     const auto first = u - units[u].schedule;
-    row.baseline_ms = values[first * columns + kSummaryTimeColumn];
+    row.baseline_ms = values[first * columns + report::kSummaryTimeColumn];
     rows.push_back(std::move(row));
   }
   const report::OutputDir dir(options.out ? *options.out : "out/" + base.name);
   dir.write("resolved.yaml",
             config::to_yaml(
                 base, fmt::format("moesim resolved configuration (from {})", options.experiment)));
-  dir.write("summary.csv", summary_csv(base.name, sweep_columns(grid), rows));
+  dir.write("summary.csv", report::summary_csv(base.name, sweep_columns(grid), rows));
   out << fmt::format("sweep {}: {} points, {} simulations{}; wrote {}/summary.csv\n", base.name,
                      points.size(), units.size(),
                      mpi.size() > 1 ? fmt::format(" over {} MPI ranks", mpi.size()) : "",

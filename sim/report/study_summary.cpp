@@ -1,0 +1,286 @@
+#include "study_summary.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cmath>
+#include <iterator>
+
+#include "chrome_trace.hpp"
+#include "config/enum_name.hpp"
+#include "dag_csv.hpp"
+#include "text_table.hpp"
+
+namespace moesim::report {
+
+namespace {
+
+std::vector<CategoryInfo> categories() {
+  std::vector<CategoryInfo> out;
+  for (std::size_t c = 0; c < model::kCategoryCount; ++c) {
+    const auto cat = static_cast<model::Category>(c);
+    out.push_back({std::string(model::name(cat)), model::is_communication(cat)});
+  }
+  return out;
+}
+
+core::Time busy(const RankBreakdown& r, model::Category c) {
+  return r.busy[static_cast<std::size_t>(c)];
+}
+core::Time exposed(const RankBreakdown& r, model::Category c) {
+  return r.exposed[static_cast<std::size_t>(c)];
+}
+constexpr double kGiB = 1ull << 30;
+
+// What the table's memory column counts, and the schedules that need more than the GPU has.
+std::string memory_notes(model::Mode mode, const std::vector<PointResult>& results) {
+  const auto& first = results.front();
+  const bool train = mode == model::Mode::kTrain;
+  // By training.zero: what the data-parallel groups shard.
+  static constexpr std::array<std::string_view, model::kZeroWeights + 1> kSharded{
+      "none sharded (no ZeRO)", "the states sharded over data parallelism (ZeRO-1)",
+      "gradients and states sharded over data parallelism (ZeRO-2)",
+      "all three sharded over data parallelism (ZeRO-3),\n     plus the largest block's weights "
+      "gathered whole"};
+  std::string out = fmt::format(
+      "mem: at least this much per GPU: {};\n     activations and buffers not counted. ",
+      train ? fmt::format("weights, gradients and Adam's fp32 states,\n     {}",
+                          kSharded[static_cast<std::size_t>(first.memory.zero)])
+            : "weights and the KV cache");
+  if (!first.memory_capacity) {
+    return out +
+           fmt::format("The {} profile gives no memory.capacity to check it against.\n", first.gpu);
+  }
+  out += fmt::format("The {} has {:.2f} GiB.\n", first.gpu, *first.memory_capacity / kGiB);
+  for (const auto& r : results) {
+    if (r.fits()) continue;
+    std::string parts;
+    for (const auto& [what, bytes] :
+         {std::pair{"weights", r.memory.weights}, std::pair{"gradients", r.memory.gradients},
+          std::pair{"optimizer", r.memory.optimizer}, std::pair{"KV cache", r.memory.kv_cache},
+          std::pair{"gathered block", r.memory.gathered}}) {
+      if (bytes > 0)
+        parts += fmt::format("{}{} {:.2f}", parts.empty() ? "" : ", ", what, bytes / kGiB);
+    }
+    out += fmt::format(
+        "warning: {} does not fit: {:.2f} GiB per GPU ({}); more expert or tensor parallelism{} "
+        "would spread it\n",
+        r.schedule.name, r.memory.total() / kGiB, parts,
+        train && r.memory.zero < model::kZeroWeights ? ", or a higher training.zero stage," : "");
+  }
+  return out;
+}
+
+// Dispatch and combine together.
+core::Time a2a_busy(const RankBreakdown& r) {
+  return busy(r, model::Category::kA2aDispatch) + busy(r, model::Category::kA2aCombine);
+}
+core::Time a2a_exposed(const RankBreakdown& r) {
+  return exposed(r, model::Category::kA2aDispatch) + exposed(r, model::Category::kA2aCombine);
+}
+
+}  // namespace
+
+std::string PointResult::fit_note() const {
+  if (fits()) return "";
+  return fmt::format("; does not fit: {:.2f} GiB per GPU", memory.total() / kGiB);
+}
+
+PointResult point_result(const model::Study& study, const model::Simulation& sim,
+                         const cost::Profile& profile, const StudyOutputs& outputs) {
+  std::vector<std::uint8_t> category(sim.workload->category.size());
+  for (std::size_t i = 0; i < category.size(); ++i) {
+    category[i] = static_cast<std::uint8_t>(sim.workload->category[i]);
+  }
+  PointResult r;
+  r.schedule = study.schedule;
+  r.breakdown = breakdown(sim.workload->graph, sim.timeline, category, categories());
+  r.a2a_bytes = sim.workload->a2a_bytes;
+  r.memory = model::memory_floor(study, *sim.workload);
+  r.gpu = profile.name;
+  if (const auto& capacity = profile.memory.capacity) {
+    r.memory_capacity = static_cast<double>(capacity->count);
+  }
+  r.tokens = sim.workload->tokens;
+  r.ops = sim.workload->graph.op_count();
+  r.transfers = sim.transfers;
+  if (outputs.trace) r.trace = chrome_trace_json(sim.workload->graph, sim.timeline);
+  if (outputs.dag) {
+    const auto& w = *sim.workload;
+    r.dag = dag_csv(w.graph, [&w](core::OpId op) {
+      const auto& work = w.work[op];
+      const bool compute = work.call == net::OpWork::kCompute;
+      // What the op does, from its args; the transfer graph's index is left out (it moves
+      // when a call is added before it).
+      std::string what;
+      for (const auto& [key, value] : w.graph.op_args(op)) {
+        if (key == "algorithm_graph") continue;
+        fmt::format_to(std::back_inserter(what), "{}{}{}{}", what.empty() ? "" : " ",
+                       key == "work" ? "" : key, key == "work" ? "" : "=", value);
+      }
+      return DagRow{std::string(model::name(w.category[op])), compute ? work.duration.count() : 0,
+                    what};
+    });
+  }
+  return r;
+}
+
+std::vector<double> summary_values(model::Mode mode, const PointResult& r, std::int64_t gpus) {
+  using model::Category;
+  const auto& c = r.breakdown.critical_rank();
+  const double t = r.breakdown.makespan.seconds();
+  std::vector<double> v{
+      static_cast<double>(gpus),
+      t * 1e3,
+      a2a_busy(c).milliseconds(),
+      a2a_exposed(c).milliseconds(),
+      c.compute.milliseconds(),
+      busy(c, Category::kTp).milliseconds(),
+      busy(c, Category::kDp).milliseconds(),
+      c.idle.milliseconds(),
+      mode == model::Mode::kInfer && t > 0 ? static_cast<double>(r.tokens) / t : std::nan(""),
+      r.a2a_bytes / kGiB,
+      r.memory.total() / kGiB};
+  for (std::size_t k = 0; k < model::kCategoryCount; ++k) {
+    if (!model::is_communication(static_cast<Category>(k))) v.push_back(c.busy[k].milliseconds());
+  }
+  return v;
+}
+
+std::size_t summary_value_count() {
+  std::size_t compute = 0;
+  for (std::size_t k = 0; k < model::kCategoryCount; ++k) {
+    compute += !model::is_communication(static_cast<model::Category>(k));
+  }
+  return kSummaryMemoryColumn + 1 + compute;
+}
+
+std::string summary_csv(const std::string& experiment,
+                        const std::vector<std::string>& extra_columns,
+                        const std::vector<SummaryRow>& rows) {
+  using model::Category;
+  std::string out = "experiment,point,schedule,mode";
+  for (const auto& column : extra_columns) out += "," + column;
+  out +=
+      ",gpus,time_ms,speedup,a2a_ms,a2a_exposed_ms,compute_ms,tp_comm_ms,dp_comm_ms,idle_ms,"
+      "tokens_per_s,a2a_gib,memory_gib";
+  for (std::size_t c = 0; c < model::kCategoryCount; ++c) {
+    if (!model::is_communication(static_cast<Category>(c))) {
+      out += fmt::format(",{}_ms", model::name(static_cast<Category>(c)));
+    }
+  }
+  out += '\n';
+  for (const auto& row : rows) {
+    out += fmt::format("{},{},{},{}", experiment, row.point, row.schedule,
+                       config::enum_name(row.mode));
+    for (const auto& cell : row.extra) out += "," + cell;
+    for (std::size_t i = 0; i < row.values.size(); ++i) {
+      const double x = row.values[i];
+      if (std::isnan(x)) {
+        out += ",";
+      } else if (i == 0) {
+        out += fmt::format(",{:.0f}", x);
+      } else if (i == kSummaryTokensColumn) {
+        out += fmt::format(",{:.1f}", x);
+      } else if (i == kSummaryGibColumn || i == kSummaryMemoryColumn) {
+        out += fmt::format(",{:.4f}", x);
+      } else {
+        out += fmt::format(",{:.6f}", x);
+      }
+      if (i == kSummaryTimeColumn) out += fmt::format(",{:.4f}", x > 0 ? row.baseline_ms / x : 0.0);
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+std::vector<SummaryRow> summary_rows(model::Mode mode, std::int64_t gpus,
+                                     const std::vector<PointResult>& results) {
+  std::vector<SummaryRow> rows;
+  for (const auto& r : results) {
+    rows.push_back({r.schedule.name,
+                    r.schedule.name,
+                    mode,
+                    {},
+                    summary_values(mode, r, gpus),
+                    0});
+    rows.back().baseline_ms = rows.front().values[kSummaryTimeColumn];
+  }
+  return rows;
+}
+
+std::string summary_table(model::Mode mode, const std::vector<PointResult>& results) {
+  using model::Category;
+  using Table = TextTable;
+  const bool infer = mode == model::Mode::kInfer;
+  std::vector<Table::Column> columns{{"schedule", 18, Table::Align::kLeft},
+                                     {"time [ms]", 10},
+                                     {"speedup", 8},
+                                     {"a2a [ms]", 9},
+                                     {"exposed", 9},
+                                     {"compute", 9},
+                                     {"tp", 8},
+                                     {"dp", 8},
+                                     {"a2a [GiB]", 9},
+                                     {"mem [GiB]", 9}};
+  if (infer) columns.push_back({"tokens/s", 10});
+  Table summary(std::move(columns));
+  if (results.empty()) return summary.render();
+  const auto& b0 = results.front().breakdown;
+  const auto a2a = [](const RankBreakdown& c) { return a2a_busy(c).seconds(); };
+  const auto hidden = [](const RankBreakdown& c) {
+    return (a2a_busy(c) - a2a_exposed(c)).seconds();
+  };
+  for (const auto& r : results) {
+    const auto& c = r.breakdown.critical_rank();
+    const double t = r.breakdown.makespan.seconds();
+    const auto ms = [](double milliseconds) { return fmt::format("{:.3f}", milliseconds); };
+    std::vector<std::string> row{r.schedule.name,
+                                 ms(t * 1e3),
+                                 fmt::format("{:.3f}x", b0.makespan.seconds() / t),
+                                 ms(a2a(c) * 1e3),
+                                 ms(a2a_exposed(c).milliseconds()),
+                                 ms(c.compute.milliseconds()),
+                                 ms(busy(c, Category::kTp).milliseconds()),
+                                 ms(busy(c, Category::kDp).milliseconds()),
+                                 fmt::format("{:.2f}", r.a2a_bytes / kGiB),
+                                 fmt::format("{:.2f}", r.memory.total() / kGiB)};
+    if (infer) row.push_back(fmt::format("{:.0f}", static_cast<double>(r.tokens) / t));
+    summary.add_row(std::move(row));
+  }
+  std::string out = summary.render() + memory_notes(mode, results);
+  if (results.size() > 1) {
+    out += fmt::format(
+        "\nwhere each saving against {} comes from (critical rank, ms; positive = "
+        "faster):\n",
+        results.front().schedule.name);
+    Table savings({{"schedule", 18, Table::Align::kLeft},
+                   {"saved", 9},
+                   {"a2a bytes", 13},
+                   {"a2a overlap", 13},
+                   {"compute", 13},
+                   {"other", 9}});
+    const auto& c0 = b0.critical_rank();
+    // Milliseconds to three places, where a difference that rounds to zero prints as 0.000, not
+    // -0.000 (the residual column is a difference of sums).
+    const auto ms = [](double seconds) {
+      constexpr double kHalfPrintedUnit = 5e-4;
+      const double v = seconds * 1e3;
+      return fmt::format("{:.3f}", std::abs(v) < kHalfPrintedUnit ? 0.0 : v);
+    };
+    for (std::size_t i = 1; i < results.size(); ++i) {
+      const auto& c = results[i].breakdown.critical_rank();
+      const double saved = (b0.makespan - results[i].breakdown.makespan).seconds();
+      // Less all-to-all busy time is the bytes' doing; more of it hidden is the overlap's.
+      const double bytes = a2a(c0) - a2a(c);
+      const double overlap = hidden(c) - hidden(c0);
+      const double compute = (c0.compute - c.compute).seconds();
+      savings.add_row({results[i].schedule.name, ms(saved), ms(bytes), ms(overlap), ms(compute),
+                       ms(saved - bytes - overlap - compute)});
+    }
+    out += savings.render();
+  }
+  return out;
+}
+
+}  // namespace moesim::report
