@@ -61,7 +61,10 @@ struct PreparedPoint {
 std::vector<std::string> sweep_columns(const SweepConfig& sweep) {
   std::vector<std::string> columns;
   if (!sweep.points.empty()) columns.push_back("case");
-  for (const auto& axis : sweep.axes) columns.push_back(axis.key);
+  // An axis over a key the summary has a column for (mode) is shown there.
+  for (const auto& axis : sweep.axes) {
+    if (!report::is_summary_column(axis.key)) columns.push_back(axis.key);
+  }
   return columns;
 }
 
@@ -87,7 +90,7 @@ std::vector<SweepPoint> sweep_points(const SweepConfig& sweep) {
         const auto part = axis_label(axis, value);
         q.label = q.label.empty() ? part : q.label + "/" + part;
         q.assignments.push_back(axis.key + "=" + value);
-        q.cells.push_back(value);
+        if (!report::is_summary_column(axis.key)) q.cells.push_back(value);
         grown.push_back(std::move(q));
       }
     }

@@ -4,7 +4,9 @@
 
 #include <array>
 #include <cmath>
+#include <algorithm>
 #include <iterator>
+#include <stdexcept>
 
 #include "chrome_trace.hpp"
 #include "config/enum_name.hpp"
@@ -155,15 +157,33 @@ std::size_t summary_value_count() {
   return kSummaryMemoryColumn + 1 + compute;
 }
 
+namespace {
+// The summary's own columns before and after the extra ones.
+constexpr std::array<std::string_view, 4> kLeadingColumns{"experiment", "point", "schedule", "mode"};
+constexpr std::array<std::string_view, 12> kValueColumns{
+    "gpus",       "time_ms",    "speedup",   "a2a_ms",       "a2a_exposed_ms", "compute_ms",
+    "tp_comm_ms", "dp_comm_ms", "idle_ms",   "tokens_per_s", "a2a_gib",        "memory_gib"};
+}  // namespace
+
+bool is_summary_column(std::string_view name) {
+  return std::find(kLeadingColumns.begin(), kLeadingColumns.end(), name) !=
+             kLeadingColumns.end() ||
+         std::find(kValueColumns.begin(), kValueColumns.end(), name) != kValueColumns.end();
+}
+
 std::string summary_csv(const std::string& experiment,
                         const std::vector<std::string>& extra_columns,
                         const std::vector<SummaryRow>& rows) {
   using model::Category;
-  std::string out = "experiment,point,schedule,mode";
-  for (const auto& column : extra_columns) out += "," + column;
-  out +=
-      ",gpus,time_ms,speedup,a2a_ms,a2a_exposed_ms,compute_ms,tp_comm_ms,dp_comm_ms,idle_ms,"
-      "tokens_per_s,a2a_gib,memory_gib";
+  std::string out;
+  for (const auto column : kLeadingColumns) out += (out.empty() ? "" : ",") + std::string(column);
+  for (const auto& column : extra_columns) {
+    if (is_summary_column(column)) {
+      throw std::logic_error(fmt::format("summary.csv: an extra column named {}", column));
+    }
+    out += "," + column;
+  }
+  for (const auto column : kValueColumns) out += "," + std::string(column);
   for (std::size_t c = 0; c < model::kCategoryCount; ++c) {
     if (!model::is_communication(static_cast<Category>(c))) {
       out += fmt::format(",{}_ms", model::name(static_cast<Category>(c)));

@@ -65,6 +65,8 @@ std::vector<SummaryRow> summary_rows(model::Mode mode, std::int64_t gpus,
 // experiment,point,schedule,mode,<extra columns>,gpus,time_ms,speedup,a2a_ms,a2a_exposed_ms,
 // compute_ms,tp_comm_ms,dp_comm_ms,idle_ms,tokens_per_s,a2a_gib,memory_gib, then compute by
 // category.
+// Whether summary.csv has a column of that name of its own (an extra column may not repeat it).
+bool is_summary_column(std::string_view name);
 std::string summary_csv(const std::string& experiment,
                         const std::vector<std::string>& extra_columns,
                         const std::vector<SummaryRow>& rows);
