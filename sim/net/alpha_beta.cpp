@@ -16,7 +16,7 @@ void AlphaBetaModel::start(core::Time now, std::span<const topo::LinkId> route, 
   }
   const double seconds = route.empty() ? 0.0 : bytes / slowest;
   queue_.push(
-      now + latency + core::Time::ps(static_cast<core::Time::Rep>(std::ceil(seconds * 1e12))), tag);
+      now + latency + core::Time::ps(core::Time::arrival_ps(seconds * core::Time::kPsPerS)), tag);
 }
 
 std::optional<core::Time> AlphaBetaModel::next_completion() {

@@ -16,7 +16,7 @@ namespace {
 // Two levels closer than this (relative) are equal: floating-point rounding of sums. A level
 // that moves by less does not propagate, which is what lets the re-levelling settle.
 constexpr double kRelativeTolerance = 1e-12;
-constexpr double kPsPerSecond = 1e12;
+constexpr auto kPsPerSecond = static_cast<double>(core::Time::kPsPerS);
 constexpr double kUnlimited = std::numeric_limits<double>::infinity();
 
 bool same_level(double a, double b) {
@@ -34,14 +34,6 @@ double select(bool condition, double yes, double no) {
   const auto mask = std::uint64_t{0} - static_cast<std::uint64_t>(condition);
   return std::bit_cast<double>((std::bit_cast<std::uint64_t>(yes) & mask) |
                                (std::bit_cast<std::uint64_t>(no) & ~mask));
-}
-// The fewest whole picoseconds not below `ps` (0 when `ps` is not positive; `ps` < Time::max()).
-// Baseline x86-64 has no rounding instruction, and std::ceil's software sequence cost a fifth of
-// retime()'s instructions; a truncation and one comparison give the same value.
-core::Time::Rep ceil_ps(double ps) {
-  if (!(ps > 0)) return 0;
-  const auto whole = static_cast<core::Time::Rep>(ps);
-  return whole + (static_cast<double>(whole) < ps);
 }
 // a < b by more than rounding.
 bool clearly_below(double a, double b) {
@@ -580,7 +572,7 @@ void FlowModel::retime(topo::LinkId link) {
       const double ps = (clock.first - clock.bytes) / level * kPsPerSecond;
       const double until_max = static_cast<double>((core::Time::max() - clock.at).count());
       if (ps < until_max) {
-        due = std::max(now_, clock.at + core::Time::ps(ceil_ps(ps)));
+        due = std::max(now_, clock.at + core::Time::ps(core::Time::arrival_ps(ps)));
       }
     }
   }

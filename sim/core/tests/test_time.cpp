@@ -20,6 +20,15 @@ TEST(Time, FromSecondsRoundsToNearestPicosecond) {
   EXPECT_EQ(Time::from_seconds(0.6e-12).count(), 1);
 }
 
+// Data in flight arrives at the first whole picosecond at or after its last byte.
+TEST(Time, ArrivalRoundsUpToTheNextWholePicosecond) {
+  EXPECT_EQ(Time::arrival_ps(0.4), 1);
+  EXPECT_EQ(Time::arrival_ps(1.0), 1);
+  EXPECT_EQ(Time::arrival_ps(1'000'000.000001), 1'000'001);
+  EXPECT_EQ(Time::arrival_ps(0), 0);
+  EXPECT_EQ(Time::arrival_ps(-3), 0);
+}
+
 TEST(Time, FromSecondsRejectsWhatDoesNotFit) {
   EXPECT_THROW((void)Time::from_seconds(std::numeric_limits<double>::infinity()),
                std::out_of_range);
