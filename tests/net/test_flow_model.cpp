@@ -66,12 +66,18 @@ TEST(FlowModel, OneTransferIsLatencyPlusSizeOverBandwidth) {
   topo::Router router(c, {});
   FlowModel m(c, {core::Time::us(2)});
   m.start(core::Time::zero(), router.route(0, 1), 1e6, 7);
-  std::vector<std::uint64_t> done;
-  m.complete_until(core::Time::ms(1), done);
-  ASSERT_EQ(done, std::vector<std::uint64_t>{7});
   // 2 hops x 1 us + 2 us overhead + 1 MB / 10 GB/s = 104 us.
   const auto expected = core::Time::us(104);
-  std::printf("  one transfer: expected %.3f us\n", expected.microseconds());
+  std::vector<std::uint64_t> done;
+  m.complete_until(expected - core::Time::ps(1), done);
+  EXPECT_TRUE(done.empty()) << "delivered before its last byte and its latency";
+  const auto simulated = m.next_completion();
+  ASSERT_TRUE(simulated);
+  std::printf("  one transfer: expected %.3f us, simulated %.3f us\n", expected.microseconds(),
+              simulated->microseconds());
+  EXPECT_EQ(*simulated, expected);
+  m.complete_until(expected, done);
+  ASSERT_EQ(done, std::vector<std::uint64_t>{7});
   EXPECT_EQ(m.next_completion(), std::nullopt);
 }
 
