@@ -10,6 +10,7 @@
 #include "config/error.hpp"
 #include "config/count.hpp"
 #include "figures_command.hpp"
+#include "model/moe_shape.hpp"
 #include "net/network_model.hpp"
 #include "network_commands.hpp"
 #include "predict_command.hpp"
@@ -117,8 +118,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   predict
       ->add_option("--schedules", predict_options.schedules,
-                   "Comma-separated; parts joined by '+': cdac dcca lsh scmoe scmoe2 dgmoe "
-                   "shared_expert 2d pipe<N> pos<1-3>. The first is the baseline")
+                   "Comma-separated schedule names, the first the baseline; a name joins parts "
+                   "with '+' (dcca+scmoe, lsh+pipe4):\n" +
+                       moesim::model::schedule_part_list())
       ->capture_default_str();
   bool train = false;
   auto* train_flag = predict->add_flag("--train", train, "Training iteration (default)");

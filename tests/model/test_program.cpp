@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -246,6 +248,22 @@ TEST(SchedulePart, TheTableParsesNamesAndListsEveryPart) {
   }
   EXPECT_THROW(schedule_from_name("pos4"), config::ConfigError);
   EXPECT_THROW(schedule_from_name("scmoe+dgmoe"), config::ConfigError);
+}
+
+// The README lists the parts from the same table, word for word.
+TEST(SchedulePart, TheReadmeListsTheTable) {
+  std::ifstream in(kSource + "/README.md");
+  std::string line, listed;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (line.find("schedule parts: end") != std::string::npos) break;
+    if (inside) listed += line.substr(line.find_first_not_of(' ')) + "\n";
+    if (line.find("schedule parts: begin") != std::string::npos) inside = true;
+  }
+  std::string expected;
+  std::istringstream table(schedule_part_list());
+  while (std::getline(table, line)) expected += line.substr(line.find_first_not_of(' ')) + "\n";
+  EXPECT_EQ(listed, expected) << "update README.md's list from `moesim predict --help`";
 }
 
 }  // namespace
