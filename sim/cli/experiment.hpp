@@ -62,6 +62,7 @@ struct ExperimentConfig {
   std::string cluster = "bigmac_4x8_a40_ib100";
   std::vector<std::string> cluster_set;  // key.path=value applied to the cluster file
   std::string profile = "a40";
+  std::string implementation = "fused_ideal";
   model::ModelConfig model;
   model::ParallelConfig parallel;
   model::RoutingConfig routing;
@@ -84,6 +85,9 @@ struct ExperimentConfig {
             "cluster.nodes=8)");
     v.field("profile", profile,
             "GPU profile YAML (path relative to this file) or name (calibrate/profiles)");
+    v.field("implementation", implementation,
+            "how the framework runs the model: preset name (experiments/implementations) or YAML "
+            "path relative to this file");
     v.field("model", model, "the transformer and its MoE layers");
     v.field("parallel", parallel, "tensor, expert and data parallelism");
     v.field("routing", routing, "how tokens are routed to experts");

@@ -58,21 +58,22 @@ core::ProgressCallback progress_printer(std::ostream& err, std::string what) {
 std::vector<PointResult> run_study(const ExperimentConfig& e, const std::filesystem::path& base_dir,
                                    const StudyOutputs& outputs, bool progress, std::ostream& err,
                                    int jobs) {
-  const auto cluster = load_cluster_of(e, base_dir);
-  const auto cost = load_cost_of(e, base_dir);
+  const auto inputs = load_inputs_of(e, base_dir);
   const auto schedules = schedules_of(e);
   if (progress) {
-    for (const auto& note : cluster.notes()) err << fmt::format("[moesim] note: {}\n", note);
+    for (const auto& note : inputs.cluster.notes()) {
+      err << fmt::format("[moesim] note: {}\n", note);
+    }
   }
   // Every schedule is checked before the first runs: a bad one should not wait for the others.
-  check_schedules(e, cluster, cost);
+  check_schedules(e, inputs);
   const auto n = schedules.size();
   std::vector<PointResult> results(n);
   if (jobs <= 1 || n == 1) {
     for (std::size_t i = 0; i < n; ++i) {
       const auto what = fmt::format("{} [{}/{}]", schedules[i].name, i + 1, n);
       if (progress) err << fmt::format("[moesim] {}: building\n", what) << std::flush;
-      results[i] = run_point(e, schedules[i], cluster, cost, outputs,
+      results[i] = run_point(e, schedules[i], inputs, outputs,
                              progress ? progress_printer(err, what) : core::ProgressCallback{});
     }
     return results;
@@ -88,7 +89,7 @@ std::vector<PointResult> run_study(const ExperimentConfig& e, const std::filesys
   std::atomic<std::size_t> done{0};
   run_parallel(n, jobs, [&](std::size_t i) {
     const auto started = std::chrono::steady_clock::now();
-    results[i] = run_point(e, schedules[i], cluster, cost, outputs,
+    results[i] = run_point(e, schedules[i], inputs, outputs,
                            progress ? shown.callback(i) : core::ProgressCallback{});
     if (!progress) return;
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;

@@ -79,7 +79,20 @@ cost::CostModel load_cost_of(const ExperimentConfig& e, const std::filesystem::p
       cost::load_profile(resolve_file(e.profile, base_dir, kProfilePresets, "profile").string()));
 }
 
-model::Study make_study(const ExperimentConfig& e, const model::ScheduleConfig& schedule) {
+model::Implementation load_implementation_of(const ExperimentConfig& e,
+                                             const std::filesystem::path& base_dir) {
+  return model::read_implementation(config::Document::load_file(
+      resolve_file(e.implementation, base_dir, kImplementationPresets, "implementation")
+          .string()));
+}
+
+StudyInputs load_inputs_of(const ExperimentConfig& e, const std::filesystem::path& base_dir) {
+  return {load_cluster_of(e, base_dir), load_cost_of(e, base_dir),
+          load_implementation_of(e, base_dir)};
+}
+
+model::Study make_study(const ExperimentConfig& e, const model::ScheduleConfig& schedule,
+                        const model::Implementation& implementation) {
   model::Study s;
   s.model = e.model;
   s.parallel = e.parallel;
@@ -88,6 +101,7 @@ model::Study make_study(const ExperimentConfig& e, const model::ScheduleConfig& 
   s.mode = e.mode;
   s.training = e.training;
   s.inference = e.inference;
+  s.implementation = implementation;
   s.window = e.window;
   return s;
 }
@@ -110,12 +124,12 @@ std::vector<model::ScheduleConfig> schedules_of(const ExperimentConfig& e) {
   return e.schedules;
 }
 
-void check_schedules(const ExperimentConfig& e, const topo::Cluster& cluster,
-                     const cost::CostModel& cost) {
+void check_schedules(const ExperimentConfig& e, const StudyInputs& inputs) {
   const auto schedules = schedules_of(e);
   for (std::size_t i = 0; i < schedules.size(); ++i) {
     try {
-      model::check_study(make_study(e, schedules[i]), cluster, cost);
+      model::check_study(make_study(e, schedules[i], inputs.implementation), inputs.cluster,
+                         inputs.cost);
     } catch (const config::ConfigError& error) {
       constexpr std::string_view kOwn = "schedule.";
       if (e.schedules.empty() || !error.key().starts_with(kOwn)) throw;
@@ -135,13 +149,14 @@ std::string file_safe(std::string name) {
 }
 
 PointResult run_point(const ExperimentConfig& e, const model::ScheduleConfig& schedule,
-                      const topo::Cluster& cluster, const cost::CostModel& cost,
-                      const StudyOutputs& outputs, const core::ProgressCallback& progress) {
-  const auto study = make_study(e, schedule);
+                      const StudyInputs& inputs, const StudyOutputs& outputs,
+                      const core::ProgressCallback& progress) {
+  const auto study = make_study(e, schedule, inputs.implementation);
   model::BuildOptions options;
   options.op_args = outputs.trace || outputs.dag;
-  const auto sim = model::simulate(study, cluster, cost, e.network, options, progress);
-  return report::point_result(study, sim, cost.profile(), outputs);
+  const auto sim =
+      model::simulate(study, inputs.cluster, inputs.cost, e.network, options, progress);
+  return report::point_result(study, sim, inputs.cost.profile(), outputs);
 }
 
 }  // namespace moesim::cli

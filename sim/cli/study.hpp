@@ -23,6 +23,7 @@ std::filesystem::path data_dir();
 inline constexpr std::string_view kModelPresets = "experiments/models";
 inline constexpr std::string_view kClusterPresets = "topologies/presets";
 inline constexpr std::string_view kProfilePresets = "calibrate/profiles";
+inline constexpr std::string_view kImplementationPresets = "experiments/implementations";
 // A file named by path (relative to `base_dir`, then the working directory) or by preset name
 // (<data>/<preset_dir>/<name>.yaml). Throws ConfigError listing what was tried.
 std::filesystem::path resolve_file(const std::string& value, const std::filesystem::path& base_dir,
@@ -34,27 +35,37 @@ void apply_assignment(config::Document& document, std::string_view assignment);
 // The experiment's cluster (with its cluster_set) and cost model; files relative to base_dir.
 topo::Cluster load_cluster_of(const ExperimentConfig& e, const std::filesystem::path& base_dir);
 cost::CostModel load_cost_of(const ExperimentConfig& e, const std::filesystem::path& base_dir);
+model::Implementation load_implementation_of(const ExperimentConfig& e,
+                                             const std::filesystem::path& base_dir);
+// What a study runs on, besides its own keys: the cluster, the GPU's cost model and the
+// framework's implementation.
+struct StudyInputs {
+  topo::Cluster cluster;
+  cost::CostModel cost;
+  model::Implementation implementation;
+};
+StudyInputs load_inputs_of(const ExperimentConfig& e, const std::filesystem::path& base_dir);
 
 // The results of one schedule, and how they are written (report/study_summary.hpp).
 using report::PointResult;
 using report::StudyOutputs;
 
-model::Study make_study(const ExperimentConfig& e, const model::ScheduleConfig& schedule);
+model::Study make_study(const ExperimentConfig& e, const model::ScheduleConfig& schedule,
+                        const model::Implementation& implementation);
 // The experiment's schedules (the default one if none is listed). Throws ConfigError if one has
 // no name, or two would write the same files (the same name, once made file-safe).
 std::vector<model::ScheduleConfig> schedules_of(const ExperimentConfig& e);
 // Checks every schedule of the experiment (model::check_study) before any runs. A problem with a
 // schedule's own key is rethrown about the key in the experiment's list, "schedules[i].<key>",
 // so that Document::located() finds where it was written.
-void check_schedules(const ExperimentConfig& e, const topo::Cluster& cluster,
-                     const cost::CostModel& cost);
+void check_schedules(const ExperimentConfig& e, const StudyInputs& inputs);
 // A schedule's name as it appears in file names: characters other than letters, digits and
 // - _ + . become _.
 std::string file_safe(std::string name);
 
 // Simulates one schedule of the experiment.
 PointResult run_point(const ExperimentConfig& e, const model::ScheduleConfig& schedule,
-                      const topo::Cluster& cluster, const cost::CostModel& cost,
-                      const StudyOutputs& outputs, const core::ProgressCallback& progress);
+                      const StudyInputs& inputs, const StudyOutputs& outputs,
+                      const core::ProgressCallback& progress);
 
 }  // namespace moesim::cli

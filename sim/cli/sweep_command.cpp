@@ -138,12 +138,11 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
       document = load(&p);
       auto e = config::read_document<ExperimentConfig>(*document);
       if (p.label.empty()) p.label = e.name;
-      const auto cluster = load_cluster_of(e, base_dir);
-      const auto cost = load_cost_of(e, base_dir);
+      const auto inputs = load_inputs_of(e, base_dir);
       const auto schedules = schedules_of(e);
-      check_schedules(e, cluster, cost);
+      check_schedules(e, inputs);
       if (options.progress && mpi.rank() == 0) {
-        for (const auto& note : cluster.notes()) {
+        for (const auto& note : inputs.cluster.notes()) {
           err << fmt::format("[moesim] sweep point {} ({}): note: {}\n", points.size() + 1,
                              point_name(p), note);
         }
@@ -178,11 +177,10 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
     const auto& e = prepared.experiment;
     const auto schedule = schedules_of(e)[units[u].schedule];
     const auto started = std::chrono::steady_clock::now();
-    const auto cluster = load_cluster_of(e, base_dir);
-    const auto cost = load_cost_of(e, base_dir);
+    const auto inputs = load_inputs_of(e, base_dir);
     // Under mpirun the ranks share a terminal: one running line each would overwrite another's.
     const bool running_line = options.progress && mpi.size() == 1;
-    const auto result = run_point(e, schedule, cluster, cost, {},
+    const auto result = run_point(e, schedule, inputs, {},
                                   running_line ? shown.callback(i) : core::ProgressCallback{});
     const auto v = report::summary_values(e.mode, result, e.parallel.world());
     std::copy(v.begin(), v.end(), values.begin() + static_cast<std::ptrdiff_t>(u * columns));

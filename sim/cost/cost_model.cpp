@@ -21,22 +21,6 @@ void sort_series(std::vector<std::pair<double, double>>& s) {
   std::sort(s.begin(), s.end());
 }
 
-bool memory_bound_kind(OpKind kind) {
-  switch (kind) {
-    case OpKind::kLayerNorm:
-    case OpKind::kActivation:
-    case OpKind::kGating:
-    case OpKind::kPermute:
-    case OpKind::kSegmentedMean:
-    case OpKind::kElementwiseAdd:
-    case OpKind::kOptimizerStep:
-    case OpKind::kMemcpy:
-      return true;
-    default:
-      return false;
-  }
-}
-
 std::string seconds_text(double s) {
   return fmt::format("{:.4g} us", s * 1e6);
 }

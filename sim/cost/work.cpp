@@ -1,5 +1,6 @@
 #include "work.hpp"
 
+#include <array>
 #include <cmath>
 
 namespace moesim::cost {
@@ -20,6 +21,13 @@ constexpr double kAdamFp32StatesWritten = work::kAdamFp32StatesPerParameter;
 constexpr double kAttentionBackwardFlopRatio = 5.0 / 2.0;
 // Cross-polytope LSH with structured rotations: three Hadamard-diagonal rounds per hash.
 constexpr double kHadamardRoundsPerHash = 3;
+// PyTorch's dropout keeps a bool (one byte) per element for the backward.
+constexpr double kMaskBytes = 1;
+// Index tensors in PyTorch default to int64.
+constexpr double kInt64Bytes = 8;
+// A radix sort handles 8 bits of key per pass (CUB's onesweep digit width).
+constexpr int kRadixBitsPerPass = 8;
+constexpr double kBitsPerByte = 8;
 
 double d(std::int64_t v) {
   return static_cast<double>(v);
@@ -33,36 +41,49 @@ Work begin(OpKind kind, Dtype dtype) {
 }
 }  // namespace
 
+namespace {
+struct KindRow {
+  OpKind kind;
+  std::string_view name;
+  bool memory_bound;
+};
+// In OpKind order.
+constexpr std::array<KindRow, 27> kKinds{{
+    {OpKind::kGemm, "gemm", false},
+    {OpKind::kGroupedGemm, "grouped_gemm", false},
+    {OpKind::kAttention, "attention", false},
+    {OpKind::kAttentionBackward, "attention_backward", false},
+    {OpKind::kLayerNorm, "layer_norm", true},
+    {OpKind::kActivation, "activation", true},
+    {OpKind::kGating, "gating", true},
+    {OpKind::kPermute, "permute", true},
+    {OpKind::kLshHash, "lsh_hash", false},
+    {OpKind::kSegmentedMean, "segmented_mean", true},
+    {OpKind::kElementwiseAdd, "elementwise_add", true},
+    {OpKind::kOptimizerStep, "optimizer_step", true},
+    {OpKind::kMemcpy, "memcpy", true},
+    {OpKind::kBatchedGemm, "batched_gemm", false},
+    {OpKind::kSoftmax, "softmax", true},
+    {OpKind::kElementwise, "elementwise", true},
+    {OpKind::kDropout, "dropout", true},
+    {OpKind::kCast, "cast", true},
+    {OpKind::kLayoutCopy, "layout_copy", true},
+    {OpKind::kReduction, "reduction", true},
+    {OpKind::kCrossEntropy, "cross_entropy", true},
+    {OpKind::kSort, "sort", true},
+    {OpKind::kCumsum, "cumsum", true},
+    {OpKind::kZeroFill, "zero_fill", true},
+    {OpKind::kKvCacheWrite, "kv_cache_write", true},
+    {OpKind::kSampling, "sampling", true},
+}};
+}  // namespace
+
 std::string_view name(OpKind kind) {
-  switch (kind) {
-    case OpKind::kGemm:
-      return "gemm";
-    case OpKind::kGroupedGemm:
-      return "grouped_gemm";
-    case OpKind::kAttention:
-      return "attention";
-    case OpKind::kAttentionBackward:
-      return "attention_backward";
-    case OpKind::kLayerNorm:
-      return "layer_norm";
-    case OpKind::kActivation:
-      return "activation";
-    case OpKind::kGating:
-      return "gating";
-    case OpKind::kPermute:
-      return "permute";
-    case OpKind::kLshHash:
-      return "lsh_hash";
-    case OpKind::kSegmentedMean:
-      return "segmented_mean";
-    case OpKind::kElementwiseAdd:
-      return "elementwise_add";
-    case OpKind::kOptimizerStep:
-      return "optimizer_step";
-    case OpKind::kMemcpy:
-      return "memcpy";
-  }
-  return "?";
+  return kKinds[static_cast<std::size_t>(kind)].name;
+}
+
+bool memory_bound_kind(OpKind kind) {
+  return kKinds[static_cast<std::size_t>(kind)].memory_bound;
 }
 
 namespace work {
@@ -121,6 +142,21 @@ Work layer_norm(std::int64_t rows, std::int64_t width, Dtype dtype) {
   Work w = begin(OpKind::kLayerNorm, dtype);
   w.flops = kLayerNormFlopsPerElement * d(rows) * d(width);
   w.bytes = 2 * d(rows) * d(width) * bytes_per_element(dtype) + 2 * d(width) * kFp32Bytes;
+  return w;
+}
+
+Work layer_norm_backward(std::int64_t rows, std::int64_t width, Dtype dtype) {
+  Work w = begin(OpKind::kLayerNorm, dtype);
+  w.flops = 2 * kLayerNormFlopsPerElement * d(rows) * d(width);
+  w.bytes = 3 * d(rows) * d(width) * bytes_per_element(dtype) + 2 * d(width) * kFp32Bytes;
+  return w;
+}
+
+Work activation_backward(std::int64_t elements, bool gated, Dtype dtype) {
+  Work w = begin(OpKind::kActivation, dtype);
+  const double inputs = gated ? 2 : 1;
+  w.flops = 2 * kActivationFlopsPerElement * d(elements);
+  w.bytes = (2 * inputs + 1) * d(elements) * bytes_per_element(dtype);
   return w;
 }
 
@@ -184,6 +220,128 @@ Work optimizer_step(std::int64_t parameters, Dtype dtype) {
 Work memcpy(std::int64_t bytes) {
   Work w = begin(OpKind::kMemcpy, Dtype::kBf16);
   w.bytes = 2 * d(bytes);
+  return w;
+}
+
+Work batched_gemm(std::int64_t batch, std::int64_t m, std::int64_t n, std::int64_t k,
+                  Dtype dtype) {
+  Work w = gemm(m, n, k, dtype);
+  w.kind = OpKind::kBatchedGemm;
+  w.flops *= d(batch);
+  w.bytes *= d(batch);
+  w.gemm.batch = batch;
+  return w;
+}
+
+Work softmax(std::int64_t rows, std::int64_t cols, Dtype in, Dtype out) {
+  Work w = begin(OpKind::kSoftmax, in);
+  w.flops = kSoftmaxFlopsPerLogit * d(rows) * d(cols);
+  w.bytes = d(rows) * d(cols) * (bytes_per_element(in) + bytes_per_element(out));
+  return w;
+}
+
+Work softmax_backward(std::int64_t rows, std::int64_t cols, Dtype dtype) {
+  Work w = begin(OpKind::kSoftmax, dtype);
+  w.flops = kSoftmaxFlopsPerLogit * d(rows) * d(cols);
+  w.bytes = 3 * d(rows) * d(cols) * bytes_per_element(dtype);
+  return w;
+}
+
+Work elementwise(std::int64_t elements, int inputs, int outputs, Dtype dtype) {
+  Work w = begin(OpKind::kElementwise, dtype);
+  w.flops = d(elements);
+  w.bytes = d(elements) * (inputs + outputs) * bytes_per_element(dtype);
+  return w;
+}
+
+Work dropout(std::int64_t elements, Dtype dtype) {
+  Work w = begin(OpKind::kDropout, dtype);
+  w.flops = d(elements);
+  w.bytes = d(elements) * (2 * bytes_per_element(dtype) + kMaskBytes);
+  return w;
+}
+
+Work dropout_backward(std::int64_t elements, Dtype dtype) {
+  return dropout(elements, dtype);  // reads the gradient and the mask, writes the gradient
+}
+
+Work bias_dropout_add(std::int64_t elements, bool dropout, Dtype dtype) {
+  Work w = elementwise_add(elements, dtype);
+  if (dropout) w.bytes += d(elements) * kMaskBytes;
+  return w;
+}
+
+Work cast(std::int64_t elements, Dtype from, Dtype to) {
+  Work w = begin(OpKind::kCast, to);
+  w.bytes = d(elements) * (bytes_per_element(from) + bytes_per_element(to));
+  return w;
+}
+
+Work layout_copy(std::int64_t elements, Dtype dtype) {
+  Work w = begin(OpKind::kLayoutCopy, dtype);
+  w.bytes = 2 * d(elements) * bytes_per_element(dtype);
+  return w;
+}
+
+Work bias_gradient(std::int64_t rows, std::int64_t cols, Dtype dtype) {
+  Work w = begin(OpKind::kReduction, dtype);
+  w.flops = d(rows) * d(cols);
+  w.bytes = (d(rows) + 1) * d(cols) * bytes_per_element(dtype);
+  return w;
+}
+
+Work cross_entropy(std::int64_t tokens, std::int64_t vocab, Dtype dtype, bool fused,
+                   bool backward) {
+  Work w = begin(OpKind::kCrossEntropy, dtype);
+  const double n = d(tokens) * d(vocab), e = bytes_per_element(dtype);
+  w.flops = kSoftmaxFlopsPerLogit * n;
+  if (fused) {
+    w.bytes = backward ? 2 * n * e : n * e;
+  } else if (backward) {
+    w.bytes = n * 3 * kFp32Bytes + n * (kFp32Bytes + e);
+  } else {
+    w.bytes = n * (e + kFp32Bytes) + n * 2 * kFp32Bytes;
+  }
+  return w;
+}
+
+Work sort(std::int64_t keys, int key_bytes, int value_bytes) {
+  Work w = begin(OpKind::kSort, Dtype::kFp32);
+  const double passes = std::ceil(key_bytes * kBitsPerByte / kRadixBitsPerPass);
+  w.bytes = d(keys) * key_bytes + passes * 2 * d(keys) * (key_bytes + value_bytes);
+  return w;
+}
+
+Work one_hot_cumsum(std::int64_t tokens, std::int64_t experts) {
+  Work w = begin(OpKind::kCumsum, Dtype::kFp32);
+  w.bytes = 3 * d(tokens) * d(experts) * kInt64Bytes;
+  return w;
+}
+
+Work zero_fill(std::int64_t bytes) {
+  Work w = begin(OpKind::kZeroFill, Dtype::kBf16);
+  w.bytes = d(bytes);
+  return w;
+}
+
+Work aux_loss(std::int64_t tokens, std::int64_t experts) {
+  Work w = begin(OpKind::kElementwise, Dtype::kFp32);
+  w.flops = 2 * d(tokens) * d(experts);
+  w.bytes = d(tokens) * d(experts) * (kFp32Bytes + kInt64Bytes);
+  return w;
+}
+
+Work kv_cache_write(std::int64_t tokens, std::int64_t kv_width, Dtype dtype) {
+  Work w = begin(OpKind::kKvCacheWrite, dtype);
+  constexpr double kKeysAndValues = 2;
+  w.bytes = 2 * kKeysAndValues * d(tokens) * d(kv_width) * bytes_per_element(dtype);
+  return w;
+}
+
+Work sampling(std::int64_t sequences, std::int64_t vocab) {
+  Work w = begin(OpKind::kSampling, Dtype::kFp32);
+  w.flops = kSoftmaxFlopsPerLogit * d(sequences) * d(vocab);
+  w.bytes = 2 * d(sequences) * d(vocab) * kFp32Bytes;
   return w;
 }
 

@@ -35,7 +35,7 @@ void check_model(const ModelConfig& m) {
           fmt::format("block {} is listed twice: {}", *b, fmt::join(blocks, ", ")));
     }
   }
-  if (m.moe.blocks.empty() && m.moe.first >= m.layers) {
+  if (m.moe.experts > 0 && m.moe.blocks.empty() && m.moe.first >= m.layers) {
     throw config::ConfigError::about(
         "model.moe.first",
         fmt::format("block {} is past the model's last block, {}: no block would be MoE",
@@ -49,7 +49,7 @@ void check_built(const Study& s, const MoeShape& shape, const RankLayout& layout
                  const topo::Cluster& cluster) {
   const auto& m = s.model;
   check_model(m);
-  if (shape.k > m.moe.experts) {
+  if (m.moe.experts > 0 && shape.k > m.moe.experts) {
     throw config::ConfigError::about(
         std::string(shape.k_key),
         fmt::format("schedule '{}' sends each token to {} distinct experts, but "

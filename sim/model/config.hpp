@@ -16,7 +16,7 @@
 namespace moesim::model {
 
 struct MoeConfig {
-  std::int64_t experts = 64;    // routed experts per MoE layer
+  std::int64_t experts = 64;    // routed experts per MoE layer; 0: a dense model
   std::int64_t top_k = 2;       // experts per token
   std::int64_t expert_ffn = 0;  // intermediate size of one routed expert; 0 = hidden / 4
   std::int64_t shared_experts = 0;
@@ -29,7 +29,8 @@ struct MoeConfig {
   template <class V>
   void fields(V& v) {
     using config::Check;
-    v.field("experts", experts, "routed experts per MoE layer", Check::at_least(1));
+    v.field("experts", experts, "routed experts per MoE layer; 0 makes a dense model",
+            Check::non_negative());
     v.field("top_k", top_k, "routed experts per token (the schedule may override it)",
             Check::at_least(1));
     v.field("expert_ffn", expert_ffn, "intermediate size of one routed expert; 0 = hidden/4",
@@ -46,6 +47,32 @@ struct MoeConfig {
   }
 };
 
+enum class AttentionKind { kDot, kCosine };
+constexpr auto enum_names(AttentionKind) {
+  return std::array{std::pair{std::string_view("dot"), AttentionKind::kDot},
+                    std::pair{std::string_view("cosine"), AttentionKind::kCosine}};
+}
+
+// What the model's attention computes, beyond its heads: what decides whether a fused (flash)
+// kernel can run it.
+struct AttentionConfig {
+  AttentionKind kind = AttentionKind::kDot;  // cosine: SwinV2's normalised q, k and logit scale
+  bool position_bias = false;  // a bias added to the scores (relative position bias tables)
+  std::optional<cost::Dtype> scores_dtype;  // the scores' type when materialised (absent: dtype)
+
+  template <class V>
+  void fields(V& v) {
+    v.field("kind", kind, "dot (scaled dot product) or cosine (SwinV2)");
+    v.field("position_bias", position_bias, "a position bias added to the scores");
+    v.field("scores_dtype", scores_dtype,
+            "type of the scores when materialised (SwinV2's fp32 logit scale makes them fp32 "
+            "under mixed precision)");
+  }
+  // A flash kernel runs plain scaled dot-product attention, causal or not, without a bias on
+  // the scores.
+  bool fusable() const { return kind == AttentionKind::kDot && !position_bias; }
+};
+
 struct ModelConfig {
   std::string name = "gpt3-xl-moe64";
   std::int64_t layers = 24;
@@ -59,6 +86,13 @@ struct ModelConfig {
   std::int64_t micro_batch = 1;   // sequences per rank per micro-batch
   std::int64_t global_batch = 0;  // sequences per iteration; 0 = one micro-batch per rank
   cost::Dtype dtype = cost::Dtype::kBf16;
+  std::optional<cost::Dtype> gemm_dtype;  // GEMM operands (FP8 with Transformer Engine)
+  bool causal = true;                     // decoder (causal mask) or encoder
+  bool bias = true;                       // linear layers carry biases (GPT, BERT, Swin)
+  double dropout = 0;                     // training: hidden and attention dropout probability
+  bool windowed = false;                  // Swin-style windowed attention
+  bool qk_norm = false;                   // per-head norms of q and k (Qwen3, OLMoE)
+  AttentionConfig attention;
   MoeConfig moe;
 
   template <class V>
@@ -78,10 +112,22 @@ struct ModelConfig {
             "sequences per training iteration; 0 = one micro-batch on every data-parallel rank",
             Check::non_negative());
     v.field("dtype", dtype, "activation and weight type");
+    v.field("gemm_dtype", gemm_dtype,
+            "type of the GEMMs' operands, e.g. fp8 with Transformer Engine (absent: dtype)");
+    v.field("causal", causal, "causal (decoder) attention; false for encoders and vision models");
+    v.field("bias", bias, "linear layers have biases");
+    v.field("dropout", dropout, "training: hidden and attention dropout probability",
+            Check::between(0, 1));
+    v.field("windowed", windowed,
+            "Swin-style windows: the tokens are partitioned into windows before each attention "
+            "and put back after it (layout copies)");
+    v.field("qk_norm", qk_norm, "per-head norms of the queries and keys");
+    v.field("attention", attention, "what the attention computes");
     v.field("moe", moe, "the MoE layers");
   }
 
   std::int64_t kv() const { return kv_heads > 0 ? kv_heads : heads; }
+  cost::Dtype gemm_type() const { return gemm_dtype.value_or(dtype); }
   std::int64_t dense_ffn() const { return ffn > 0 ? ffn : 4 * hidden; }
   std::int64_t expert_ffn() const { return moe.expert_ffn > 0 ? moe.expert_ffn : hidden / 4; }
   std::int64_t shared_ffn() const { return moe.shared_ffn > 0 ? moe.shared_ffn : expert_ffn(); }
@@ -216,9 +262,20 @@ inline constexpr std::int64_t kZeroOptimizerStates = 1;  // Adam's states
 inline constexpr std::int64_t kZeroGradients = 2;        // and the gradients kept
 inline constexpr std::int64_t kZeroWeights = 3;          // and the weights
 
+// Activation recomputation (Megatron's terms): none; selective, the attention core's forward
+// again before its backward; full, every block's forward again before its backward.
+enum class Recompute { kNone, kSelective, kFull };
+constexpr auto enum_names(Recompute) {
+  return std::array{std::pair{std::string_view("none"), Recompute::kNone},
+                    std::pair{std::string_view("selective"), Recompute::kSelective},
+                    std::pair{std::string_view("full"), Recompute::kFull}};
+}
+
 struct TrainingConfig {
   config::Bytes bucket{std::int64_t{1} << 30};  // DP reduction bucket
   std::int64_t zero = 0;                        // ZeRO stage; 0 = nothing sharded
+  std::optional<cost::Dtype> grad_dtype;        // absent: the implementation's, else the model's
+  Recompute recompute = Recompute::kNone;
 
   template <class V>
   void fields(V& v) {
@@ -228,6 +285,11 @@ struct TrainingConfig {
             "ZeRO stage: what each data-parallel group shards (0 nothing; 1 optimizer states; 2 "
             "and gradients; 3 and weights)",
             Check::between(0, kZeroWeights));
+    v.field("grad_dtype", grad_dtype,
+            "type gradients are accumulated and reduced in (absent: the implementation's "
+            "choice, else the model's dtype)");
+    v.field("recompute", recompute,
+            "activation recomputation: none, selective (attention core) or full (every block)");
   }
 };
 

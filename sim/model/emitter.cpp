@@ -8,29 +8,50 @@
 namespace moesim::model {
 
 Emitter::Emitter(Workload& workload, const RankLayout& layout, GraphCatalogue& graphs,
-                 Traffic& traffic, Pricer& pricer, const BuildOptions& options)
+                 Traffic& traffic, Pricer& pricer, const HostImplementation& host,
+                 const BuildOptions& options)
     : w_(workload),
       layout_(layout),
       graphs_(graphs),
       traffic_(traffic),
       pricer_(pricer),
+      host_(host),
       options_(options) {
   const int world = layout_.world();
   sequence_.assign(static_cast<std::size_t>(world), {});
+  // The host stream only where it costs something: other runs keep four streams per rank.
+  const auto streams = host_.modelled() ? kStreamCount : kStreamCount - 1;
   for (int r = 0; r < world; ++r) {
     for (std::size_t s = 0; s < kStreamCount; ++s) {
-      streams_.push_back(
-          w_.graph.add_stream(static_cast<core::RankId>(r), name(static_cast<Stream>(s))));
+      streams_.push_back(s < streams ? w_.graph.add_stream(static_cast<core::RankId>(r),
+                                                           name(static_cast<Stream>(s)))
+                                     : core::StreamId{});
     }
   }
 }
 
-core::OpId Emitter::add_op(int rank, Stream stream, Category c, const std::string& name) {
+core::OpId Emitter::add_op(int rank, Stream stream, Category c, const std::string& name,
+                           std::size_t launches, core::Time host_extra) {
+  const auto on = [&](Stream s) {
+    return streams_[static_cast<std::size_t>(rank) * kStreamCount + static_cast<std::size_t>(s)];
+  };
+  last_issue_ = core::kNoId;
+  if (host_.modelled()) {
+    const std::string_view host_label = model::name(Category::kHost);
+    last_issue_ = w_.graph.add_op(on(Stream::kHost), name + ".issue",
+                                  std::span<const std::string_view>(&host_label, 1));
+    w_.category.push_back(Category::kHost);
+    net::OpWork issue;
+    const auto per_launch = host_.cuda_graphs ? core::Time::zero() : host_.launch;
+    for (std::size_t i = 0; i < launches; ++i) issue.duration += per_launch;
+    issue.duration += host_extra;
+    w_.work.push_back(issue);
+  }
   const std::string_view label = model::name(c);
-  const auto op = w_.graph.add_op(
-      streams_[static_cast<std::size_t>(rank) * kStreamCount + static_cast<std::size_t>(stream)],
-      name, std::span<const std::string_view>(&label, 1));
+  const auto op =
+      w_.graph.add_op(on(stream), name, std::span<const std::string_view>(&label, 1));
   w_.category.push_back(c);
+  if (last_issue_ != core::kNoId) w_.graph.add_dependency(op, last_issue_);
   return op;
 }
 
@@ -64,8 +85,8 @@ std::vector<int> Emitter::group_gpus(Group kind, int group) const {
 }
 
 core::OpId Emitter::collective(int rank, Stream stream, Category c, const std::string& name,
-                               const Collective& collective) {
-  const auto op = add_op(rank, stream, c, name);
+                               const Collective& collective, core::Time host_extra) {
+  const auto op = add_op(rank, stream, c, name, 1, host_extra);
   const auto [group, member] = group_of(collective.group, rank);
   const auto kind = static_cast<std::size_t>(collective.group);
   const auto seq = sequence_[static_cast<std::size_t>(rank)][kind]++;
@@ -101,14 +122,15 @@ core::OpId Emitter::collective(int rank, Stream stream, Category c, const std::s
 
 core::OpId Emitter::kernels(int rank, Stream stream, Category c, const std::string& name,
                             const std::vector<cost::Work>& works) {
-  const auto op = add_op(rank, stream, c, name);
+  const auto op = add_op(rank, stream, c, name, works.size());
   net::OpWork ow;
   ow.duration = pricer_.price(works);
   w_.work.push_back(ow);
   return op;
 }
 
-core::OpId Emitter::node(const Node& n, int rank, bool backward, const std::string& suffix) {
+core::OpId Emitter::node(const Node& n, int rank, bool backward, const std::string& suffix,
+                         core::Time host_extra) {
   if (n.collective) {
     Collective c = *n.collective;
     if (backward) {
@@ -120,10 +142,10 @@ core::OpId Emitter::node(const Node& n, int rank, bool backward, const std::stri
       }
       if (c.matrix) c.matrix = traffic_.transpose(*c.matrix);
     }
-    return collective(rank, n.stream, n.category, n.name + suffix, c);
+    return collective(rank, n.stream, n.category, n.name + suffix, c, host_extra);
   }
   const auto& works = backward ? n.backward : n.forward;
-  const auto op = add_op(rank, n.stream, n.category, n.name + suffix);
+  const auto op = add_op(rank, n.stream, n.category, n.name + suffix, works.size(), host_extra);
   if (!backward) {
     for (const auto& wk : works) {
       if (wk.kind == cost::OpKind::kGemm) ++w_.gemms[static_cast<std::size_t>(n.category)];
@@ -138,12 +160,26 @@ core::OpId Emitter::node(const Node& n, int rank, bool backward, const std::stri
 }
 
 void Emitter::program(const Program& p, int rank, bool backward, const std::string& suffix,
-                      const OnEmit& on_emit) {
+                      const OnEmit& on_emit, Recompute recompute) {
   std::vector<core::OpId> op_of(p.nodes.size(), core::kNoId);
+  std::vector<char> recomputed;  // by block: its forward already run again in this pass
   const auto emit_one = [&](int id) {
     const auto& n = p.node(id);
     if (!emitted(n, backward)) return;
-    const auto op = node(n, rank, backward, suffix);
+    if (backward && recompute != Recompute::kNone && n.block >= 0) {
+      const auto b = static_cast<std::size_t>(n.block);
+      if (recomputed.size() <= b) recomputed.resize(b + 1, 0);
+      if (!recomputed[b]) {
+        recomputed[b] = 1;
+        recompute_block(p, n.block, recompute, rank, suffix, on_emit);
+      }
+    }
+    // The host reads a result before issuing this node (forward only: the backward reuses it).
+    const int waits = backward ? -1 : n.host_waits_for;
+    const bool sync = waits >= 0 && host_.modelled() &&
+                      op_of[static_cast<std::size_t>(waits)] != core::kNoId;
+    const auto op = node(n, rank, backward, suffix, sync ? host_.sync : core::Time::zero());
+    if (sync) depend(last_issue_, op_of[static_cast<std::size_t>(waits)]);
     op_of[static_cast<std::size_t>(id)] = op;
     if (on_emit) on_emit(op, n);
   };
@@ -163,6 +199,27 @@ void Emitter::program(const Program& p, int rank, bool backward, const std::stri
       } else {
         depend(op, before);
       }
+    }
+  }
+}
+
+void Emitter::recompute_block(const Program& p, int block, Recompute recompute, int rank,
+                              const std::string& suffix, const OnEmit& on_emit) {
+  std::vector<core::OpId> op_of(p.nodes.size(), core::kNoId);
+  for (const int id : p.order) {
+    const auto& n = p.node(id);
+    if (n.block != block || (recompute == Recompute::kSelective && !n.attention_core)) continue;
+    const auto op = node(n, rank, false, suffix + ".recompute", core::Time::zero());
+    op_of[static_cast<std::size_t>(id)] = op;
+    if (on_emit) on_emit(op, n);
+  }
+  // The block's own dependencies; what it reads from outside it was kept from the forward.
+  for (const int id : p.order) {
+    const auto op = op_of[static_cast<std::size_t>(id)];
+    if (op == core::kNoId) continue;
+    for (const int dep : p.node(id).deps) {
+      const auto before = op_of[static_cast<std::size_t>(dep)];
+      if (before != core::kNoId) depend(op, before);
     }
   }
 }

@@ -6,7 +6,13 @@
 //
 // A program's backward is the program mirrored: reverse issue order, reversed dependencies,
 // each node's backward kernels (nodes without them are left out), all-gather <-> reduce-scatter,
-// all-to-all matrices transposed.
+// all-to-all matrices transposed. With activation recomputation, each block's forward (full) or
+// its attention core (selective) runs again just before the block's backward.
+//
+// Where the implementation costs host time, each rank has a host stream: every op is preceded
+// by its issue there (launch cost per kernel; none under CUDA graphs), so the GPU starves when
+// the host falls behind; a node that reads a result on the host (a dispatcher's counts) is
+// issued only once that result is done, plus the synchronisation's round trip.
 #include <array>
 #include <functional>
 #include <map>
@@ -26,20 +32,21 @@ namespace moesim::model {
 class Emitter {
  public:
   Emitter(Workload& workload, const RankLayout& layout, GraphCatalogue& graphs, Traffic& traffic,
-          Pricer& pricer, const BuildOptions& options);
+          Pricer& pricer, const HostImplementation& host, const BuildOptions& options);
 
   // Called with each op a program emits, right after it is added.
   using OnEmit = std::function<void(core::OpId op, const Node& node)>;
   // The ops of one pass over `p` on `rank`, each op's name followed by `suffix`.
   void program(const Program& p, int rank, bool backward, const std::string& suffix,
-               const OnEmit& on_emit = {});
+               const OnEmit& on_emit = {}, Recompute recompute = Recompute::kNone);
   // Whether a node has an op in that direction.
   static bool emitted(const Node& n, bool backward) {
-    return !backward || n.collective || !n.backward.empty();
+    return !backward || (n.collective ? n.mirrored : !n.backward.empty());
   }
 
   core::OpId collective(int rank, Stream stream, Category c, const std::string& name,
-                        const Collective& collective);
+                        const Collective& collective,
+                        core::Time host_extra = core::Time::zero());
   core::OpId kernels(int rank, Stream stream, Category c, const std::string& name,
                      const std::vector<cost::Work>& works);
   void depend(core::OpId op, core::OpId on) { w_.graph.add_dependency(op, on); }
@@ -48,8 +55,15 @@ class Emitter {
   void finish();
 
  private:
-  core::OpId node(const Node& n, int rank, bool backward, const std::string& suffix);
-  core::OpId add_op(int rank, Stream stream, Category c, const std::string& name);
+  core::OpId node(const Node& n, int rank, bool backward, const std::string& suffix,
+                  core::Time host_extra);
+  // An op on a GPU stream, after its issue on the host stream (where modelled): `launches`
+  // kernels or calls, and `host_extra` more host time before them.
+  core::OpId add_op(int rank, Stream stream, Category c, const std::string& name,
+                    std::size_t launches, core::Time host_extra = core::Time::zero());
+  // Emits the recomputed forward of the nodes of `block` that `recompute` selects.
+  void recompute_block(const Program& p, int block, Recompute recompute, int rank,
+                       const std::string& suffix, const OnEmit& on_emit);
   // Which group of `kind` rank belongs to, and its place in it.
   std::pair<int, int> group_of(Group kind, int rank) const;
   std::vector<int> group_gpus(Group kind, int group) const;
@@ -59,7 +73,9 @@ class Emitter {
   GraphCatalogue& graphs_;
   Traffic& traffic_;
   Pricer& pricer_;
+  const HostImplementation& host_;
   BuildOptions options_;
+  core::OpId last_issue_ = core::kNoId;  // the host op of the op added last
   std::vector<core::StreamId> streams_;  // rank * kStreamCount + stream
   // Per rank and group kind: collectives issued so far (matches members' calls up).
   std::vector<std::array<std::uint32_t, kGroupCount>> sequence_;

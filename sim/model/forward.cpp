@@ -1,5 +1,6 @@
 #include "forward.hpp"
 
+#include "attention.hpp"
 #include "check.hpp"
 
 namespace moesim::model {
@@ -25,7 +26,9 @@ Program ProgramBuilder::forward(int rank, std::int64_t batch, std::int64_t seq_q
   const auto tp = study_.parallel.tp;
   const auto full = batch * seq_q;
   // A decode step may hold fewer tokens than tensor-parallel ranks: no sequence split then.
-  const LayerContext c{model, tp, tp > 1 && study_.parallel.sp && full % tp == 0};
+  const LayerContext c{model, study_.implementation, tp,
+                       tp > 1 && study_.parallel.sp && full % tp == 0,
+                       study_.mode == Mode::kTrain};
   Program p;
   embedding(p, c, full);
   std::vector<ShortcutPath> shortcut_paths;
@@ -47,7 +50,7 @@ Program ProgramBuilder::forward(int rank, std::int64_t batch, std::int64_t seq_q
   }
   p.block = -1;
   shortcuts_.place(p, rank, shortcut_paths);
-  head(p, c, full);
+  head(p, c, full, batch);
   return p;
 }
 

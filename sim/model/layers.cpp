@@ -5,6 +5,12 @@
 namespace moesim::model {
 
 namespace work = cost::work;
+using cost::Dtype;
+
+void Kernels::append(const Kernels& other) {
+  forward.insert(forward.end(), other.forward.begin(), other.forward.end());
+  backward.insert(backward.end(), other.backward.begin(), other.backward.end());
+}
 
 Node tp_collective(const std::string& prefix, net::CollectiveKind kind, double bytes, int after) {
   Node n;
@@ -16,54 +22,63 @@ Node tp_collective(const std::string& prefix, net::CollectiveKind kind, double b
   return n;
 }
 
-std::vector<cost::Work> gemm_backward(std::int64_t m, std::int64_t n, std::int64_t k,
-                                      cost::Dtype t) {
+std::vector<cost::Work> gemm_backward(std::int64_t m, std::int64_t n, std::int64_t k, Dtype t) {
   return {work::gemm(m, k, n, t), work::gemm(k, n, m, t)};
 }
 
-std::vector<int> attention_block(Program& p, const LayerContext& c, int block,
-                                 std::int64_t batch, std::int64_t seq_q, std::int64_t seq_kv) {
-  const auto& m = c.model;
-  const auto t = m.dtype;
-  const auto tp = c.tp;
-  const auto full = batch * seq_q;
-  const auto local = c.local(full);
-  const auto h = m.hidden;
-  const auto hd = h / m.heads;
-  const std::string pre = fmt::format("L{}.attn.", block);
-  std::vector<int> ids;
-  ids.push_back(p.add(compute(Category::kOther, pre + "ln", {work::layer_norm(local, h, t)},
-                              {work::layer_norm(local, h, t)})));
-  if (c.sp) {
-    ids.push_back(p.add(tp_collective(pre, net::CollectiveKind::kAllGather,
-                                      static_cast<double>(full * h) * c.elem(), ids.back())));
+Kernels linear(const LayerContext& c, std::int64_t rows, std::int64_t out, std::int64_t in,
+               bool biased) {
+  const auto t = c.dtype();
+  const auto g = c.model.gemm_type();
+  Kernels k;
+  if (c.impl.amp_weight_casts) k.forward.push_back(work::cast(in * out, Dtype::kFp32, t));
+  if (g != t) {
+    // Transformer Engine quantises the GEMM's input (forward) and the output's gradient
+    // (backward) before each FP8 GEMM; the weight's cast is amortised over the step.
+    k.forward.push_back(work::cast(rows * in, t, g));
+    k.backward.push_back(work::cast(rows * out, t, g));
   }
-  const auto qkv_n = (m.heads + 2 * m.kv()) * hd / tp;
-  auto qkv = compute(Category::kAttention, pre + "qkv", {work::gemm(full, qkv_n, h, t)},
-                     gemm_backward(full, qkv_n, h, t));
-  if (c.sp) qkv.deps = {ids.back()};
-  ids.push_back(p.add(std::move(qkv)));
-  cost::AttentionShape shape{batch, m.heads / tp, m.kv() / tp, seq_q, seq_kv, hd, true};
-  ids.push_back(p.add(compute(Category::kAttention, pre + "core", {work::attention(shape, t)},
-                              {work::attention_backward(shape, t)})));
-  ids.push_back(p.add(compute(Category::kAttention, pre + "out", {work::gemm(full, h, h / tp, t)},
-                              gemm_backward(full, h, h / tp, t))));
-  if (tp > 1) {
-    ids.push_back(p.add(
-        tp_collective(pre, c.closing(), static_cast<double>(full * h) * c.elem(), ids.back())));
-  }
-  auto add = compute(Category::kOther, pre + "residual", {work::elementwise_add(local * h, t)},
-                     {work::elementwise_add(local * h, t)});
-  if (tp > 1) add.deps = {ids.back()};
-  ids.push_back(p.add(std::move(add)));
-  return ids;
+  k.forward.push_back(work::gemm(rows, out, in, g));
+  for (const auto& w : gemm_backward(rows, out, in, g)) k.backward.push_back(w);
+  if (biased && !c.impl.fusions.bias_gradient) k.backward.push_back(work::bias_gradient(rows, out, t));
+  return k;
 }
+
+Kernels residual_join(const LayerContext& c, std::int64_t rows, bool biased) {
+  const auto t = c.dtype();
+  const auto n = rows * c.model.hidden;
+  Kernels k;
+  if (c.impl.fusions.bias_dropout_add) {
+    k.forward.push_back(work::bias_dropout_add(n, c.dropout(), t));
+  } else {
+    if (biased) k.forward.push_back(work::elementwise(n, 1, 1, t));
+    if (c.dropout()) k.forward.push_back(work::dropout(n, t));
+    k.forward.push_back(work::elementwise_add(n, t));
+  }
+  if (c.dropout()) k.backward.push_back(work::dropout_backward(n, t));
+  if (biased && !c.impl.fusions.bias_gradient) {
+    k.backward.push_back(work::bias_gradient(rows, c.model.hidden, t));
+  }
+  k.backward.push_back(work::elementwise_add(n, t));  // the fork sums the two gradients
+  return k;
+}
+
+Kernels layer_norm(const LayerContext& c, std::int64_t rows) {
+  return {{work::layer_norm(rows, c.model.hidden, c.dtype())},
+          {work::layer_norm_backward(rows, c.model.hidden, c.dtype())}};
+}
+
+namespace {
+Node node_of(Category category, std::string name, Kernels k) {
+  return compute(category, std::move(name), std::move(k.forward), std::move(k.backward));
+}
+}  // namespace
 
 std::vector<int> dense_mlp(Program& p, const LayerContext& c, const std::string& prefix,
                            std::int64_t ffn, std::int64_t tokens, bool tp_comm, int input) {
   constexpr Category kCategory = Category::kDenseMlp;  // dense blocks and shared experts alike
   const auto& m = c.model;
-  const auto t = m.dtype;
+  const auto t = c.dtype();
   const auto tp = c.tp;
   const auto h = m.hidden;
   const auto up = ffn * (m.gated_mlp ? 2 : 1) / tp;
@@ -72,54 +87,65 @@ std::vector<int> dense_mlp(Program& p, const LayerContext& c, const std::string&
     ids.push_back(p.add(tp_collective(prefix, net::CollectiveKind::kAllGather,
                                       static_cast<double>(tokens * h) * c.elem(), input)));
   }
-  auto fc1 = compute(kCategory, prefix + "fc1", {work::gemm(tokens, up, h, t)},
-                     gemm_backward(tokens, up, h, t));
+  auto fc1 = node_of(kCategory, prefix + "fc1", linear(c, tokens, up, h, m.bias));
   if (!ids.empty()) fc1.deps = {ids.back()};
   ids.push_back(p.add(std::move(fc1)));
-  ids.push_back(
-      p.add(compute(kCategory, prefix + "act", {work::activation(tokens * ffn / tp, m.gated_mlp, t)},
-                    {work::activation(tokens * ffn / tp, m.gated_mlp, t)})));
-  ids.push_back(p.add(compute(kCategory, prefix + "fc2", {work::gemm(tokens, h, ffn / tp, t)},
-                              gemm_backward(tokens, h, ffn / tp, t))));
+  // The activation reads fc1's bias too when the two are fused; else the bias is its own pass.
+  const auto elements = tokens * ffn / tp;
+  Kernels act{{work::activation(elements, m.gated_mlp, t)},
+              {work::activation_backward(elements, m.gated_mlp, t)}};
+  if (m.bias && !c.impl.fusions.bias_activation) {
+    act.forward.insert(act.forward.begin(), work::elementwise(tokens * up, 1, 1, t));
+  }
+  ids.push_back(p.add(node_of(kCategory, prefix + "act", std::move(act))));
+  ids.push_back(p.add(node_of(kCategory, prefix + "fc2", linear(c, tokens, h, ffn / tp, false))));
   if (tp_comm && tp > 1) {
-    ids.push_back(p.add(
-        tp_collective(prefix, c.closing(), static_cast<double>(tokens * h) * c.elem(), ids.back())));
+    ids.push_back(p.add(tp_collective(prefix, c.closing(),
+                                      static_cast<double>(tokens * h) * c.elem(), ids.back())));
   }
   return ids;
 }
 
 void mlp_block(Program& p, const LayerContext& c, int block, std::int64_t full) {
-  const auto t = c.model.dtype;
-  const auto h = c.model.hidden;
   const auto local = c.local(full);
   const std::string pre = fmt::format("L{}.", block);
-  const int ln = p.add(compute(Category::kOther, pre + "mlp.ln", {work::layer_norm(local, h, t)},
-                               {work::layer_norm(local, h, t)}));
+  const int ln = p.add(node_of(Category::kOther, pre + "mlp.ln", layer_norm(c, local)));
   const auto mlp = dense_mlp(p, c, pre + "mlp.", c.model.dense_ffn(), full, true, ln);
-  auto residual =
-      compute(Category::kOther, pre + "mlp.residual", {work::elementwise_add(local * h, t)},
-              {work::elementwise_add(local * h, t)});
+  auto residual = node_of(Category::kOther, pre + "mlp.residual",
+                          residual_join(c, local, c.model.bias));
   residual.deps = {mlp.back()};  // its output may come back through a TP collective
   p.add(std::move(residual));
 }
 
 void embedding(Program& p, const LayerContext& c, std::int64_t full) {
-  const auto bytes = static_cast<std::int64_t>(
-      static_cast<double>(c.local(full) * c.model.hidden) * c.elem());
-  p.add(compute(Category::kOther, "embedding", {work::memcpy(bytes)}, {work::memcpy(bytes)}));
+  const auto local = c.local(full);
+  const auto bytes =
+      static_cast<std::int64_t>(static_cast<double>(local * c.model.hidden) * c.elem());
+  Kernels k{{work::memcpy(bytes)}, {work::memcpy(bytes)}};
+  if (c.dropout()) {
+    k.forward.push_back(work::dropout(local * c.model.hidden, c.dtype()));
+    k.backward.insert(k.backward.begin(), work::dropout_backward(local * c.model.hidden, c.dtype()));
+  }
+  p.add(node_of(Category::kOther, "embedding", std::move(k)));
 }
 
-void head(Program& p, const LayerContext& c, std::int64_t full) {
-  const auto t = c.model.dtype;
-  const auto h = c.model.hidden;
+void head(Program& p, const LayerContext& c, std::int64_t full, std::int64_t batch) {
   const auto local = c.local(full);
-  p.add(compute(Category::kOther, "final_ln", {work::layer_norm(local, h, t)},
-                {work::layer_norm(local, h, t)}));
-  if (c.model.vocab > 0) {
-    const auto v = c.model.vocab / c.tp;
-    p.add(compute(Category::kOther, "lm_head", {work::gemm(local, v, h, t)},
-                  gemm_backward(local, v, h, t)));
+  p.add(node_of(Category::kOther, "final_ln", layer_norm(c, local)));
+  if (c.model.vocab == 0) return;
+  const auto v = c.model.vocab / c.tp;
+  if (c.training) {
+    p.add(node_of(Category::kOther, "lm_head", linear(c, local, v, c.model.hidden, false)));
+    const bool fused = c.impl.fusions.cross_entropy;
+    p.add(compute(Category::kOther, "loss",
+                  {work::cross_entropy(local, v, c.dtype(), fused, false)},
+                  {work::cross_entropy(local, v, c.dtype(), fused, true)}));
+    return;
   }
+  // Serving needs the next token of each sequence only: the last position's logits.
+  const auto rows = c.impl.prefill_all_logits ? local : std::min(local, batch);
+  p.add(node_of(Category::kOther, "lm_head", linear(c, rows, v, c.model.hidden, false)));
+  p.add(compute(Category::kOther, "sampling", {work::sampling(batch, v)}, {}));
 }
 
 }  // namespace moesim::model

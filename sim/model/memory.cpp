@@ -14,7 +14,7 @@ MemoryFloor memory_floor(const Study& study, const Workload& workload) {
   m.weights = kept(kZeroWeights) * elem;
   if (study.mode == Mode::kTrain) {
     m.zero = study.training.zero;
-    m.gradients = kept(kZeroGradients) * elem;
+    m.gradients = kept(kZeroGradients) * cost::bytes_per_element(gradient_dtype(study));
     m.optimizer = kept(kZeroOptimizerStates) * cost::work::kAdamFp32StatesPerParameter *
                   cost::work::kFp32Bytes;
     if (study.training.zero >= kZeroWeights) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -9,36 +10,76 @@ namespace moesim::model {
 
 namespace work = cost::work;
 
+DispatchShape MoeBlock::dispatch_shape(const LayerContext& c, int rank, int moe_layer, int path,
+                                      std::int64_t full) {
+  const auto& rows = traffic_.rows(layout_.ep_group_of(rank), moe_layer, path, full, shape_.k);
+  DispatchShape d;
+  d.tokens = full;
+  d.experts = model_.moe.experts;
+  d.k = shape_.k;
+  d.width = shape_.width;
+  d.dtype = c.impl.dispatcher.upcast_bf16 && c.dtype() == cost::Dtype::kBf16 ? cost::Dtype::kFp32
+                                                                              : c.dtype();
+  for (const auto n : rows[static_cast<std::size_t>(layout_.ep_index(rank))]) d.rows += n;
+  // A padded buffer holds the capacity, or without one (dropless) the largest count.
+  for (const auto& source : rows) {
+    for (const auto n : source) d.capacity = std::max(d.capacity, n);
+  }
+  return d;
+}
+
 void MoeBlock::pre_exchange(Program& p, const LayerContext& c, const std::string& pre,
-                            std::int64_t full, int input, RoutedPath& r) const {
-  const auto t = model_.dtype;
+                            const DispatchShape& d, int input, RoutedPath& r) const {
+  const auto t = c.dtype();
   const auto h = model_.hidden;
   const auto w = shape_.width;
-  const auto k = shape_.k;
   const auto E = model_.moe.experts;
+  const auto full = d.tokens;
   const auto gate_tokens = c.local(full);  // tokens this rank routes and projects
-  auto gate = compute(Category::kGate, pre + "gate",
-                      {work::gemm(gate_tokens, E, h, t), work::gating(gate_tokens, E, k, t)},
-                      {work::gemm(gate_tokens, h, E, t), work::gemm(h, E, gate_tokens, t),
-                       work::gating(gate_tokens, E, k, t)});
+  auto router = linear(c, gate_tokens, E, h, false);
+  router.forward.push_back(work::gating(gate_tokens, E, shape_.k, t));
+  router.backward.push_back(work::gating(gate_tokens, E, shape_.k, t));
+  if (c.training && c.impl.dispatcher.aux_loss) {
+    router.forward.push_back(work::aux_loss(gate_tokens, E));
+  }
+  auto gate = compute(Category::kGate, pre + "gate", router.forward, router.backward);
   if (input >= 0) gate.deps = {input};
   r.pre.push_back(p.make(std::move(gate)));
+  const auto counts = c.impl.dispatcher.counts;
+  if (counts != CountExchange::kNone && parallel_.ep > 1) {
+    // Tokens per expert of every member (int64 each), or the largest count.
+    constexpr double kCountBytes = 8;
+    const double bytes = counts == CountExchange::kAllGather
+                             ? static_cast<double>(parallel_.ep * E) * kCountBytes
+                             : kCountBytes;
+    Node exchange;
+    exchange.stream = Stream::kEp;
+    exchange.category = Category::kA2aDispatch;
+    exchange.name = pre + "counts";
+    exchange.collective = Collective{counts == CountExchange::kAllGather
+                                         ? net::CollectiveKind::kAllGather
+                                         : net::CollectiveKind::kAllReduce,
+                                     Group::kEp, bytes, nullptr};
+    exchange.deps = {r.pre.back()};
+    exchange.mirrored = false;  // the backward exchange reuses the forward's sizes
+    r.counts = p.make(std::move(exchange));
+  }
   if (shape_.projections) {
+    const auto down = linear(c, gate_tokens, w, h, false);
     r.pre.push_back(
-        p.make(compute(Category::kProjections, pre + "descend", {work::gemm(gate_tokens, w, h, t)},
-                       gemm_backward(gate_tokens, w, h, t))));
+        p.make(compute(Category::kProjections, pre + "descend", down.forward, down.backward)));
   }
   if (c.sp) {
     r.pre.push_back(p.make(tp_collective(pre, net::CollectiveKind::kAllGather,
                                          static_cast<double>(full * w) * c.elem(), r.pre.back())));
   }
-  auto permute = compute(Category::kOther, pre + "permute", {work::permute(full * k, w, t)},
-                         {work::permute(full * k, w, t)});
+  const auto grouped = permutation(c.impl.dispatcher, d);
+  auto permute = compute(Category::kOther, pre + "permute", grouped.forward, grouped.backward);
   if (c.sp) permute.deps = {r.pre.back()};
   r.pre.push_back(p.make(std::move(permute)));
   if (shape_.lsh) {
     const auto& lsh = *shape_.lsh;
-    const auto rows = full * k;
+    const auto rows = full * shape_.k;
     const auto centroids = std::max<std::int64_t>(
         1, static_cast<std::int64_t>(std::ceil(lsh.rate * static_cast<double>(rows))));
     r.pre.push_back(p.make(compute(Category::kLsh, pre + "lsh_hash",
@@ -50,21 +91,22 @@ void MoeBlock::pre_exchange(Program& p, const LayerContext& c, const std::string
 }
 
 void MoeBlock::post_exchange(Program& p, const LayerContext& c, const std::string& pre,
-                             std::int64_t full, RoutedPath& r) const {
-  const auto t = model_.dtype;
+                             const DispatchShape& d, RoutedPath& r) const {
+  const auto t = c.dtype();
   const auto h = model_.hidden;
   const auto w = shape_.width;
-  const auto k = shape_.k;
+  const auto full = d.tokens;
   const auto gate_tokens = c.local(full);
   if (shape_.lsh) {
-    auto comp =
-        compute(Category::kLsh, pre + "compensate", {work::elementwise_add(full * k * w, t)},
-                {work::elementwise_add(full * k * w, t)});
+    const auto n = full * shape_.k * w;
+    auto comp = compute(Category::kLsh, pre + "compensate", {work::elementwise_add(n, t)},
+                        {work::elementwise_add(n, t)});
     comp.deps = r.combine;
     r.post.push_back(p.make(std::move(comp)));
   }
-  auto unpermute = compute(Category::kOther, pre + "unpermute", {work::permute(full * k, w, t)},
-                           {work::permute(full * k, w, t)});
+  const auto ungrouped = unpermutation(c.impl.dispatcher, d);
+  auto unpermute =
+      compute(Category::kOther, pre + "unpermute", ungrouped.forward, ungrouped.backward);
   if (r.post.empty()) unpermute.deps = r.combine;
   r.post.push_back(p.make(std::move(unpermute)));
   if (c.tp > 1) {
@@ -72,8 +114,8 @@ void MoeBlock::post_exchange(Program& p, const LayerContext& c, const std::strin
         tp_collective(pre, c.closing(), static_cast<double>(full * w) * c.elem(), r.post.back())));
   }
   if (shape_.projections) {
-    auto ascend = compute(Category::kProjections, pre + "ascend",
-                          {work::gemm(gate_tokens, h, w, t)}, gemm_backward(gate_tokens, h, w, t));
+    const auto up = linear(c, gate_tokens, h, w, false);
+    auto ascend = compute(Category::kProjections, pre + "ascend", up.forward, up.backward);
     if (c.tp > 1) ascend.deps = {r.post.back()};
     r.post.push_back(p.make(std::move(ascend)));
   }
@@ -100,21 +142,24 @@ std::vector<std::int64_t> MoeBlock::expert_rows(int rank, int moe_layer, int pat
 
 RoutedPath MoeBlock::routed_path(Program& p, const LayerContext& c, int rank, int block,
                                  int moe_layer, int path, std::int64_t full, int input) {
-  const auto t = model_.dtype;
+  const auto t = c.dtype();
   const auto w = shape_.width;
-  const auto d = shape_.chunks;
+  const auto chunks = shape_.chunks;
   const std::string pre =
       fmt::format("L{}.moe{}.", block, shape_.paths > 1 ? std::to_string(path) : "");
   RoutedPath r;
-  pre_exchange(p, c, pre, full, input, r);
+  const auto d = dispatch_shape(c, rank, moe_layer, path, full);
+  pre_exchange(p, c, pre, d, input, r);
+  const int ready = r.pre.back();  // the rows to send
+  if (r.counts >= 0) r.pre.push_back(r.counts);
 
   const auto received = expert_rows(rank, moe_layer, path, full);
   const auto inner = shape_.expert_inner / c.tp;
   const auto up = inner * (model_.gated_mlp ? 2 : 1);
   std::int64_t act = 0;
   for (const auto m : received) act += m * inner;
-  const double row_bytes =
-      static_cast<double>(w) * c.elem() * shape_.rows_factor() / static_cast<double>(d);
+  const double row_bytes = static_cast<double>(w) * cost::bytes_per_element(d.dtype) *
+                           shape_.rows_factor() / static_cast<double>(chunks);
   const auto dispatched =
       traffic_.dispatch(layout_.ep_group_of(rank), moe_layer, path, full, shape_.k, row_bytes);
   const auto combined = traffic_.transpose(*dispatched);
@@ -127,10 +172,14 @@ RoutedPath MoeBlock::routed_path(Program& p, const LayerContext& c, int rank, in
     n.deps = {after};
     return p.make(std::move(n));
   };
-  for (std::int64_t chunk = 0; chunk < d; ++chunk) {
-    const std::string suffix = d > 1 ? fmt::format(".c{}", chunk) : "";
+  for (std::int64_t chunk = 0; chunk < chunks; ++chunk) {
+    const std::string suffix = chunks > 1 ? fmt::format(".c{}", chunk) : "";
     r.dispatch.push_back(
-        exchange(Category::kA2aDispatch, pre + "dispatch" + suffix, dispatched, r.pre.back()));
+        exchange(Category::kA2aDispatch, pre + "dispatch" + suffix, dispatched, ready));
+    // The host reads the counts (or a capacity) before it can issue the exchange.
+    if (c.impl.dispatcher.host_sync) {
+      p.node(r.dispatch.back()).host_waits_for = r.counts >= 0 ? r.counts : r.pre.front();
+    }
     auto expert =
         compute(Category::kExpertFfn, pre + "experts" + suffix,
                 {work::grouped_gemm(received, up, w, t), work::activation(act, model_.gated_mlp, t),
@@ -144,7 +193,7 @@ RoutedPath MoeBlock::routed_path(Program& p, const LayerContext& c, int rank, in
     r.combine.push_back(
         exchange(Category::kA2aCombine, pre + "combine" + suffix, combined, r.experts.back()));
   }
-  post_exchange(p, c, pre, full, r);
+  post_exchange(p, c, pre, d, r);
   return r;
 }
 

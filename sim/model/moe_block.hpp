@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "dispatcher.hpp"
 #include "layers.hpp"
 #include "layout.hpp"
 #include "moe_shape.hpp"
@@ -17,6 +18,7 @@ namespace moesim::model {
 // The nodes of one routed path, made but not yet placed in the program's order.
 struct RoutedPath {
   std::vector<int> pre, dispatch, experts, combine, post;
+  int counts = -1;  // the count exchange before the dispatch, if the dispatcher has one
 };
 
 // A routed path to be placed by shortcut.hpp: it may start right after `shortcut_at` (an index
@@ -47,10 +49,12 @@ class MoeBlock {
                          int path, std::int64_t full, int input);
 
  private:
-  void pre_exchange(Program& p, const LayerContext& c, const std::string& pre, std::int64_t full,
-                    int input, RoutedPath& r) const;
-  void post_exchange(Program& p, const LayerContext& c, const std::string& pre, std::int64_t full,
-                     RoutedPath& r) const;
+  DispatchShape dispatch_shape(const LayerContext& c, int rank, int moe_layer, int path,
+                               std::int64_t full);
+  void pre_exchange(Program& p, const LayerContext& c, const std::string& pre,
+                    const DispatchShape& d, int input, RoutedPath& r) const;
+  void post_exchange(Program& p, const LayerContext& c, const std::string& pre,
+                     const DispatchShape& d, RoutedPath& r) const;
   void shared_experts(Program& p, const LayerContext& c, int block, std::int64_t full,
                       int input) const;
   // Rows this rank's experts compute per chunk, by local expert.

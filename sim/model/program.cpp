@@ -5,7 +5,7 @@ namespace moesim::model {
 std::string_view name(Category c) {
   static constexpr std::array<std::string_view, kCategoryCount> kNames = {
       "attention", "dense_mlp",    "expert_ffn",  "gate", "projections", "lsh",
-      "other",     "a2a_dispatch", "a2a_combine", "tp",   "dp"};
+      "other",     "a2a_dispatch", "a2a_combine", "tp",   "dp",          "host"};
   return kNames[static_cast<std::size_t>(c)];
 }
 
@@ -14,9 +14,13 @@ bool is_communication(Category c) {
          c == Category::kDp;
 }
 
+bool is_host(Category c) {
+  return c == Category::kHost;
+}
+
 std::string_view name(Stream s) {
   static constexpr std::array<std::string_view, kStreamCount> kNames = {"compute", "ep", "tp",
-                                                                        "dp"};
+                                                                        "dp", "host"};
   return kNames[static_cast<std::size_t>(s)];
 }
 

@@ -32,17 +32,26 @@ enum class Category : std::uint8_t {
   kOther,        // layer norms, permutes, residual adds, embedding, LM head, optimizer
   kA2aDispatch,
   kA2aCombine,
-  kTp,  // tensor/sequence-parallel all-gather, reduce-scatter, all-reduce
-  kDp,  // data-parallel gradient reduction, ZeRO weight gathers
+  kTp,    // tensor/sequence-parallel all-gather, reduce-scatter, all-reduce
+  kDp,    // data-parallel gradient reduction, ZeRO weight gathers
+  kHost,  // the CPU issuing kernels (implementations that cost host time): neither GPU compute
+          // nor communication
 };
-inline constexpr std::size_t kCategoryCount = 11;
+inline constexpr std::size_t kCategoryCount = 12;
 std::string_view name(Category c);
 bool is_communication(Category c);
+bool is_host(Category c);
+// GPU compute: neither communication nor the host.
+inline bool is_compute(Category c) {
+  return !is_communication(c) && !is_host(c);
+}
 
 // A rank's streams: one compute stream (kernels run one at a time) and one per kind of
 // communication, so that each can overlap compute.
-enum class Stream : std::uint8_t { kCompute, kEp, kTp, kDp };
-inline constexpr std::size_t kStreamCount = 4;
+// The host stream (the CPU thread that issues the others' ops) exists only where the
+// implementation costs host time.
+enum class Stream : std::uint8_t { kCompute, kEp, kTp, kDp, kHost };
+inline constexpr std::size_t kStreamCount = 5;
 std::string_view name(Stream s);
 
 // The group a collective runs over (sim/model/layout.hpp lists its ranks).
@@ -78,6 +87,9 @@ struct Node {
   std::optional<Collective> collective;       // a collective instead of kernels
   std::vector<int> deps;                      // nodes on other streams it waits for
   int block = -1;                             // transformer block (-1: embedding, head)
+  int host_waits_for = -1;  // a node whose result the host reads before issuing this one
+  bool mirrored = true;     // has a backward counterpart (a collective; kernels: see backward)
+  bool attention_core = false;  // recomputed by selective activation recomputation
 };
 
 struct Program {

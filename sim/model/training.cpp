@@ -67,14 +67,16 @@ void Training::pass(const Program& p, int rank, bool backward, const std::string
                     std::vector<core::OpId>* last_of_block) {
   WeightGathers gathers;
   if (gathers_weights()) gathers = gather_weights(p, rank, backward, suffix);
-  emitter_.program(p, rank, backward, suffix, [&](core::OpId op, const Node& n) {
+  const auto on_emit = [&](core::OpId op, const Node& n) {
     if (last_of_block && n.block >= 0) (*last_of_block)[static_cast<std::size_t>(n.block)] = op;
     if (!gathers_weights()) return;
     // ZeRO-3: every op waits for its block's weights.
     const auto unit = static_cast<std::size_t>(n.block + 1);
     for (const auto g : gathers.ops[unit]) emitter_.depend(op, g);
     if (gathers.first_use[unit] == core::kNoId) gathers.first_use[unit] = op;
-  });
+  };
+  emitter_.program(p, rank, backward, suffix, on_emit,
+                   backward ? s_.training.recompute : Recompute::kNone);
   // One unit gathered ahead: a unit's gathers wait until the previous unit's first op is done.
   for (std::size_t i = 1; i < gathers.order.size(); ++i) {
     const auto previous = gathers.first_use[static_cast<std::size_t>(gathers.order[i - 1])];
@@ -88,7 +90,7 @@ void Training::reduce_gradients(int rank, const std::vector<core::OpId>& last_bw
                                 const std::string& suffix, Reductions& out) {
   // Parameters (elements) per block on this rank, dense and expert, in backward order. Without
   // ZeRO each bucket is all-reduced; with it, reduce-scattered for each rank to step its shard.
-  const double e = elem();
+  const double e = gradient_elem();
   const double bucket = static_cast<double>(s_.training.bucket.count);
   const auto reduction = s_.training.zero >= kZeroOptimizerStates
                              ? net::CollectiveKind::kReduceScatter
@@ -103,7 +105,7 @@ void Training::reduce_gradients(int rank, const std::vector<core::OpId>& last_bw
         Collective{reduction, group, elements * e, nullptr});
     emitter_.depend(op, last);
     out.ops.push_back(op);
-    out.buckets.emplace_back(group, elements * e);
+    out.buckets.emplace_back(group, elements);
     elements = 0;
   };
   const auto flush = [&](bool force) {
@@ -131,11 +133,11 @@ void Training::step(int rank, const Reductions& reductions) {
   for (const auto r : reductions.ops) emitter_.depend(op, r);
   if (!sharded || gathers_weights()) return;  // ZeRO-3 gathers weights as each pass needs them
   for (std::size_t i = 0; i < reductions.buckets.size(); ++i) {
-    const auto& [group, bytes] = reductions.buckets[i];
+    const auto& [group, elements] = reductions.buckets[i];
     const auto gather = emitter_.collective(
         rank, Stream::kDp, Category::kDp,
         fmt::format("weights.{}{}", group == Group::kDenseDp ? "dense" : "expert", i),
-        Collective{net::CollectiveKind::kAllGather, group, bytes, nullptr});
+        Collective{net::CollectiveKind::kAllGather, group, elements * elem(), nullptr});
     emitter_.depend(gather, op);
   }
 }

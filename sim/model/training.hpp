@@ -34,7 +34,7 @@ class Training {
   // step.
   struct Reductions {
     std::vector<core::OpId> ops;
-    std::vector<std::pair<Group, double>> buckets;  // group, bytes
+    std::vector<std::pair<Group, double>> buckets;  // group, parameters (elements)
   };
   // ZeRO-3: the weight gathers of one pass, by unit (block + 1; unit 0 is the embedding, which
   // the LM head shares), in the order the pass first uses the units.
@@ -59,6 +59,7 @@ class Training {
   int dense_dp_group() const { return layout_.ep() * layout_.dp(); }
   int expert_dp_group() const { return layout_.dp(); }
   double elem() const { return cost::bytes_per_element(s_.model.dtype); }
+  double gradient_elem() const { return cost::bytes_per_element(gradient_dtype(s_)); }
   double held(bool sharded) const;
 
   const Study& s_;

@@ -14,6 +14,7 @@
 namespace moesim::model {
 
 bool ModelConfig::is_moe_block(std::int64_t block) const {
+  if (moe.experts == 0) return false;  // a dense model
   if (!moe.blocks.empty()) {
     return std::find(moe.blocks.begin(), moe.blocks.end(), block) != moe.blocks.end();
   }
@@ -82,7 +83,8 @@ Workload build_workload(const Study& study, const topo::Cluster& cluster,
   Workload w;
   const Parameters parameters(m, study.parallel, programs.shape());
   count_holdings(study, layout, parameters, w);
-  Emitter emitter(w, layout, programs.graphs(), programs.traffic(), programs.pricer(), options);
+  Emitter emitter(w, layout, programs.graphs(), programs.traffic(), programs.pricer(),
+                  study.implementation.host, options);
   Training training(study, layout, parameters, emitter);
 
   const bool train = study.mode == Mode::kTrain;

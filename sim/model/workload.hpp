@@ -14,6 +14,7 @@
 #include "core/op_graph.hpp"
 #include "cost/cost_model.hpp"
 #include "exchanges.hpp"
+#include "implementation.hpp"
 #include "net/collective_runner.hpp"
 #include "net/transfer_graph.hpp"
 #include "program.hpp"
@@ -29,8 +30,15 @@ struct Study {
   Mode mode = Mode::kTrain;
   TrainingConfig training;
   InferenceConfig inference;
-  std::int64_t window = 8;  // direct all-to-all: peers in flight per rank
+  Implementation implementation;  // default: fused_ideal (nothing beyond the model's kernels)
+  std::int64_t window = 8;        // direct all-to-all: peers in flight per rank
 };
+
+// The type gradients are accumulated and reduced in: training.grad_dtype, else the
+// implementation's choice, else the model's dtype.
+inline cost::Dtype gradient_dtype(const Study& s) {
+  return s.training.grad_dtype.value_or(s.implementation.grad_dtype.value_or(s.model.dtype));
+}
 
 struct BuildOptions {
   bool op_args = false;  // attach shape, bytes and cost rule to every op (traces, DAG dumps)
