@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "config/quantity.hpp"
 #include "core/error.hpp"
@@ -143,11 +144,44 @@ std::optional<Estimate> CostModel::gemm_from_table(const Work& work) const {
                               work.groups.size(), work.gemm.n, work.gemm.k)};
 }
 
+double CostModel::shape_factor(const Work& work) const {
+  const auto& tiling = profile_.compute.tiling;
+  const bool gemm = work.kind == OpKind::kGemm || work.kind == OpKind::kBatchedGemm ||
+                    work.kind == OpKind::kGroupedGemm;
+  if (!tiling || !gemm || work.flops <= 0) return 1;
+  const double tm = static_cast<double>(tiling->tile_m), tn = static_cast<double>(tiling->tile_n);
+  const double sms = static_cast<double>(tiling->sms);
+  const double depth = static_cast<double>(tiling->split_k_depth);
+  // Useful fraction of whole waves: `area` of C computed in `tiles` tiles over a K of `k`,
+  // split into as many slices as fill the SMs (each at least `depth` deep).
+  const auto useful = [&](double area, double tiles, double k) {
+    const double splits = std::max(1.0, std::min(std::floor(sms / tiles), std::floor(k / depth)));
+    return splits * area / (std::ceil(tiles * splits / sms) * sms * tm * tn);
+  };
+  const double k = static_cast<double>(work.gemm.k);
+  const double n = static_cast<double>(work.gemm.n);
+  double area = 0, tiles = 0;
+  if (work.kind == OpKind::kGroupedGemm) {
+    for (const auto m : work.groups) {
+      area += static_cast<double>(m) * n;
+      tiles += std::ceil(static_cast<double>(m) / tm) * std::ceil(n / tn);
+    }
+  } else {
+    const double m = static_cast<double>(work.gemm.m), batch = static_cast<double>(work.gemm.batch);
+    area = batch * m * n;
+    tiles = batch * std::ceil(m / tm) * std::ceil(n / tn);
+  }
+  if (tiles <= 0) return 1;
+  const double side = std::cbrt(work.flops / 2);  // the square GEMM of the same FLOPs
+  const double square = useful(side * side, std::ceil(side / tm) * std::ceil(side / tn), side);
+  return std::min(1.0, useful(area, tiles, k) / square);
+}
+
 Estimate CostModel::roofline(const Work& work) const {
   const double launch = profile_.launch_overhead.seconds();
   double compute = 0, eff_c = 0, memory = 0, eff_m = 0;
   if (work.flops > 0) {
-    eff_c = compute_efficiency(work.flops);
+    eff_c = compute_efficiency(work.flops) * shape_factor(work);
     compute = work.flops / (peak(work) * eff_c);
   }
   if (work.bytes > 0) {

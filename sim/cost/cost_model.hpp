@@ -10,7 +10,9 @@
 //        max(FLOPs / (peak[dtype] x eff_c(FLOPs)), bytes / (bandwidth x eff_m(bytes)))
 //          + launch overhead,
 //      with the efficiency curves of the profile interpolated in log(size). Small-M GEMMs read
-//      mostly weights and come out memory-bound, as on real GPUs.
+//      mostly weights and come out memory-bound, as on real GPUs. Where the profile gives its
+//      GEMM tiling, a GEMM's compute efficiency is scaled by shape_factor(): how well its tiles
+//      fill whole waves of SMs against a square GEMM of the same FLOPs (the curve's shape).
 // Every estimate says which rule gave it (Estimate::rule, Estimate::detail) for verbose output
 // and trace args.
 #include <map>
@@ -57,6 +59,11 @@ class CostModel {
   const Profile& profile() const { return profile_; }
   double compute_efficiency(double flops) const;
   double memory_efficiency(double bytes) const;
+  // Tile and wave quantisation of a GEMM-like kernel (1 without tiling, or for other kinds):
+  // u(shape) / u(square of the same FLOPs), at most 1, where u is the useful fraction of the
+  // work that whole waves of `sms` tiles do: s (batch m n) / (waves sms tile_m tile_n), K split
+  // into s slices when the tiles alone would leave SMs idle.
+  double shape_factor(const Work& work) const;
 
  private:
   using Series = std::vector<std::pair<double, double>>;  // (size, seconds), sorted by size

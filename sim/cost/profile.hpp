@@ -73,14 +73,38 @@ struct EfficiencyPoint {
 using ComputeEfficiencyPoint = EfficiencyPoint<config::Flops>;
 using MemoryEfficiencyPoint = EfficiencyPoint<config::Bytes>;
 
+// How GEMMs are cut into thread-block tiles and spread over the SMs: what makes a GEMM's time
+// depend on its shape, not only its FLOPs (tile and wave quantisation).
+struct GemmTiling {
+  std::int64_t sms = 0;  // streaming multiprocessors
+  std::int64_t tile_m = 128, tile_n = 128;
+  // Split-K: a GEMM with fewer tiles than SMs splits K over up to sms / tiles slices, each at
+  // least this deep, so that the SMs are filled.
+  std::int64_t split_k_depth = 256;
+  template <class V>
+  void fields(V& v) {
+    const auto positive = config::Check::at_least(1).required();
+    v.field("sms", sms, "streaming multiprocessors (one tile each at a time)", positive);
+    v.field("tile_m", tile_m, "rows of C per thread-block tile", config::Check::at_least(1));
+    v.field("tile_n", tile_n, "columns of C per thread-block tile", config::Check::at_least(1));
+    v.field("split_k_depth", split_k_depth,
+            "split-K: the least K of one slice when a GEMM with fewer tiles than SMs splits K",
+            config::Check::at_least(1));
+  }
+};
+
 struct ComputeSpec {
   PeakThroughput peak;
   std::vector<ComputeEfficiencyPoint> efficiency;
+  std::optional<GemmTiling> tiling;  // absent: GEMMs priced by their FLOPs alone
   template <class V>
   void fields(V& v) {
     v.field("peak", peak, "peak dense throughput per dtype", config::Check::none().required());
     v.field("efficiency", efficiency, "achievable fraction of peak by kernel size",
             config::Check::none().required());
+    v.field("tiling", tiling,
+            "GEMM tiles and SMs: a GEMM whose tiles fill the SMs worse than a square one of the "
+            "same FLOPs is that much slower");
   }
 };
 

@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "config/document.hpp"
@@ -81,7 +82,9 @@ TEST(CostModel, ShippedProfilesPutTheCrossoverNearPeakOverBandwidth) {
   // efficiency curves the crossover moves but stays within a factor of two.
   const CostModel h100(load_profile(MOESIM_SOURCE_DIR "/calibrate/profiles/h100_sxm.yaml"));
   EXPECT_EQ(h100.estimate(work::gemm(64, 7168, 7168, Dtype::kBf16)).rule, Rule::kMemoryBound);
-  EXPECT_EQ(h100.estimate(work::gemm(150, 7168, 7168, Dtype::kBf16)).rule, Rule::kMemoryBound);
+  // 128 rows, one 128-row tile deep (at 150 the second tile is mostly padding: tile
+  // quantisation makes that GEMM compute-bound).
+  EXPECT_EQ(h100.estimate(work::gemm(128, 7168, 7168, Dtype::kBf16)).rule, Rule::kMemoryBound);
   EXPECT_EQ(h100.estimate(work::gemm(600, 7168, 7168, Dtype::kBf16)).rule, Rule::kComputeBound);
   EXPECT_EQ(h100.estimate(work::gemm(8192, 7168, 7168, Dtype::kBf16)).rule, Rule::kComputeBound);
 }
@@ -151,6 +154,49 @@ TEST(Work, FormulasOfTheOpKinds) {
   EXPECT_DOUBLE_EQ(work::optimizer_step(1000, Dtype::kBf16).bytes, 28000);
   EXPECT_DOUBLE_EQ(work::memcpy(100).bytes, 200);
   EXPECT_DOUBLE_EQ(work::lsh_hash(10, 8, 6, false, Dtype::kBf16).flops, 2.0 * 10 * 8 * 6 * 8);
+}
+
+}  // namespace
+}  // namespace moesim::cost
+
+namespace moesim::cost {
+namespace {
+
+TEST(CostModel, GemmShapeFactorIsTileAndWaveQuantisationAgainstASquare) {
+  auto profile = round_model().profile();
+  profile.compute.tiling = GemmTiling{108, 128, 128};
+  const CostModel tiled(profile);
+  // A square GEMM is what the efficiency curve describes: factor 1.
+  EXPECT_DOUBLE_EQ(tiled.shape_factor(work::gemm(1024, 1024, 1024, Dtype::kBf16)), 1.0);
+  // 64 tokens of an expert, 64 x 512 x 256: 4 tiles of 128 x 128, a quarter of each useful,
+  // in one wave of 108, and K too short to split (256 deep at least): u = 64 x 512 / (108 x
+  // 128 x 128). The square of the same 2^24 FLOPs has a side of 2^(23/3) = 203, 2 x 2 tiles,
+  // one wave: u = side^2 / (108 x 128 x 128). The ratio is 2^15 / 2^(46/3) = 2^(-1/3).
+  const auto skinny = work::gemm(64, 512, 256, Dtype::kBf16);
+  EXPECT_NEAR(tiled.shape_factor(skinny), std::pow(2.0, -1.0 / 3), 1e-12);
+  // With a K of 2048 the 4 tiles split K 8 ways (32 slices of 256): the SMs fill as well as the
+  // square's 16 unsplit tiles do.
+  EXPECT_DOUBLE_EQ(tiled.shape_factor(work::gemm(64, 512, 2048, Dtype::kBf16)), 1.0);
+  // A wave tail: 109 row tiles x 1 column tile of a 13,952 x 128 x 4,096 GEMM need 2 waves of
+  // 108: u = 109 / 216. Its square (side s = cbrt(13,952 x 128 x 4,096)) has ceil(s/128)^2 tiles
+  // in ceil(tiles/108) waves.
+  const double side = std::cbrt(13952.0 * 128 * 4096);
+  const double square_tiles = std::pow(std::ceil(side / 128), 2);
+  const double square_u = side * side / (std::ceil(square_tiles / 108) * 108 * 128 * 128);
+  EXPECT_NEAR(tiled.shape_factor(work::gemm(13952, 128, 4096, Dtype::kBf16)),
+              109.0 / 216 / square_u, 1e-12);
+  // 8 experts of 64 rows in one grouped kernel, K 256: 8 x 4 = 32 tiles, one wave, useful area
+  // 8 x 64 x 512 = 2^18; its square (2^27 FLOPs, side 2^(26/3) = 406) has 4 x 4 tiles in one
+  // wave: the ratio is 2^18 / 2^(52/3) = 2^(2/3), capped at 1 (better than the square).
+  const std::vector<std::int64_t> eight(8, 64);
+  EXPECT_DOUBLE_EQ(tiled.shape_factor(work::grouped_gemm(eight, 512, 256, Dtype::kBf16)), 1.0);
+  // Compute is priced at the curve's efficiency times the factor.
+  EXPECT_NEAR(tiled.estimate(skinny).time.seconds(),
+              std::max(skinny.flops / (100e12 * std::pow(2.0, -1.0 / 3)), skinny.bytes / 1e12) +
+                  5e-6,
+              1e-12);
+  // No tiling in the profile: the FLOPs alone.
+  EXPECT_EQ(round_model().shape_factor(skinny), 1.0);
 }
 
 }  // namespace
