@@ -34,6 +34,7 @@ Breakdown breakdown(const core::OpGraph& graph, const core::Timeline& timeline,
     rb.busy.assign(nc, core::Time::zero());
     rb.exposed.assign(nc, core::Time::zero());
     rb.compute = core::Time::zero();
+    rb.host = core::Time::zero();
   }
   for (core::OpId op = 0; op < graph.op_count(); ++op) {
     const auto r = graph.op_rank(op);
@@ -60,7 +61,8 @@ Breakdown breakdown(const core::OpGraph& graph, const core::Timeline& timeline,
     for (std::size_t i = 0; i < bs.size(); ++i) {
       const auto c = bs[i].which;
       active[c] += bs[i].delta;
-      if (!b.categories[c].communication) computing += bs[i].delta;
+      const auto& info = b.categories[c];
+      if (!info.communication && !info.host) computing += bs[i].delta;
       if (i + 1 == bs.size() || computing > 0) continue;
       const auto gap = bs[i + 1].at - bs[i].at;
       if (gap <= core::Time::zero()) continue;
@@ -73,7 +75,11 @@ Breakdown breakdown(const core::OpGraph& graph, const core::Timeline& timeline,
     }
     core::Time exposed = core::Time::zero();
     for (std::size_t k = 0; k < nc; ++k) {
-      if (!b.categories[k].communication) rb.compute += rb.busy[k];
+      if (b.categories[k].host) {
+        rb.host += rb.busy[k];
+      } else if (!b.categories[k].communication) {
+        rb.compute += rb.busy[k];
+      }
       exposed += rb.exposed[k];
     }
     rb.idle = b.makespan - rb.compute - exposed;

@@ -17,6 +17,7 @@ namespace moesim::report {
 struct CategoryInfo {
   std::string name;
   bool communication = false;
+  bool host = false;  // the CPU issuing work: neither GPU compute nor communication
 };
 
 struct RankBreakdown {
@@ -26,6 +27,7 @@ struct RankBreakdown {
   std::vector<core::Time> exposed;  // by category (communication only; zero for compute)
   core::Time compute;               // sum of compute busy
   core::Time idle;                  // makespan - compute - exposed communication
+  core::Time host;                  // sum of host busy (issuing kernels)
 };
 
 struct Breakdown {

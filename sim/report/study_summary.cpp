@@ -17,11 +17,16 @@ namespace moesim::report {
 
 namespace {
 
-std::vector<CategoryInfo> categories() {
+// The model's categories; the host's (the last) only where the workload has host ops, so that
+// runs without a host keep their breakdown's columns.
+std::vector<CategoryInfo> categories(bool host) {
+  static_assert(static_cast<std::size_t>(model::Category::kHost) == model::kCategoryCount - 1);
   std::vector<CategoryInfo> out;
   for (std::size_t c = 0; c < model::kCategoryCount; ++c) {
     const auto cat = static_cast<model::Category>(c);
-    out.push_back({std::string(model::name(cat)), model::is_communication(cat)});
+    if (model::is_host(cat) && !host) continue;
+    out.push_back({std::string(model::name(cat)), model::is_communication(cat),
+                   model::is_host(cat)});
   }
   return out;
 }
@@ -73,6 +78,22 @@ std::string memory_notes(model::Mode mode, const std::vector<PointResult>& resul
   return out;
 }
 
+// Schedules whose host issued work for most of the run: the GPU waited on the CPU.
+std::string launch_notes(const std::vector<PointResult>& results) {
+  constexpr double kLaunchBound = 0.8;  // of the run: "most"
+  std::string out;
+  for (const auto& r : results) {
+    const double share = r.breakdown.critical_rank().host.seconds() /
+                         std::max(r.breakdown.makespan.seconds(), 1e-300);
+    if (share < kLaunchBound) continue;
+    out += fmt::format(
+        "note: {} is launch-bound: its host issued kernels for {:.0f}% of the run (CUDA graphs, "
+        "fused kernels or larger batches would help)\n",
+        r.schedule.name, 100 * share);
+  }
+  return out;
+}
+
 // Dispatch and combine together.
 core::Time a2a_busy(const RankBreakdown& r) {
   return busy(r, model::Category::kA2aDispatch) + busy(r, model::Category::kA2aCombine);
@@ -96,7 +117,10 @@ PointResult point_result(const model::Study& study, const model::Simulation& sim
   }
   PointResult r;
   r.schedule = study.schedule;
-  r.breakdown = breakdown(sim.workload->graph, sim.timeline, category, categories());
+  const bool host =
+      std::find(sim.workload->category.begin(), sim.workload->category.end(),
+                model::Category::kHost) != sim.workload->category.end();
+  r.breakdown = breakdown(sim.workload->graph, sim.timeline, category, categories(host));
   r.a2a_bytes = sim.workload->a2a_bytes;
   r.memory = model::memory_floor(study, *sim.workload);
   r.gpu = profile.name;
@@ -142,9 +166,10 @@ std::vector<double> summary_values(model::Mode mode, const PointResult& r, std::
       c.idle.milliseconds(),
       mode == model::Mode::kInfer && t > 0 ? static_cast<double>(r.tokens) / t : std::nan(""),
       r.a2a_bytes / kGiB,
-      r.memory.total() / kGiB};
+      r.memory.total() / kGiB,
+      c.host.milliseconds()};
   for (std::size_t k = 0; k < model::kCategoryCount; ++k) {
-    if (!model::is_communication(static_cast<Category>(k))) v.push_back(c.busy[k].milliseconds());
+    if (model::is_compute(static_cast<Category>(k))) v.push_back(c.busy[k].milliseconds());
   }
   return v;
 }
@@ -152,17 +177,18 @@ std::vector<double> summary_values(model::Mode mode, const PointResult& r, std::
 std::size_t summary_value_count() {
   std::size_t compute = 0;
   for (std::size_t k = 0; k < model::kCategoryCount; ++k) {
-    compute += !model::is_communication(static_cast<model::Category>(k));
+    compute += model::is_compute(static_cast<model::Category>(k));
   }
-  return kSummaryMemoryColumn + 1 + compute;
+  return kSummaryHostColumn + 1 + compute;
 }
 
 namespace {
 // The summary's own columns before and after the extra ones.
 constexpr std::array<std::string_view, 4> kLeadingColumns{"experiment", "point", "schedule", "mode"};
-constexpr std::array<std::string_view, 12> kValueColumns{
-    "gpus",       "time_ms",    "speedup",   "a2a_ms",       "a2a_exposed_ms", "compute_ms",
-    "tp_comm_ms", "dp_comm_ms", "idle_ms",   "tokens_per_s", "a2a_gib",        "memory_gib"};
+constexpr std::array<std::string_view, 13> kValueColumns{
+    "gpus",       "time_ms",      "speedup", "a2a_ms",     "a2a_exposed_ms",
+    "compute_ms", "tp_comm_ms",   "dp_comm_ms", "idle_ms",  "tokens_per_s",
+    "a2a_gib",    "memory_gib",   "host_ms"};
 }  // namespace
 
 bool is_summary_column(std::string_view name) {
@@ -185,7 +211,7 @@ std::string summary_csv(const std::string& experiment,
   }
   for (const auto column : kValueColumns) out += "," + std::string(column);
   for (std::size_t c = 0; c < model::kCategoryCount; ++c) {
-    if (!model::is_communication(static_cast<Category>(c))) {
+    if (model::is_compute(static_cast<Category>(c))) {
       out += fmt::format(",{}_ms", model::name(static_cast<Category>(c)));
     }
   }
@@ -244,6 +270,11 @@ std::string summary_table(model::Mode mode, const std::vector<PointResult>& resu
                                      {"a2a [GiB]", 9},
                                      {"mem [GiB]", 9}};
   if (infer) columns.push_back({"tokens/s", 10});
+  // The host column where the implementation costs host time.
+  const bool host = std::any_of(results.begin(), results.end(), [](const PointResult& r) {
+    return r.breakdown.critical_rank().host > core::Time::zero();
+  });
+  if (host) columns.push_back({"host", 9});
   Table summary(std::move(columns));
   if (results.empty()) return summary.render();
   const auto& b0 = results.front().breakdown;
@@ -266,9 +297,10 @@ std::string summary_table(model::Mode mode, const std::vector<PointResult>& resu
                                  fmt::format("{:.2f}", r.a2a_bytes / kGiB),
                                  fmt::format("{:.2f}", r.memory.total() / kGiB)};
     if (infer) row.push_back(fmt::format("{:.0f}", static_cast<double>(r.tokens) / t));
+    if (host) row.push_back(ms(c.host.milliseconds()));
     summary.add_row(std::move(row));
   }
-  std::string out = summary.render() + memory_notes(mode, results);
+  std::string out = summary.render() + memory_notes(mode, results) + launch_notes(results);
   if (results.size() > 1) {
     out += fmt::format(
         "\nwhere each saving against {} comes from (critical rank, ms; positive = "
