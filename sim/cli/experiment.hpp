@@ -62,7 +62,7 @@ struct ExperimentConfig {
   std::string cluster = "bigmac_4x8_a40_ib100";
   std::vector<std::string> cluster_set;  // key.path=value applied to the cluster file
   std::string profile = "a40";
-  std::string implementation = "fused_ideal";
+  std::string implementation = "megatron";
   model::ModelConfig model;
   model::ParallelConfig parallel;
   model::RoutingConfig routing;

@@ -117,6 +117,12 @@ int main(int argc, char** argv) {
                    "GPU profile YAML or name (calibrate/profiles)")
       ->capture_default_str();
   predict
+      ->add_option("--implementation", predict_options.implementation,
+                   "How the framework runs the model: preset name (experiments/implementations: "
+                   "megatron, megatron_2021, deepspeed, tutel_fairseq, eager_pytorch, "
+                   "deepspeed_inference, tensorrt_llm, fused_ideal) or YAML")
+      ->capture_default_str();
+  predict
       ->add_option("--schedules", predict_options.schedules,
                    "Comma-separated schedule names, the first the baseline; a name joins parts "
                    "with '+' (dcca+scmoe, lsh+pipe4):\n" +

@@ -28,6 +28,10 @@ void predict(const PredictOptions& o, std::ostream& out, std::ostream& err) {
   document.apply_override(
       "profile=" +
       fs::absolute(resolve_file(o.profile, ".", kProfilePresets, "--profile")).string());
+  document.apply_override(
+      "implementation=" +
+      fs::absolute(resolve_file(o.implementation, ".", kImplementationPresets, "--implementation"))
+          .string());
   if (o.infer) document.apply_override("mode=infer");
   for (const auto& assignment : o.overrides) {
     // The schedules come from --schedules alone; an assignment to them would be dropped.

@@ -412,8 +412,9 @@ TEST_F(Cli, PredictPrintsNoNegativeZero) {
 }
 
 // A schedule whose weights and optimizer states alone exceed the GPU's memory is flagged (a
-// 3M-word vocabulary: 6.1 G LM-head parameters on every rank, 92 GiB at 16 bytes each, against
-// the A40's 48 GB); the default fits and says what it counted. A profile without a capacity
+// 3M-word vocabulary: 6.1 G LM-head parameters on every rank, 104 GiB at 2 + 4 (Megatron's fp32
+// gradients) + 12 bytes each, against the A40's 48 GB); the default fits and says what it
+// counted. A profile without a capacity
 // says there is nothing to check against.
 TEST_F(Cli, PredictFlagsSchedulesThatDoNotFitInDeviceMemory) {
   const std::string small = "predict -q --no-figure --schedules cdac,dcca --set model.layers=2 ";
@@ -424,8 +425,8 @@ TEST_F(Cli, PredictFlagsSchedulesThatDoNotFitInDeviceMemory) {
   EXPECT_THAT(fits.out, ::testing::Not(HasSubstr("does not fit")));
   const auto big = run(small + "--set model.vocab=3000000 --out b");
   ASSERT_EQ(big.exit_code, 0) << big.err;
-  EXPECT_THAT(big.out, HasSubstr("warning: cdac does not fit: 92.18 GiB per GPU (weights 11.52, "
-                                 "gradients 11.52, optimizer 69.14)"));
+  EXPECT_THAT(big.out, HasSubstr("warning: cdac does not fit: 103.70 GiB per GPU (weights 11.52, "
+                                 "gradients 23.05, optimizer 69.14)"));
   EXPECT_THAT(big.out, HasSubstr("warning: dcca does not fit"));
   EXPECT_THAT(big.out, HasSubstr("tensor parallelism, or a higher training.zero stage, would"));
   // Schedules run at once say it in the line each prints as it ends, as a sweep's points do.
@@ -433,7 +434,7 @@ TEST_F(Cli, PredictFlagsSchedulesThatDoNotFitInDeviceMemory) {
       run("predict --no-figure --schedules cdac,dcca --set model.layers=2 "
           "--set model.vocab=3000000 -j 2 --out e");
   ASSERT_EQ(at_once.exit_code, 0) << at_once.err;
-  EXPECT_THAT(at_once.err, HasSubstr(" s); does not fit: 92.18 GiB per GPU\n"));
+  EXPECT_THAT(at_once.err, HasSubstr(" s); does not fit: 103.70 GiB per GPU\n"));
   EXPECT_THAT(fits.err, ::testing::Not(HasSubstr("does not fit")));
   // Adam's states sharded over the 32 ranks (ZeRO-1): 69.14 / 32 GiB of them per GPU.
   const auto sharded = run(small + "--set model.vocab=3000000 --set training.zero=1 --out d");
@@ -550,7 +551,8 @@ TEST_F(Cli, SweepRunsEveryPointOfTheGridInOrder) {
 }
 
 // Each simulation's progress line says when its memory floor exceeds the GPU's (a 10M-word
-// vocabulary: 2.56 G parameters per rank at hidden 256, 38 GiB against the A30's 24060 MiB).
+// vocabulary: 2.56 G parameters per rank at hidden 256, 18 bytes each with Megatron's fp32
+// gradients: 42.9 GiB against the A30's 24060 MiB).
 TEST_F(Cli, SweepProgressFlagsPointsThatDoNotFit) {
   const auto file = write("grid.yaml", kSmallSweep);
   const auto fits = run("sweep " + file.string() + " --out a");
@@ -559,7 +561,7 @@ TEST_F(Cli, SweepProgressFlagsPointsThatDoNotFit) {
   const auto big = run("sweep " + file.string() + " --set model.vocab=10000000 --out b");
   ASSERT_EQ(big.exit_code, 0) << big.err;
   EXPECT_THAT(big.err, HasSubstr("small/top1/nics_per_node=1 cdac: "));
-  EXPECT_THAT(big.err, HasSubstr(" s); does not fit: 38.16 GiB per GPU\n"));
+  EXPECT_THAT(big.err, HasSubstr(" s); does not fit: 42.93 GiB per GPU\n"));
 }
 
 TEST_F(Cli, SweepRejectsDuplicateLabelsAndEmptyAxesBeforeRunning) {
