@@ -159,6 +159,15 @@ double CostModel::shape_factor(const Work& work) const {
     return splits * area / (std::ceil(tiles * splits / sms) * sms * tm * tn);
   };
   const double k = static_cast<double>(work.gemm.k);
+  // The pipeline's fill: (stages - 1) K-steps of 64 before the first is computed.
+  constexpr double kStepK = 64;
+  const double fill = tiling->pipeline_stages > 0
+                          ? static_cast<double>(tiling->pipeline_stages - 1)
+                          : 0.0;
+  const auto pipelined = [&](double depth_k) {
+    const double steps = std::ceil(depth_k / kStepK);
+    return steps / (steps + fill);
+  };
   const double n = static_cast<double>(work.gemm.n);
   double area = 0, tiles = 0;
   if (work.kind == OpKind::kGroupedGemm) {
@@ -173,15 +182,31 @@ double CostModel::shape_factor(const Work& work) const {
   }
   if (tiles <= 0) return 1;
   const double side = std::cbrt(work.flops / 2);  // the square GEMM of the same FLOPs
-  const double square = useful(side * side, std::ceil(side / tm) * std::ceil(side / tn), side);
-  return std::min(1.0, useful(area, tiles, k) / square);
+  const double square =
+      useful(side * side, std::ceil(side / tm) * std::ceil(side / tn), side) * pipelined(side);
+  const double splits = std::max(1.0, std::min(std::floor(sms / tiles), std::floor(k / depth)));
+  return std::min(1.0, useful(area, tiles, k) * pipelined(k / splits) / square);
+}
+
+double CostModel::kernel_efficiency(const Work& work) const {
+  double eff = compute_efficiency(work.flops) * shape_factor(work);
+  const bool attention =
+      work.kind == OpKind::kAttention || work.kind == OpKind::kAttentionBackward;
+  if (attention) {
+    if (const auto flash = profile_.compute.flash.at(work.attention.flash_version)) {
+      eff = std::min(eff, *flash);
+    }
+  } else if (work.dtype == Dtype::kFp8 && profile_.compute.dtype_efficiency.fp8) {
+    eff *= *profile_.compute.dtype_efficiency.fp8;
+  }
+  return eff;
 }
 
 Estimate CostModel::roofline(const Work& work) const {
   const double launch = profile_.launch_overhead.seconds();
   double compute = 0, eff_c = 0, memory = 0, eff_m = 0;
   if (work.flops > 0) {
-    eff_c = compute_efficiency(work.flops) * shape_factor(work);
+    eff_c = kernel_efficiency(work);
     compute = work.flops / (peak(work) * eff_c);
   }
   if (work.bytes > 0) {

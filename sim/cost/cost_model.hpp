@@ -12,7 +12,9 @@
 //      with the efficiency curves of the profile interpolated in log(size). Small-M GEMMs read
 //      mostly weights and come out memory-bound, as on real GPUs. Where the profile gives its
 //      GEMM tiling, a GEMM's compute efficiency is scaled by shape_factor(): how well its tiles
-//      fill whole waves of SMs against a square GEMM of the same FLOPs (the curve's shape).
+//      fill whole waves of SMs against a square GEMM of the same FLOPs (the curve's shape),
+//      and by a short K's pipeline fill. Fused attention runs at most at the fraction its
+//      FlashAttention generation reaches on the GPU; fp8 GEMMs at the profile's fp8 ratio.
 // Every estimate says which rule gave it (Estimate::rule, Estimate::detail) for verbose output
 // and trace args.
 #include <map>
@@ -64,6 +66,10 @@ class CostModel {
   // work that whole waves of `sms` tiles do: s (batch m n) / (waves sms tile_m tile_n), K split
   // into s slices when the tiles alone would leave SMs idle.
   double shape_factor(const Work& work) const;
+  // The fraction of peak a kernel's FLOPs run at: the curve, times the GEMM shape factor; for
+  // fused attention at most what its FlashAttention generation reaches on this GPU; for fp8
+  // GEMMs scaled by the profile's fp8 efficiency.
+  double kernel_efficiency(const Work& work) const;
 
  private:
   using Series = std::vector<std::pair<double, double>>;  // (size, seconds), sorted by size

@@ -2,6 +2,7 @@
 // A GPU profile: what the cost model knows about one GPU type. The same format holds profiles
 // derived from published figures and profiles measured by `moesim calibrate`; the provenance
 // block says which, and from what.
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -81,6 +82,9 @@ struct GemmTiling {
   // Split-K: a GEMM with fewer tiles than SMs splits K over up to sms / tiles slices, each at
   // least this deep, so that the SMs are filled.
   std::int64_t split_k_depth = 256;
+  // Software pipeline depth of the main loop: a tile's first (stages - 1) K-steps of 64 are
+  // loaded before any is computed, which a short K cannot amortise. 0: not modelled.
+  std::int64_t pipeline_stages = 0;
   template <class V>
   void fields(V& v) {
     const auto positive = config::Check::at_least(1).required();
@@ -90,6 +94,41 @@ struct GemmTiling {
     v.field("split_k_depth", split_k_depth,
             "split-K: the least K of one slice when a GEMM with fewer tiles than SMs splits K",
             config::Check::at_least(1));
+    v.field("pipeline_stages", pipeline_stages,
+            "main-loop pipeline stages: (stages - 1) K-steps of 64 fill it before computing",
+            config::Check::non_negative());
+  }
+};
+
+// The fraction of the dtype's peak that each FlashAttention generation reaches on this GPU
+// (forward and backward); a generation the GPU does not run is left out.
+struct FlashEfficiency {
+  std::optional<double> flash1, flash2, flash3;
+  template <class V>
+  void fields(V& v) {
+    const auto fraction = config::Check{false, 0.0, true, 1.0};
+    v.field("flash1", flash1, "FlashAttention (2022)", fraction);
+    v.field("flash2", flash2, "FlashAttention-2 (2023)", fraction);
+    v.field("flash3", flash3, "FlashAttention-3 (2024, Hopper)", fraction);
+  }
+  // The version asked for, else the newest older one the GPU has; nothing when none.
+  std::optional<double> at(int version) const {
+    const std::optional<double>* by_version[] = {&flash1, &flash2, &flash3};
+    for (int v = std::min(version, 3); v >= 1; --v) {
+      if (*by_version[v - 1]) return *by_version[v - 1];
+    }
+    return std::nullopt;
+  }
+};
+
+// What a dtype's GEMMs reach of its peak, against the efficiency curve (measured in bf16): the
+// ratio of its best-shape maximum to bf16's.
+struct DtypeEfficiency {
+  std::optional<double> fp8;
+  template <class V>
+  void fields(V& v) {
+    v.field("fp8", fp8, "fp8 GEMMs' best-shape fraction of the fp8 peak over bf16's of its own",
+            config::Check{false, 0.0, true, std::nullopt});
   }
 };
 
@@ -97,6 +136,8 @@ struct ComputeSpec {
   PeakThroughput peak;
   std::vector<ComputeEfficiencyPoint> efficiency;
   std::optional<GemmTiling> tiling;  // absent: GEMMs priced by their FLOPs alone
+  FlashEfficiency flash;              // fused attention kernels
+  DtypeEfficiency dtype_efficiency;
   template <class V>
   void fields(V& v) {
     v.field("peak", peak, "peak dense throughput per dtype", config::Check::none().required());
@@ -105,6 +146,10 @@ struct ComputeSpec {
     v.field("tiling", tiling,
             "GEMM tiles and SMs: a GEMM whose tiles fill the SMs worse than a square one of the "
             "same FLOPs is that much slower");
+    v.field("flash", flash,
+            "fraction of peak each FlashAttention generation reaches (absent: the GEMM curve)");
+    v.field("dtype_efficiency", dtype_efficiency,
+            "per dtype: its GEMMs' best fraction of its peak relative to the curve's (bf16)");
   }
 };
 

@@ -51,6 +51,7 @@ struct GemmShape {
 struct AttentionShape {
   std::int64_t batch = 0, heads = 0, kv_heads = 0, seq_q = 0, seq_kv = 0, head_dim = 0;
   bool causal = false;
+  int flash_version = 0;  // the FlashAttention generation that runs it (0: not said)
 };
 
 struct Work {

@@ -201,3 +201,54 @@ TEST(CostModel, GemmShapeFactorIsTileAndWaveQuantisationAgainstASquare) {
 
 }  // namespace
 }  // namespace moesim::cost
+
+namespace moesim::cost {
+namespace {
+
+// FlashAttention's efficiency is the generation's on the GPU, not the GEMM curve's; a version
+// the GPU lacks falls back to the newest older one.
+TEST(CostModel, FusedAttentionRunsAtItsGenerationsEfficiency) {
+  auto profile = round_model().profile();  // curve: 1 everywhere
+  profile.compute.flash.flash1 = 0.25;
+  profile.compute.flash.flash2 = 0.5;
+  const CostModel model(profile);
+  AttentionShape shape{8, 16, 16, 2048, 2048, 128, false, 2};
+  const auto w = work::attention(shape, Dtype::kBf16);
+  EXPECT_DOUBLE_EQ(model.kernel_efficiency(w), 0.5);
+  shape.flash_version = 3;  // no FlashAttention-3 on this GPU: the second
+  EXPECT_DOUBLE_EQ(model.kernel_efficiency(work::attention(shape, Dtype::kBf16)), 0.5);
+  shape.flash_version = 1;
+  EXPECT_DOUBLE_EQ(model.kernel_efficiency(work::attention_backward(shape, Dtype::kBf16)), 0.25);
+  // 4 x 8 x 16 x 2048^2 x 128 FLOPs at half of 100 TFLOP/s (+ 5 us launch).
+  EXPECT_NEAR(model.estimate(w).time.seconds(), w.flops / (100e12 * 0.5) + 5e-6, 1e-12);
+  // GEMMs keep the curve.
+  EXPECT_DOUBLE_EQ(model.kernel_efficiency(work::gemm(4096, 4096, 4096, Dtype::kBf16)), 1.0);
+}
+
+TEST(CostModel, Fp8GemmsReachTheirOwnFractionOfTheirPeak) {
+  auto profile = round_model().profile();
+  profile.compute.peak.fp8 = config::FlopRate{200e12};
+  profile.compute.dtype_efficiency.fp8 = 0.883;
+  const CostModel model(profile);
+  EXPECT_DOUBLE_EQ(model.kernel_efficiency(work::gemm(4096, 4096, 4096, Dtype::kFp8)), 0.883);
+  EXPECT_DOUBLE_EQ(model.kernel_efficiency(work::gemm(4096, 4096, 4096, Dtype::kBf16)), 1.0);
+}
+
+// A pipeline of 3 stages fills with 2 K-steps of 64: a K of 256 (4 steps) computes 4 of 6.
+TEST(CostModel, AShortKCannotAmortiseThePipelineFill) {
+  auto profile = round_model().profile();
+  profile.compute.tiling = GemmTiling{108, 128, 128, 256, 3};
+  const CostModel model(profile);
+  // 108 x 1 tiles of 128 x 128 fill one wave exactly (u = 1) with a K of 256: 4 / 6. Its square
+  // (side s = cbrt(13,824 x 128 x 256)) fills ceil(s/128)^2 tiles over its own waves, with a
+  // K of s: ceil(s/64) / (ceil(s/64) + 2).
+  const double side = std::cbrt(13824.0 * 128 * 256);
+  const double tiles = std::pow(std::ceil(side / 128), 2);
+  const double square = side * side / (std::ceil(tiles / 108) * 108 * 128 * 128) *
+                        std::ceil(side / 64) / (std::ceil(side / 64) + 2);
+  EXPECT_NEAR(model.shape_factor(work::gemm(13824, 128, 256, Dtype::kBf16)),
+              std::min(1.0, (4.0 / 6) / square), 1e-12);
+}
+
+}  // namespace
+}  // namespace moesim::cost
