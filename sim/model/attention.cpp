@@ -98,7 +98,9 @@ std::vector<int> attention_block(Program& p, const LayerContext& c, int block,
   ids.push_back(p.add(std::move(qkv_node)));
   Kernels core;
   if (flash_attention(c)) {
-    cost::AttentionShape shape{batch, m.heads / tp, m.kv() / tp, seq_q, seq_kv, hd, m.causal};
+    cost::AttentionShape shape{batch,  m.heads / tp, m.kv() / tp,
+                               seq_q,  seq_kv,       hd,
+                               m.causal, c.impl.attention.flash_version};
     core = {{work::attention(shape, t)}, {work::attention_backward(shape, t)}};
   } else {
     core = attention_scores(c, batch, seq_q, seq_kv);

@@ -49,6 +49,7 @@ struct AttentionImplementation {
   // B x heads x s_q x s_kv scores. A model whose attention a flash kernel cannot run (cosine
   // attention, a bias added to the scores) runs unfused whatever this says.
   AttentionKernel kernel = AttentionKernel::kFlash;
+  int flash_version = 3;       // flash: the FlashAttention generation (1, 2, 3)
   bool fused_softmax = true;   // unfused: scale, mask and softmax in one kernel
   std::int64_t layout_copies = 0;  // unfused: token-by-hidden copies splitting or merging heads
   std::optional<cost::Dtype> scores_dtype;  // unfused: the scores' type (absent: the model's)
@@ -56,6 +57,10 @@ struct AttentionImplementation {
   template <class V>
   void fields(V& v) {
     v.field("kernel", kernel, "flash (fused, scores never written) or unfused");
+    v.field("flash_version", flash_version,
+            "flash: the FlashAttention generation the framework runs (1, 2, 3); a GPU without it "
+            "runs the newest older one it has (the profile's compute.flash)",
+            config::Check::between(1, 3));
     v.field("fused_softmax", fused_softmax, "unfused: scale, mask and softmax in one kernel");
     v.field("layout_copies", layout_copies,
             "unfused: copies of a tokens x hidden tensor that split q, k, v into heads or merge "
@@ -67,6 +72,7 @@ struct AttentionImplementation {
 
 // Elementwise chains a framework fuses (true) or runs as separate kernels (false).
 struct Fusions {
+  std::int64_t activation_ops = 1;  // pointwise ops an MLP activation is written as (1: a kernel)
   bool bias_activation = true;   // the bias add inside the MLP's activation kernel
   bool bias_dropout_add = true;  // bias, dropout and residual add in one kernel
   bool bias_gradient = true;     // bias gradients reduced inside the GEMM (no extra kernel)
@@ -74,6 +80,10 @@ struct Fusions {
 
   template <class V>
   void fields(V& v) {
+    v.field("activation_ops", activation_ops,
+            "pointwise ops the MLP's activation is written as, each a kernel when eager "
+            "(HuggingFace's gelu_new: 8); 1: one fused kernel",
+            config::Check::at_least(1));
     v.field("bias_activation", bias_activation, "bias add fused into the activation");
     v.field("bias_dropout_add", bias_dropout_add, "bias, dropout and residual add in one kernel");
     v.field("bias_gradient", bias_gradient, "bias gradients reduced inside the GEMMs");
@@ -108,6 +118,7 @@ struct DispatcherImplementation {
   bool host_sync = false;  // the host reads the counts (or a capacity) before the exchange
   bool upcast_bf16 = false;  // a bf16 model's dispatch and combine buffers are fp32 (Tutel)
   bool aux_loss = true;      // load-balancing loss kernels in training
+  std::int64_t gate_kernels = 1;  // kernels the gate runs after its GEMM (softmax, top-k, masks)
 
   template <class V>
   void fields(V& v) {
@@ -122,6 +133,10 @@ struct DispatcherImplementation {
     v.field("upcast_bf16", upcast_bf16,
             "a bf16 model's dispatch and combine buffers (and exchanges) are fp32");
     v.field("aux_loss", aux_loss, "load-balancing loss kernels in training");
+    v.field("gate_kernels", gate_kernels,
+            "kernels the gate runs after its GEMM: one fused softmax and top-k, or each tensor "
+            "op of an eager gating function over the tokens x experts scores",
+            config::Check::at_least(1));
   }
 };
 
@@ -134,7 +149,8 @@ struct Implementation {
   HostImplementation host;
   DispatcherImplementation dispatcher;
   std::optional<cost::Dtype> grad_dtype;  // gradient accumulation and reduction
-  bool amp_weight_casts = false;          // fp32 weights cast to the model's type per forward
+  bool autocast = false;      // fp32 weights under torch.autocast: each cast per forward GEMM
+  bool residual_fp32 = false;  // the residual stream (and layer norms on it) in fp32
   bool prefill_all_logits = false;        // inference: the LM head over every prompt token
 
   template <class V>
@@ -148,9 +164,13 @@ struct Implementation {
     v.field("dispatcher", dispatcher, "MoE token dispatch bookkeeping");
     v.field("grad_dtype", grad_dtype,
             "type gradients are accumulated and reduced in (absent: the model's)");
-    v.field("amp_weight_casts", amp_weight_casts,
+    v.field("autocast", autocast,
             "weights kept in fp32 and cast to the model's type before each forward GEMM "
             "(torch.autocast)");
+    v.field("residual_fp32", residual_fp32,
+            "the residual stream in fp32 (fp32 embeddings under autocast, or kept so on "
+            "purpose): residual adds and layer norms move 4-byte elements; an unfused layer norm "
+            "also writes fp32, cast for the GEMM that reads it");
     v.field("prefill_all_logits", prefill_all_logits,
             "inference: the LM head computes logits for every prompt token, not the last");
   }

@@ -31,7 +31,7 @@ Kernels linear(const LayerContext& c, std::int64_t rows, std::int64_t out, std::
   const auto t = c.dtype();
   const auto g = c.model.gemm_type();
   Kernels k;
-  if (c.impl.amp_weight_casts) k.forward.push_back(work::cast(in * out, Dtype::kFp32, t));
+  if (c.impl.autocast) k.forward.push_back(work::cast(in * out, Dtype::kFp32, t));
   if (g != t) {
     // Transformer Engine quantises the GEMM's input (forward) and the output's gradient
     // (backward) before each FP8 GEMM; the weight's cast is amortised over the step.
@@ -46,26 +46,47 @@ Kernels linear(const LayerContext& c, std::int64_t rows, std::int64_t out, std::
 
 Kernels residual_join(const LayerContext& c, std::int64_t rows, bool biased) {
   const auto t = c.dtype();
+  const auto r = c.residual_dtype();
   const auto n = rows * c.model.hidden;
+  // The add reads the residual (its type) and the branch (the model's), writes the residual.
+  auto add = work::elementwise_add(n, r);
+  add.bytes = static_cast<double>(n) *
+              (2 * cost::bytes_per_element(r) + cost::bytes_per_element(t));
   Kernels k;
   if (c.impl.fusions.bias_dropout_add) {
-    k.forward.push_back(work::bias_dropout_add(n, c.dropout(), t));
+    if (c.dropout()) add.bytes += work::bias_dropout_add(n, true, t).bytes -
+                                  work::bias_dropout_add(n, false, t).bytes;
+    k.forward.push_back(add);
   } else {
     if (biased) k.forward.push_back(work::elementwise(n, 1, 1, t));
     if (c.dropout()) k.forward.push_back(work::dropout(n, t));
-    k.forward.push_back(work::elementwise_add(n, t));
+    k.forward.push_back(add);
   }
   if (c.dropout()) k.backward.push_back(work::dropout_backward(n, t));
   if (biased && !c.impl.fusions.bias_gradient) {
     k.backward.push_back(work::bias_gradient(rows, c.model.hidden, t));
   }
-  k.backward.push_back(work::elementwise_add(n, t));  // the fork sums the two gradients
+  k.backward.push_back(work::elementwise_add(n, r));  // the fork sums the two gradients
   return k;
 }
 
 Kernels layer_norm(const LayerContext& c, std::int64_t rows) {
-  return {{work::layer_norm(rows, c.model.hidden, c.dtype())},
-          {work::layer_norm_backward(rows, c.model.hidden, c.dtype())}};
+  const auto h = c.model.hidden;
+  const auto r = c.residual_dtype(), t = c.dtype();
+  if (r == t) return {{work::layer_norm(rows, h, t)}, {work::layer_norm_backward(rows, h, t)}};
+  // An fp32 residual: the norm reads fp32. Fused with the residual add (one kernel), it writes
+  // the model's type; eager, it writes fp32 and the GEMM that reads it casts it.
+  auto norm = work::layer_norm(rows, h, r);
+  auto back = work::layer_norm_backward(rows, h, r);
+  Kernels k{{norm}, {back}};
+  if (!c.impl.fusions.bias_dropout_add) {
+    k.forward.push_back(work::cast(rows * h, r, t));
+    k.backward.insert(k.backward.begin(), work::cast(rows * h, t, r));
+  } else {
+    k.forward.back().bytes -= static_cast<double>(rows * h) *
+                              (cost::bytes_per_element(r) - cost::bytes_per_element(t));
+  }
+  return k;
 }
 
 namespace {
@@ -91,9 +112,19 @@ std::vector<int> dense_mlp(Program& p, const LayerContext& c, const std::string&
   if (!ids.empty()) fc1.deps = {ids.back()};
   ids.push_back(p.add(std::move(fc1)));
   // The activation reads fc1's bias too when the two are fused; else the bias is its own pass.
+  // Written as several pointwise ops, each is a kernel (and autograd's backward two each).
   const auto elements = tokens * ffn / tp;
-  Kernels act{{work::activation(elements, m.gated_mlp, t)},
-              {work::activation_backward(elements, m.gated_mlp, t)}};
+  Kernels act;
+  if (c.impl.fusions.activation_ops > 1) {
+    for (std::int64_t i = 0; i < c.impl.fusions.activation_ops; ++i) {
+      act.forward.push_back(work::elementwise(elements, 1, 1, t));
+      act.backward.push_back(work::elementwise(elements, 2, 1, t));
+      act.backward.push_back(work::elementwise(elements, 2, 1, t));
+    }
+  } else {
+    act = {{work::activation(elements, m.gated_mlp, t)},
+           {work::activation_backward(elements, m.gated_mlp, t)}};
+  }
   if (m.bias && !c.impl.fusions.bias_activation) {
     act.forward.insert(act.forward.begin(), work::elementwise(tokens * up, 1, 1, t));
   }

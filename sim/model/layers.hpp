@@ -30,6 +30,10 @@ struct LayerContext {
     return sp ? net::CollectiveKind::kReduceScatter : net::CollectiveKind::kAllReduce;
   }
   bool dropout() const { return training && model.dropout > 0; }
+  // The residual stream's type: fp32 where the implementation keeps it so.
+  cost::Dtype residual_dtype() const {
+    return impl.residual_fp32 ? cost::Dtype::kFp32 : model.dtype;
+  }
 };
 
 // Forward and backward kernels of one piece of a layer.
@@ -43,7 +47,7 @@ Node tp_collective(const std::string& prefix, net::CollectiveKind kind, double b
 // A GEMM's backward: data gradient (m x k from m x n and n x k) and weight gradient (k x n).
 std::vector<cost::Work> gemm_backward(std::int64_t m, std::int64_t n, std::int64_t k,
                                       cost::Dtype t);
-// y = x W (rows x in -> rows x out): the GEMM in the model's GEMM type; with amp_weight_casts
+// y = x W (rows x in -> rows x out): the GEMM in the model's GEMM type; with autocast
 // the weight cast to the model's type first; FP8 GEMMs cast their input (and in backward the
 // output's gradient) first; a bias's gradient reduced by its own kernel unless fused.
 Kernels linear(const LayerContext& c, std::int64_t rows, std::int64_t out, std::int64_t in,

@@ -39,6 +39,10 @@ void MoeBlock::pre_exchange(Program& p, const LayerContext& c, const std::string
   auto router = linear(c, gate_tokens, E, h, false);
   router.forward.push_back(work::gating(gate_tokens, E, shape_.k, t));
   router.backward.push_back(work::gating(gate_tokens, E, shape_.k, t));
+  // An eager gating function: each further tensor op over the tokens x experts scores.
+  for (std::int64_t i = 1; i < c.impl.dispatcher.gate_kernels; ++i) {
+    router.forward.push_back(work::elementwise(gate_tokens * E, 1, 1, cost::Dtype::kFp32));
+  }
   if (c.training && c.impl.dispatcher.aux_loss) {
     router.forward.push_back(work::aux_loss(gate_tokens, E));
   }

@@ -168,7 +168,7 @@ TEST(Implementation, LossAndAmpCasts) {
   const auto fused = named(program(s), "loss");
   EXPECT_EQ(fused.forward[0].bytes, 256.0 * 1000 * 2);
   s.implementation.fusions.cross_entropy = false;
-  s.implementation.amp_weight_casts = true;
+  s.implementation.autocast = true;
   EXPECT_EQ(named(program(s), "loss").forward[0].bytes, 256.0 * 1000 * (2 + 4 + 8));
   // Each forward GEMM's fp32 weight is cast first: the LM head's 1000 x 256.
   const auto head = named(program(s), "lm_head");
@@ -368,6 +368,52 @@ TEST(Implementation, InferenceWritesTheKvCacheAndSamplesTheLastToken) {
   EXPECT_EQ(named(p, "sampling").forward[0].kind, OpKind::kSampling);
   s.implementation.prefill_all_logits = true;
   EXPECT_EQ(named(program(s), "lm_head").forward[0].gemm.m, 256);
+}
+
+}  // namespace
+}  // namespace moesim::model
+
+namespace moesim::model {
+namespace {
+
+// HuggingFace's gelu_new is eight pointwise ops: eight kernels forward, two each backward.
+TEST(Implementation, AnEagerActivationIsOneKernelPerOp) {
+  auto s = small();
+  s.implementation.fusions.activation_ops = 8;
+  const auto act = named(program(s), "L0.mlp.act");
+  ASSERT_EQ(act.forward.size(), 8u);
+  EXPECT_EQ(act.backward.size(), 16u);
+  EXPECT_EQ(act.forward[0].bytes, 256.0 * 1024 * 2 * 2);  // 256 tokens x 4h, one in, one out
+}
+
+// An fp32 residual stream: the residual add reads fp32 and the branch, writes fp32; an eager
+// layer norm writes fp32 and the GEMM's input is cast.
+TEST(Implementation, AnFp32ResidualStreamMovesFourByteElements) {
+  auto s = small();
+  s.implementation.residual_fp32 = true;
+  s.implementation.fusions.bias_dropout_add = false;
+  const auto p = program(s);
+  const auto& join = named(p, "L0.attn.residual");
+  EXPECT_EQ(join.forward.back().bytes, 256.0 * 256 * (4 + 4 + 2));
+  const auto& ln = named(p, "L0.mlp.ln");
+  ASSERT_EQ(ln.forward.size(), 2u);
+  EXPECT_EQ(ln.forward[0].bytes, 2 * 256.0 * 256 * 4 + 2 * 256 * 4);
+  EXPECT_EQ(ln.forward[1].kind, cost::OpKind::kCast);
+  // Fused with the add, the norm writes the model's type itself.
+  s.implementation.fusions.bias_dropout_add = true;
+  const auto fused = named(program(s), "L0.mlp.ln");
+  ASSERT_EQ(fused.forward.size(), 1u);
+  EXPECT_EQ(fused.forward[0].bytes, 256.0 * 256 * (4 + 2) + 2 * 256 * 4);
+}
+
+TEST(Implementation, AnEagerGateRunsEachOfItsOps) {
+  auto s = small();
+  s.implementation.dispatcher.gate_kernels = 39;
+  s.implementation.dispatcher.aux_loss = false;
+  // The router GEMM, the gating kernel, and 38 more over 256 tokens x 16 experts in fp32.
+  const auto gate = named(program(s), "L1.moe.gate");
+  ASSERT_EQ(gate.forward.size(), 40u);
+  EXPECT_EQ(gate.forward.back().bytes, 256.0 * 16 * 4 * 2);
 }
 
 }  // namespace
