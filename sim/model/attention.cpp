@@ -15,7 +15,7 @@ Kernels attention_scores(const LayerContext& c, std::int64_t batch, std::int64_t
                          std::int64_t seq_kv) {
   const auto& m = c.model;
   const auto t = c.dtype();
-  const auto heads = m.heads / c.tp, kv = m.kv() / c.tp, hd = m.hidden / m.heads;
+  const auto heads = m.heads / c.tp, kv = m.kv() / c.tp, hd = m.hd();
   const auto s = m.attention.scores_dtype.value_or(c.impl.attention.scores_dtype.value_or(t));
   const auto groups = batch * heads;  // one GEMM per (sequence, head)
   const auto scores = groups * seq_q * seq_kv;
@@ -71,7 +71,7 @@ std::vector<int> attention_block(Program& p, const LayerContext& c, int block,
   const auto full = batch * seq_q;
   const auto local = c.local(full);
   const auto h = m.hidden;
-  const auto hd = h / m.heads;
+  const auto hd = m.hd();
   const std::string pre = fmt::format("L{}.attn.", block);
   std::vector<int> ids;
   auto ln = layer_norm(c, local);
@@ -108,7 +108,7 @@ std::vector<int> attention_block(Program& p, const LayerContext& c, int block,
   auto core_node = compute(Category::kAttention, pre + "core", core.forward, core.backward);
   core_node.attention_core = true;
   ids.push_back(p.add(std::move(core_node)));
-  const auto out = linear(c, full, h, h / tp, false);  // its bias joins the residual
+  const auto out = linear(c, full, h, m.heads * hd / tp, false);  // its bias joins the residual
   ids.push_back(p.add(compute(Category::kAttention, pre + "out", out.forward, out.backward)));
   if (tp > 1) {
     ids.push_back(p.add(tp_collective(pre, c.closing(), static_cast<double>(full * h) * c.elem(),

@@ -79,6 +79,7 @@ struct ModelConfig {
   std::int64_t hidden = 2048;
   std::int64_t heads = 16;
   std::int64_t kv_heads = 0;  // 0 = heads
+  std::int64_t head_dim = 0;  // 0 = hidden / heads
   std::int64_t ffn = 0;       // dense MLP intermediate size; 0 = 4 x hidden
   bool gated_mlp = false;     // SwiGLU-style MLPs: three GEMMs instead of two
   std::int64_t vocab = 50304;
@@ -103,6 +104,10 @@ struct ModelConfig {
     v.field("hidden", hidden, "hidden size h", Check::at_least(1));
     v.field("heads", heads, "attention heads", Check::at_least(1));
     v.field("kv_heads", kv_heads, "key/value heads (GQA); 0 = heads", Check::non_negative());
+    v.field("head_dim", head_dim,
+            "width of one attention head (Qwen3: 128 with hidden 2048 and 32 heads); 0 = "
+            "hidden/heads",
+            Check::non_negative());
     v.field("ffn", ffn, "dense MLP intermediate size; 0 = 4*hidden", Check::non_negative());
     v.field("gated_mlp", gated_mlp, "SwiGLU-style MLPs (three GEMMs)");
     v.field("vocab", vocab, "vocabulary size (LM head); 0 = no LM head", Check::non_negative());
@@ -127,6 +132,7 @@ struct ModelConfig {
   }
 
   std::int64_t kv() const { return kv_heads > 0 ? kv_heads : heads; }
+  std::int64_t hd() const { return head_dim > 0 ? head_dim : hidden / heads; }
   cost::Dtype gemm_type() const { return gemm_dtype.value_or(dtype); }
   std::int64_t dense_ffn() const { return ffn > 0 ? ffn : 4 * hidden; }
   std::int64_t expert_ffn() const { return moe.expert_ffn > 0 ? moe.expert_ffn : hidden / 4; }

@@ -5,10 +5,10 @@ namespace moesim::model {
 BlockParameters Parameters::block(std::int64_t b) const {
   const auto tp = parallel_.tp;
   const auto h = model_.hidden;
-  const auto hd = h / model_.heads;
+  const auto hd = model_.hd();
   const std::int64_t mlp_gemms = model_.gated_mlp ? 3 : 2;
   BlockParameters p;
-  p.dense = static_cast<double>(h * (model_.heads + 2 * model_.kv()) * hd / tp + h * h / tp);
+  p.dense = static_cast<double>(h * (model_.heads + 2 * model_.kv()) * hd / tp + model_.heads * hd * h / tp);
   if (model_.is_moe_block(b)) {
     const auto E = model_.moe.experts;
     p.dense += static_cast<double>(shape_.paths * h * E);

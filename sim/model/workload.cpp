@@ -50,7 +50,7 @@ void count_holdings(const Study& s, const RankLayout& layout, const Parameters& 
     // Keys and values of every layer for each sequence's prompt and generated tokens.
     constexpr double kKeysAndValues = 2;
     const auto prompt = s.inference.prompt > 0 ? s.inference.prompt : m.seq_len;
-    const auto hd = m.hidden / m.heads;
+    const auto hd = m.hd();
     w.tokens = s.parallel.ep * s.parallel.dp * m.micro_batch * (prompt + s.inference.generate);
     w.kv_cache_bytes_per_rank =
         kKeysAndValues * static_cast<double>(m.layers) *

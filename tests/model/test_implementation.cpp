@@ -67,6 +67,21 @@ std::vector<OpKind> kinds(const std::vector<cost::Work>& works) {
   return out;
 }
 
+// Qwen3-style heads wider than hidden / heads: the projections and the attention use them.
+TEST(Implementation, AHeadDimWiderThanHiddenOverHeadsWidensTheProjections) {
+  auto s = small();  // h = 256, 4 heads
+  s.model.kv_heads = 2;
+  s.model.head_dim = 128;  // not 256 / 4 = 64
+  const auto p = program(s);
+  // q, k, v: (4 + 2 x 2) heads of 128 = 1024 columns over 256 tokens from h = 256.
+  const auto& qkv = named(p, "L0.attn.qkv").forward.front();
+  EXPECT_EQ(qkv.flops, 2.0 * 256 * 1024 * 256);
+  // The output projection reads 4 heads x 128 = 512 and writes h = 256.
+  EXPECT_EQ(named(p, "L0.attn.out").forward.front().flops, 2.0 * 256 * 256 * 512);
+  // Causal flash attention over heads of 128: 4 b h s s d / 2.
+  EXPECT_EQ(named(p, "L0.attn.core").forward[0].flops, 4.0 * 4 * 256 * 256 * 128 / 2);
+}
+
 TEST(Implementation, FlashAttentionIsOneKernelAndCausalityComesFromTheModel) {
   auto s = small();
   const auto causal = named(program(s), "L0.attn.core");
