@@ -2,7 +2,9 @@
 // An experiment file: what to simulate. Either a synthetic workload (`synthetic:`), or a MoE
 // study: a model, its parallelism and routing on a cluster with a GPU profile, under one or
 // more schedules. With no file, `moesim run` uses the synthetic demo.
+#include <array>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -56,6 +58,59 @@ struct SweepConfig {
   }
 };
 
+// A published measurement this experiment reproduces (experiments/fidelity/): the number, where
+// it was read, and what it measures. `moesim fidelity` predicts the same quantity and reports
+// the error.
+enum class FidelityMetric {
+  kIterationMs,         // one training iteration
+  kTokensPerSecondGpu,  // training tokens per second per GPU
+  kSamplesPerSecond,    // training sequences (samples) per second, all GPUs
+  kTflopsPerGpu,        // model TFLOP/s per GPU, counted by the source's formula
+  kFirstTokenMs,        // inference: the prefill of one batch
+};
+constexpr auto enum_names(FidelityMetric) {
+  return std::array{
+      std::pair{std::string_view("iteration_ms"), FidelityMetric::kIterationMs},
+      std::pair{std::string_view("tokens_per_s_per_gpu"), FidelityMetric::kTokensPerSecondGpu},
+      std::pair{std::string_view("samples_per_s"), FidelityMetric::kSamplesPerSecond},
+      std::pair{std::string_view("tflops_per_gpu"), FidelityMetric::kTflopsPerGpu},
+      std::pair{std::string_view("first_token_ms"), FidelityMetric::kFirstTokenMs}};
+}
+
+// How a source counts an iteration's FLOPs for its TFLOP/s (for kTflopsPerGpu).
+enum class FlopsFormula { kNone, kMegatron, kMegatronModel };
+constexpr auto enum_names(FlopsFormula) {
+  return std::array{std::pair{std::string_view("none"), FlopsFormula::kNone},
+                    std::pair{std::string_view("megatron"), FlopsFormula::kMegatron},
+                    std::pair{std::string_view("megatron_model"), FlopsFormula::kMegatronModel}};
+}
+
+struct FidelityConfig {
+  std::string source;  // where the number was read: URL or repository, path and commit
+  std::string quote;   // the row or sentence it stands in
+  FidelityMetric metric = FidelityMetric::kIterationMs;
+  double published = 0;
+  FlopsFormula flops = FlopsFormula::kNone;
+  std::string bound;  // what limits it, as the case's author judged: compute, communication
+  std::vector<std::string> assumptions;
+
+  template <class V>
+  void fields(V& v) {
+    using config::Check;
+    v.field("source", source, "where the published number was read",
+            Check::none().required());
+    v.field("quote", quote, "the table row or sentence it stands in");
+    v.field("metric", metric, "what it measures");
+    v.field("published", published, "the published value, in the metric's unit",
+            Check::positive().required());
+    v.field("flops", flops,
+            "tflops_per_gpu: the source's FLOPs per iteration: megatron (96 B s l h^2 (1 + s/6h + "
+            "V/16lh), recomputation counted) or megatron_model (3/4 of it)");
+    v.field("bound", bound, "what limits the case: compute or communication");
+    v.field("assumptions", assumptions, "what the source does not state and the case assumes");
+  }
+};
+
 struct ExperimentConfig {
   std::string name = "moe-study";
   std::optional<synthetic::SyntheticConfig> synthetic;
@@ -73,6 +128,7 @@ struct ExperimentConfig {
   std::int64_t window = 8;
   std::vector<model::ScheduleConfig> schedules;  // empty: CDAC alone
   std::optional<SweepConfig> sweep;
+  std::optional<FidelityConfig> fidelity;
 
   template <class V>
   void fields(V& v) {
@@ -99,6 +155,8 @@ struct ExperimentConfig {
             config::Check::at_least(1));
     v.field("schedules", schedules, "schedules to compare; the first is the baseline");
     v.field("sweep", sweep, "a grid of variations, all written to one summary.csv");
+    v.field("fidelity", fidelity,
+            "a published measurement this experiment reproduces (moesim fidelity)");
   }
 };
 

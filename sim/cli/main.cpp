@@ -9,6 +9,7 @@
 #include "build_info.hpp"
 #include "config/error.hpp"
 #include "config/count.hpp"
+#include "fidelity_command.hpp"
 #include "figures_command.hpp"
 #include "model/moe_shape.hpp"
 #include "net/network_model.hpp"
@@ -98,6 +99,22 @@ int main(int argc, char** argv) {
   figures->add_option("--only", figures_options.only, "Only these figures")->delimiter(',');
   bool figures_quiet = false;
   figures->add_flag("-q,--quiet", figures_quiet, "No progress on stderr");
+
+  moesim::cli::FidelityOptions fidelity_options;
+  auto* fidelity = app.add_subcommand(
+      "fidelity", "Published measurements (experiments/fidelity) against the predictions");
+  fidelity->add_option("paths", fidelity_options.paths,
+                       "Case files or folders (default: experiments/fidelity)");
+  fidelity->add_option("--out", fidelity_options.out, "Output folder")->capture_default_str();
+  fidelity->add_option("-j,--jobs", fidelity_options.jobs, "Cases simulated at once")
+      ->check(kAtLeastOne)
+      ->capture_default_str();
+  fidelity
+      ->add_option("--max-median-error", fidelity_options.max_median_error,
+                   "Fail when a suite's median absolute error exceeds this many percent")
+      ->check(CLI::NonNegativeNumber);
+  bool fidelity_quiet = false;
+  fidelity->add_flag("-q,--quiet", fidelity_quiet, "No progress on stderr");
 
   moesim::cli::PredictOptions predict_options;
   auto* predict = app.add_subcommand(
@@ -216,6 +233,9 @@ int main(int argc, char** argv) {
     } else if (*figures) {
       figures_options.progress = !figures_quiet;
       moesim::cli::figures(figures_options, std::cout, std::cerr);
+    } else if (*fidelity) {
+      fidelity_options.progress = !fidelity_quiet;
+      moesim::cli::fidelity(fidelity_options, std::cout, std::cerr);
     } else if (*predict) {
       predict_options.figure = !no_figure;
       predict_options.progress = !predict_quiet;
