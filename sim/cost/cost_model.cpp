@@ -192,9 +192,13 @@ double CostModel::kernel_efficiency(const Work& work) const {
   double eff = compute_efficiency(work.flops) * shape_factor(work);
   const bool attention =
       work.kind == OpKind::kAttention || work.kind == OpKind::kAttentionBackward;
-  if (attention) {
-    if (const auto flash = profile_.compute.flash.at(work.attention.flash_version)) {
-      eff = std::min(eff, *flash);
+  if (attention && profile_.compute.flash) {
+    const auto& a = work.attention;
+    const auto pass =
+        work.kind == OpKind::kAttention ? FlashPass::kForward : FlashPass::kBackward;
+    if (const auto flash =
+            profile_.compute.flash->fraction(a.flash_version, pass, a.causal, a.head_dim, a.seq_kv)) {
+      eff = *flash;
     }
   } else if (work.dtype == Dtype::kFp8 && profile_.compute.dtype_efficiency.fp8) {
     eff *= *profile_.compute.dtype_efficiency.fp8;

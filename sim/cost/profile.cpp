@@ -89,6 +89,7 @@ Profile read_profile(const Document& doc) {
   check_curve(p.memory.efficiency, "memory.efficiency", doc,
               [](const auto& pt) { return pt.size.count; });
 
+  if (p.compute.flash) p.compute.flash->check(doc, "compute.flash");
   const auto& t = p.tables;
   check_monotone(
       t.gemm, "tables.gemm", doc,

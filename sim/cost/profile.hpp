@@ -12,6 +12,7 @@
 #include "config/check.hpp"
 #include "config/document.hpp"
 #include "config/quantity.hpp"
+#include "flash.hpp"
 #include "core/time.hpp"
 #include "dtype.hpp"
 
@@ -100,27 +101,6 @@ struct GemmTiling {
   }
 };
 
-// The fraction of the dtype's peak that each FlashAttention generation reaches on this GPU
-// (forward and backward); a generation the GPU does not run is left out.
-struct FlashEfficiency {
-  std::optional<double> flash1, flash2, flash3;
-  template <class V>
-  void fields(V& v) {
-    const auto fraction = config::Check{false, 0.0, true, 1.0};
-    v.field("flash1", flash1, "FlashAttention (2022)", fraction);
-    v.field("flash2", flash2, "FlashAttention-2 (2023)", fraction);
-    v.field("flash3", flash3, "FlashAttention-3 (2024, Hopper)", fraction);
-  }
-  // The version asked for, else the newest older one the GPU has; nothing when none.
-  std::optional<double> at(int version) const {
-    const std::optional<double>* by_version[] = {&flash1, &flash2, &flash3};
-    for (int v = std::min(version, 3); v >= 1; --v) {
-      if (*by_version[v - 1]) return *by_version[v - 1];
-    }
-    return std::nullopt;
-  }
-};
-
 // What a dtype's GEMMs reach of its peak, against the efficiency curve (measured in bf16): the
 // ratio of its best-shape maximum to bf16's.
 struct DtypeEfficiency {
@@ -136,7 +116,7 @@ struct ComputeSpec {
   PeakThroughput peak;
   std::vector<ComputeEfficiencyPoint> efficiency;
   std::optional<GemmTiling> tiling;  // absent: GEMMs priced by their FLOPs alone
-  FlashEfficiency flash;              // fused attention kernels
+  std::optional<FlashTable> flash;   // fused attention kernels, measured
   DtypeEfficiency dtype_efficiency;
   template <class V>
   void fields(V& v) {
@@ -147,7 +127,8 @@ struct ComputeSpec {
             "GEMM tiles and SMs: a GEMM whose tiles fill the SMs worse than a square one of the "
             "same FLOPs is that much slower");
     v.field("flash", flash,
-            "fraction of peak each FlashAttention generation reaches (absent: the GEMM curve)");
+            "measured FlashAttention throughput by generation, pass, mask, head width and "
+            "sequence length (absent: fused attention priced by the GEMM curve)");
     v.field("dtype_efficiency", dtype_efficiency,
             "per dtype: its GEMMs' best fraction of its peak relative to the curve's (bf16)");
   }

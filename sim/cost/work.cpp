@@ -277,6 +277,12 @@ Work cast(std::int64_t elements, Dtype from, Dtype to) {
   return w;
 }
 
+Work cast_transpose(std::int64_t elements, Dtype from, Dtype to) {
+  Work w = cast(elements, from, to);
+  w.bytes += d(elements) * bytes_per_element(to);
+  return w;
+}
+
 Work layout_copy(std::int64_t elements, Dtype dtype) {
   Work w = begin(OpKind::kLayoutCopy, dtype);
   w.bytes = 2 * d(elements) * bytes_per_element(dtype);

@@ -134,6 +134,10 @@ Work dropout_backward(std::int64_t elements, Dtype dtype);
 Work bias_dropout_add(std::int64_t elements, bool dropout, Dtype dtype);
 // A dtype conversion: reads `from`, writes `to`.
 Work cast(std::int64_t elements, Dtype from, Dtype to);
+// A cast that also writes the transpose (Transformer Engine's cast_transpose before an FP8 GEMM
+// on Hopper, whose FP8 tensor cores take one operand layout: the backward GEMMs read the
+// transposed copy): reads `from`, writes `to` twice.
+Work cast_transpose(std::int64_t elements, Dtype from, Dtype to);
 // A layout copy (.contiguous() of a permuted view: heads split or merged, windows partitioned):
 // reads and writes each element.
 Work layout_copy(std::int64_t elements, Dtype dtype);

@@ -205,24 +205,54 @@ TEST(CostModel, GemmShapeFactorIsTileAndWaveQuantisationAgainstASquare) {
 namespace moesim::cost {
 namespace {
 
-// FlashAttention's efficiency is the generation's on the GPU, not the GEMM curve's; a version
-// the GPU lacks falls back to the newest older one.
-TEST(CostModel, FusedAttentionRunsAtItsGenerationsEfficiency) {
-  auto profile = round_model().profile();  // curve: 1 everywhere
-  profile.compute.flash.flash1 = 0.25;
-  profile.compute.flash.flash2 = 0.5;
+// A measured series: TFLOP/s at 1k, 4k and 16k tokens.
+FlashSeries flash_series(int version, FlashPass pass, bool causal, std::int64_t head_dim,
+                         std::vector<double> tflops) {
+  return FlashSeries{version, pass, causal, head_dim, {1024, 4096, 16384}, std::move(tflops)};
+}
+
+// Fused attention runs at what its FlashAttention generation was measured at, as a fraction of
+// the peak it was measured against; a version the GPU lacks falls back to the newest older one.
+TEST(CostModel, FusedAttentionRunsAtItsGenerationsMeasuredThroughput) {
+  auto profile = round_model().profile();  // 100 TFLOP/s, curve 1 everywhere
+  profile.compute.flash = FlashTable{
+      config::FlopRate{200e12},
+      {flash_series(1, FlashPass::kForwardBackward, false, 128, {40, 50, 60}),
+       flash_series(2, FlashPass::kForwardBackward, false, 128, {80, 100, 120})}};
   const CostModel model(profile);
-  AttentionShape shape{8, 16, 16, 2048, 2048, 128, false, 2};
+  AttentionShape shape{8, 16, 16, 4096, 4096, 128, false, 2};
   const auto w = work::attention(shape, Dtype::kBf16);
-  EXPECT_DOUBLE_EQ(model.kernel_efficiency(w), 0.5);
-  shape.flash_version = 3;  // no FlashAttention-3 on this GPU: the second
+  EXPECT_DOUBLE_EQ(model.kernel_efficiency(w), 0.5);  // 100 of 200
+  shape.flash_version = 3;  // no FlashAttention-3 measured: the second
   EXPECT_DOUBLE_EQ(model.kernel_efficiency(work::attention(shape, Dtype::kBf16)), 0.5);
   shape.flash_version = 1;
   EXPECT_DOUBLE_EQ(model.kernel_efficiency(work::attention_backward(shape, Dtype::kBf16)), 0.25);
-  // 4 x 8 x 16 x 2048^2 x 128 FLOPs at half of 100 TFLOP/s (+ 5 us launch).
+  // 2k is halfway between 1k and 4k in log(seq): (40 + 50) / 2 of 200.
+  shape.seq_q = shape.seq_kv = 2048;
+  EXPECT_DOUBLE_EQ(model.kernel_efficiency(work::attention(shape, Dtype::kBf16)), 0.225);
+  // 4 b h s^2 d FLOPs at half of this GPU's 100 TFLOP/s (+ 5 us launch).
   EXPECT_NEAR(model.estimate(w).time.seconds(), w.flops / (100e12 * 0.5) + 5e-6, 1e-12);
   // GEMMs keep the curve.
   EXPECT_DOUBLE_EQ(model.kernel_efficiency(work::gemm(4096, 4096, 4096, Dtype::kBf16)), 1.0);
+}
+
+// The passes and masks a table lacks are derived from those it has.
+TEST(FlashTable, DerivesMissingPassesMasksAndHeadWidths) {
+  const FlashTable t{
+      config::FlopRate{100e12},
+      {flash_series(2, FlashPass::kForwardBackward, false, 64, {35, 35, 35}),
+       flash_series(2, FlashPass::kForward, false, 64, {50, 50, 50}),
+       flash_series(2, FlashPass::kForward, true, 64, {40, 40, 40}),
+       flash_series(2, FlashPass::kForward, false, 128, {70, 70, 70})}};
+  // Backward from both: 3.5 / 35 = 1 / 50 + 2.5 / b, so b = 2.5 / (0.1 - 0.02) = 31.25.
+  EXPECT_NEAR(*t.fraction(2, FlashPass::kBackward, false, 64, 4096), 0.3125, 1e-12);
+  // A causal backward: the non-causal one times the forward's 40 / 50.
+  EXPECT_NEAR(*t.fraction(2, FlashPass::kBackward, true, 64, 4096), 0.3125 * 0.8, 1e-12);
+  // Head width 96 lies halfway between the forward's 64 and 128: 60.
+  EXPECT_NEAR(*t.fraction(2, FlashPass::kForward, false, 96, 4096), 0.6, 1e-12);
+  // Beyond the measured widths and lengths: the nearest.
+  EXPECT_NEAR(*t.fraction(2, FlashPass::kForward, false, 256, 65536), 0.7, 1e-12);
+  EXPECT_FALSE(t.fraction(1, FlashPass::kForward, false, 64, 4096)) << "no generation 1 or older";
 }
 
 TEST(CostModel, Fp8GemmsReachTheirOwnFractionOfTheirPeak) {
