@@ -34,9 +34,11 @@ Kernels linear(const LayerContext& c, std::int64_t rows, std::int64_t out, std::
   if (c.impl.autocast) k.forward.push_back(work::cast(in * out, Dtype::kFp32, t));
   if (g != t) {
     // Transformer Engine quantises the GEMM's input (forward) and the output's gradient
-    // (backward) before each FP8 GEMM; the weight's cast is amortised over the step.
-    k.forward.push_back(work::cast(rows * in, t, g));
-    k.backward.push_back(work::cast(rows * out, t, g));
+    // (backward) before each FP8 GEMM, each with its transpose for the backward GEMMs (training);
+    // the weight's cast is amortised over the step.
+    k.forward.push_back(c.training ? work::cast_transpose(rows * in, t, g)
+                                   : work::cast(rows * in, t, g));
+    k.backward.push_back(work::cast_transpose(rows * out, t, g));
   }
   k.forward.push_back(work::gemm(rows, out, in, g));
   for (const auto& w : gemm_backward(rows, out, in, g)) k.backward.push_back(w);

@@ -67,6 +67,21 @@ std::vector<OpKind> kinds(const std::vector<cost::Work>& works) {
   return out;
 }
 
+// FP8 GEMMs (Transformer Engine on Hopper): each input quantised with its transpose before the
+// forward GEMM, each output gradient before the backward ones.
+TEST(Implementation, Fp8LinearsQuantiseInputsAndGradientsWithTheirTransposes) {
+  auto s = small();  // 256 tokens, h = 256
+  s.model.gemm_dtype = cost::Dtype::kFp8;
+  const auto p = program(s);
+  const auto& out = named(p, "L0.attn.out");
+  ASSERT_EQ(kinds(out.forward), (std::vector{OpKind::kCast, OpKind::kGemm}));
+  // Reads 256 x 256 bf16 (2 bytes) and writes it in fp8 twice (1 byte each).
+  EXPECT_EQ(out.forward[0].bytes, 256.0 * 256 * (2 + 1 + 1));
+  EXPECT_EQ(out.forward[1].dtype, cost::Dtype::kFp8);
+  EXPECT_EQ(out.backward.front().kind, OpKind::kCast);
+  EXPECT_EQ(out.backward.front().bytes, 256.0 * 256 * 4);
+}
+
 // Qwen3-style heads wider than hidden / heads: the projections and the attention use them.
 TEST(Implementation, AHeadDimWiderThanHiddenOverHeadsWidensTheProjections) {
   auto s = small();  // h = 256, 4 heads
