@@ -23,5 +23,5 @@ for ax, g in zip(axes[0], gpus):
     ax.set_ylabel("throughput [k tokens/s]")
     ax.set_title(f"{g} GPUs", fontsize=10)
     ax.legend(fontsize=7)
-fig.suptitle("Inference, 128k tokens per batch, A40 cluster (moesim)", fontsize=10)
+fig.suptitle(f"Inference, 128k tokens per batch, A40 cluster ({figlib.moesim_label(rows)})", fontsize=10)
 figlib.save(fig, out)

@@ -25,6 +25,6 @@ for i, r in enumerate(rows):
 ax.set_xticks(range(len(rows)))
 ax.set_xticklabels(labels, fontsize=7)
 ax.set_ylabel("time per iteration [s]")
-ax.set_title("Training breakdown by (EP, TP), GPT3-XL base, 4x8 A40 (moesim)", fontsize=10)
+ax.set_title(f"Training breakdown by (EP, TP), GPT3-XL base, 4x8 A40 ({figlib.moesim_label(rows)})", fontsize=10)
 ax.legend(fontsize=8)
 figlib.save(fig, out)

@@ -15,5 +15,5 @@ figlib.grouped_bars(
     ax, groups, schedules, lambda g, s: figlib.num(by[(g, s)], "time_ms") / 1e3,
     "time per iteration [s]",
     lambda g, s: "" if s == schedules[0] else f"{figlib.num(by[(g, s)], 'speedup'):.2f}x")
-ax.set_title("Training iteration, EP 32, 4x8 A40 (moesim)", fontsize=10)
+ax.set_title(f"Training iteration, EP 32, 4x8 A40 ({figlib.moesim_label(rows)})", fontsize=10)
 figlib.save(fig, out)

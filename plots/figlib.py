@@ -45,6 +45,13 @@ def ordered(values):
     return seen
 
 
+def moesim_label(rows):
+    """'moesim, <implementation>' for titles: which framework's kernels the figure assumes."""
+    names = ordered(r.get("implementation", "") for r in rows)
+    names = [n for n in names if n]
+    return "moesim, " + ", ".join(names) if names else "moesim"
+
+
 def save(fig, out):
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()

@@ -21,5 +21,5 @@ figlib.grouped_bars(ax, models, list(setup_of), lambda g, s: by[(g, setup_of[s])
                     "all-to-all share of training [%]",
                     lambda g, s: f"{by[(g, setup_of[s])]:.0f}%")
 ax.set_ylim(0, 100)
-ax.set_title("Time in all-to-all, top-2 MoE training (moesim)", fontsize=10)
+ax.set_title(f"Time in all-to-all, top-2 MoE training ({figlib.moesim_label(rows)})", fontsize=10)
 figlib.save(fig, out)

@@ -14,5 +14,5 @@ fig, ax = plt.subplots(figsize=(8, 3.8))
 figlib.grouped_bars(ax, models, schedules, lambda g, s: figlib.num(by[(g, s)], "speedup"),
                     "training speedup over plain",
                     lambda g, s: f"{figlib.num(by[(g, s)], 'speedup'):.1f}x")
-ax.set_title("LSH-compressed all-to-all, 4x8 A100 (moesim)", fontsize=10)
+ax.set_title(f"LSH-compressed all-to-all, 4x8 A100 ({figlib.moesim_label(rows)})", fontsize=10)
 figlib.save(fig, out)

@@ -28,5 +28,5 @@ for ax, c in zip(axes[0], clusters):
     ax.set_ylabel("time per block pair [ms]")
     ax.set_title(c, fontsize=9)
     ax.legend(fontsize=6)
-fig.suptitle("SwinV2-MoE-S stage-3 block pair, training (moesim)", fontsize=10)
+fig.suptitle(f"SwinV2-MoE-S stage-3 block pair, training ({figlib.moesim_label(rows)})", fontsize=10)
 figlib.save(fig, out)

@@ -18,5 +18,5 @@ for ax, mode in zip(axes[0], modes):
                         lambda g, s: figlib.num(by[(g, s)], "speedup"), "speed relative to top-2")
     ax.axhline(1.0, color="black", linewidth=0.6)
     ax.set_title(f"{mode}", fontsize=10)
-fig.suptitle("ScMoE against standard top-2 MoE (moesim)", fontsize=10)
+fig.suptitle(f"ScMoE against standard top-2 MoE ({figlib.moesim_label(rows)})", fontsize=10)
 figlib.save(fig, out)

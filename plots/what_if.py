@@ -23,5 +23,5 @@ for ax, net in zip(axes[0], nets):
     ax.set_title(f"NICs at {net}", fontsize=10)
 axes[0][0].set_ylabel("speedup over CDAC")
 axes[0][-1].legend(fontsize=7)
-fig.suptitle("DGX H100, GPT3-XL with 64 fine-grained experts, training (moesim)", fontsize=10)
+fig.suptitle(f"DGX H100, GPT3-XL with 64 fine-grained experts, training ({figlib.moesim_label(rows)})", fontsize=10)
 figlib.save(fig, out)

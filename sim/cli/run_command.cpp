@@ -104,7 +104,7 @@ void write_study(const report::OutputDir& dir, const ExperimentConfig& e,
                  const std::string& resolved, const std::vector<PointResult>& results,
                  std::ostream& out) {
   dir.write("resolved.yaml", resolved);
-  dir.write("summary.csv", report::summary_csv(e.name, {}, report::summary_rows(e.mode, e.parallel.world(), results)));
+  dir.write("summary.csv", report::summary_csv(e.name, {}, report::summary_rows(e.mode, e.implementation, e.parallel.world(), results)));
   std::vector<std::string> written{"resolved.yaml", "summary.csv"};
   for (const auto& r : results) {
     const auto stem = file_safe(r.schedule.name);

@@ -201,6 +201,7 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
     row.schedule = schedules_of(prepared.experiment)[units[u].schedule].name;
     row.point = base.sweep ? prepared.point.label + "/" + row.schedule : row.schedule;
     row.mode = prepared.experiment.mode;
+    row.implementation = prepared.experiment.implementation;
     row.extra = prepared.point.cells;
     row.values.assign(values.begin() + static_cast<std::ptrdiff_t>(u * columns),
                       values.begin() + static_cast<std::ptrdiff_t>((u + 1) * columns));

@@ -12,6 +12,7 @@
 #include "config/enum_name.hpp"
 #include "dag_csv.hpp"
 #include "text_table.hpp"
+#include "timeline_csv.hpp"
 
 namespace moesim::report {
 
@@ -184,7 +185,8 @@ std::size_t summary_value_count() {
 
 namespace {
 // The summary's own columns before and after the extra ones.
-constexpr std::array<std::string_view, 4> kLeadingColumns{"experiment", "point", "schedule", "mode"};
+constexpr std::array<std::string_view, 5> kLeadingColumns{"experiment", "point", "schedule", "mode",
+                                                          "implementation"};
 constexpr std::array<std::string_view, 13> kValueColumns{
     "gpus",       "time_ms",      "speedup", "a2a_ms",     "a2a_exposed_ms",
     "compute_ms", "tp_comm_ms",   "dp_comm_ms", "idle_ms",  "tokens_per_s",
@@ -217,8 +219,8 @@ std::string summary_csv(const std::string& experiment,
   }
   out += '\n';
   for (const auto& row : rows) {
-    out += fmt::format("{},{},{},{}", experiment, row.point, row.schedule,
-                       config::enum_name(row.mode));
+    out += fmt::format("{},{},{},{},{}", experiment, row.point, row.schedule,
+                       config::enum_name(row.mode), csv_field(row.implementation));
     for (const auto& cell : row.extra) out += "," + cell;
     for (std::size_t i = 0; i < row.values.size(); ++i) {
       const double x = row.values[i];
@@ -240,13 +242,14 @@ std::string summary_csv(const std::string& experiment,
   return out;
 }
 
-std::vector<SummaryRow> summary_rows(model::Mode mode, std::int64_t gpus,
-                                     const std::vector<PointResult>& results) {
+std::vector<SummaryRow> summary_rows(model::Mode mode, const std::string& implementation,
+                                     std::int64_t gpus, const std::vector<PointResult>& results) {
   std::vector<SummaryRow> rows;
   for (const auto& r : results) {
     rows.push_back({r.schedule.name,
                     r.schedule.name,
                     mode,
+                    implementation,
                     {},
                     summary_values(mode, r, gpus),
                     0});

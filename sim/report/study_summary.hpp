@@ -56,14 +56,15 @@ inline constexpr std::size_t kSummaryTimeColumn = 1, kSummaryTokensColumn = 8,
 struct SummaryRow {
   std::string point, schedule;
   model::Mode mode = model::Mode::kTrain;
+  std::string implementation;      // as the experiment names it (a preset or a file)
   std::vector<std::string> extra;  // cells of the extra columns (a sweep's axes)
   std::vector<double> values;      // summary_values()
   double baseline_ms = 0;          // time of the point's baseline schedule: speedup = it / time
 };
 // One row per schedule of one study; the point is the schedule's name, the first the baseline.
-std::vector<SummaryRow> summary_rows(model::Mode mode, std::int64_t gpus,
-                                     const std::vector<PointResult>& results);
-// experiment,point,schedule,mode,<extra columns>,gpus,time_ms,speedup,a2a_ms,a2a_exposed_ms,
+std::vector<SummaryRow> summary_rows(model::Mode mode, const std::string& implementation,
+                                     std::int64_t gpus, const std::vector<PointResult>& results);
+// experiment,point,schedule,mode,implementation,<extra columns>,gpus,time_ms,speedup,a2a_ms,a2a_exposed_ms,
 // compute_ms,tp_comm_ms,dp_comm_ms,idle_ms,tokens_per_s,a2a_gib,memory_gib,host_ms, then compute by
 // category.
 // Whether summary.csv has a column of that name of its own (an extra column may not repeat it).

@@ -533,12 +533,12 @@ TEST_F(Cli, SweepRunsEveryPointOfTheGridInOrder) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("8 points, 16 simulations"));
   const auto csv = slurp(work_ / "out" / "summary.csv");
-  EXPECT_THAT(csv, StartsWith("experiment,point,schedule,mode,case,model.moe.top_k,"
+  EXPECT_THAT(csv, StartsWith("experiment,point,schedule,mode,implementation,case,model.moe.top_k,"
                               "cluster.node.nics_per_node,gpus,time_ms,speedup"));
   // Points first, then the axes, the first varying slowest; every schedule of each.
-  const auto first = csv.find("grid,small/top1/nics_per_node=1/cdac,cdac,train,small,1,1,8,");
+  const auto first = csv.find("grid,small/top1/nics_per_node=1/cdac,cdac,train,megatron,small,1,1,8,");
   const auto second = csv.find("grid,small/top1/nics_per_node=1/dcca,dcca");
-  const auto last = csv.find("grid,wide/top2/nics_per_node=2/dcca,dcca,train,wide,2,2,8,");
+  const auto last = csv.find("grid,wide/top2/nics_per_node=2/dcca,dcca,train,megatron,wide,2,2,8,");
   EXPECT_NE(first, std::string::npos) << csv;
   EXPECT_LT(first, second);
   EXPECT_NE(last, std::string::npos) << csv;
