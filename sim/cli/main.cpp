@@ -135,9 +135,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   predict
       ->add_option("--implementation", predict_options.implementation,
-                   "How the framework runs the model: preset name (experiments/implementations: "
-                   "megatron, megatron_2021, deepspeed, tutel_fairseq, eager_pytorch, "
-                   "deepspeed_inference, tensorrt_llm, fused_ideal) or YAML")
+                   "How the framework runs the model: preset name (experiments/implementations: " +
+                       moesim::cli::preset_names(moesim::cli::kImplementationPresets) + ") or YAML")
       ->capture_default_str();
   predict
       ->add_option("--schedules", predict_options.schedules,

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 
@@ -31,6 +32,19 @@ std::string quote_yaml(const std::string& s) {
 std::filesystem::path data_dir() {
   if (const char* env = std::getenv("MOESIM_DATA"); env && *env) return env;
   return MOESIM_DATA_DIR;
+}
+
+std::string preset_names(std::string_view preset_dir) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(data_dir() / preset_dir, ec)) {
+    if (entry.path().extension() == ".yaml") names.push_back(entry.path().stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
 }
 
 std::filesystem::path resolve_file(const std::string& value, const std::filesystem::path& base_dir,

@@ -24,6 +24,9 @@ inline constexpr std::string_view kModelPresets = "experiments/models";
 inline constexpr std::string_view kClusterPresets = "topologies/presets";
 inline constexpr std::string_view kProfilePresets = "calibrate/profiles";
 inline constexpr std::string_view kImplementationPresets = "experiments/implementations";
+// The preset names in one of those folders (file names without .yaml), sorted, comma-separated:
+// for help texts.
+std::string preset_names(std::string_view preset_dir);
 // A file named by path (relative to `base_dir`, then the working directory) or by preset name
 // (<data>/<preset_dir>/<name>.yaml). Throws ConfigError listing what was tried.
 std::filesystem::path resolve_file(const std::string& value, const std::filesystem::path& base_dir,
