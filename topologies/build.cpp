@@ -270,7 +270,16 @@ Cluster build_cluster(const ClusterSpec& spec, const Document& doc) {
                                      : "needs node (generated form) or devices and links "
                                        "(explicit form)");
   }
-  return generated ? build_generated(spec, doc) : build_explicit(spec, doc);
+  auto cluster = generated ? build_generated(spec, doc) : build_explicit(spec, doc);
+  const auto& c = spec.collectives;
+  if (c.nvls && c.arch < GpuArch::kHopper) {
+    throw doc.error_at("collectives.nvls", "NVLink SHARP needs hopper or later GPUs");
+  }
+  if (c.nvls && generated && spec.node->fabric != NodeFabric::kNvswitch) {
+    throw doc.error_at("collectives.nvls", "NVLink SHARP needs an NVSwitch node (fabric: nvswitch)");
+  }
+  cluster.set_collectives({c.arch, c.nvls, c.sharp, c.cpu});
+  return cluster;
 }
 
 Cluster load_cluster(const Document& document) {

@@ -42,6 +42,30 @@ constexpr auto enum_names(LinkKind) {
 std::string_view name(DeviceKind kind);
 std::string_view name(LinkKind kind);
 
+// What the GPUs and fabric offer NCCL, which its tuner reads (src/graph/tuning.cc): the GPU
+// generation (its constants are per generation), NVLink SHARP (NVSwitch multicast: third-
+// generation NVSwitch with Hopper or later), in-network reduction on the network (SHARP,
+// NCCL's CollNet), and the CPU vendor (which row of its LL bandwidth caps, and the cost of a
+// network post).
+enum class GpuArch { kVolta, kAmpere, kHopper, kBlackwell };
+constexpr auto enum_names(GpuArch) {
+  return std::array{std::pair{std::string_view("volta"), GpuArch::kVolta},
+                    std::pair{std::string_view("ampere"), GpuArch::kAmpere},
+                    std::pair{std::string_view("hopper"), GpuArch::kHopper},
+                    std::pair{std::string_view("blackwell"), GpuArch::kBlackwell}};
+}
+enum class CpuVendor { kIntel, kAmd };
+constexpr auto enum_names(CpuVendor) {
+  return std::array{std::pair{std::string_view("intel"), CpuVendor::kIntel},
+                    std::pair{std::string_view("amd"), CpuVendor::kAmd}};
+}
+struct CollectiveSupport {
+  GpuArch arch = GpuArch::kAmpere;
+  bool nvls = false;   // NVLink SHARP inside a node
+  bool sharp = false;  // in-network reduction on the network (CollNet)
+  CpuVendor cpu = CpuVendor::kIntel;
+};
+
 using LinkId = std::uint32_t;
 using DeviceId = std::uint32_t;
 
@@ -98,9 +122,13 @@ class Cluster {
   void add_note(std::string note) { notes_.push_back(std::move(note)); }
   const std::vector<std::string>& notes() const { return notes_; }
 
+  const CollectiveSupport& collectives() const { return collectives_; }
+  void set_collectives(const CollectiveSupport& c) { collectives_ = c; }
+
  private:
   std::string name_;
   std::vector<std::string> notes_;
+  CollectiveSupport collectives_;
   Graph graph_;
   std::vector<Link> links_;
   std::vector<DeviceId> gpus_;

@@ -16,6 +16,7 @@ namespace {
 // equal, which ECMP needs.
 constexpr double kFemtosecondsPerSecond = 1e15;
 constexpr LinkId kNoLink = std::numeric_limits<LinkId>::max();
+constexpr double kUnbounded = std::numeric_limits<double>::infinity();
 
 std::uint64_t mix(std::uint64_t x) {  // splitmix64 finaliser: a fixed, portable hash
   x += 0x9E3779B97F4A7C15ull;
@@ -28,8 +29,9 @@ std::uint64_t mix(std::uint64_t x) {  // splitmix64 finaliser: a fixed, portable
 Router::Router(const Cluster& cluster, RoutingOptions options)
     : cluster_(cluster),
       options_(options),
-      via_(cluster.gpus().size()),
-      ties_(cluster.gpus().size()) {
+      trees_(cluster.gpus().size()),
+      inside_(cluster.gpus().size()),
+      outside_(cluster.gpus().size()) {
   if (cluster.links().size() >= kTied) {
     throw TopologyError(fmt::format("cluster '{}': {} links; routing takes at most {}",
                                     cluster.name(), cluster.links().size(), kTied - 1));
@@ -49,6 +51,32 @@ Router::Router(const Cluster& cluster, RoutingOptions options)
     if (cluster.device(from_[in]).kind != DeviceKind::kGpu) sole_in_[v] = in;
   }
   if (options_.pxn && cluster.nodes() > 1) find_relays();
+  // Each GPU's best way to a NIC through PCIe switches alone (NCCL's PATH_PXB or closer): the
+  // widest of the paths GPU -> switch(es) -> NIC, by their narrowest link.
+  nic_reach_.assign(cluster.gpus().size(), 0.0);
+  for (std::size_t r = 0; r < cluster.gpus().size(); ++r) {
+    std::vector<std::pair<DeviceId, double>> frontier{{cluster.gpus()[r], kUnbounded}};
+    std::vector<char> seen(cluster.device_count(), 0);
+    seen[cluster.gpus()[r]] = 1;
+    while (!frontier.empty()) {
+      const auto [v, width] = frontier.back();
+      frontier.pop_back();
+      for (auto [e, end] = boost::out_edges(v, g); e != end; ++e) {
+        const auto& link = cluster.link(g[*e]);
+        const auto u = static_cast<DeviceId>(boost::target(*e, g));
+        if (link.kind != LinkKind::kPcie || seen[u]) continue;
+        const double w = std::min(width, link.capacity());
+        const auto kind = cluster.device(u).kind;
+        if (kind == DeviceKind::kNic) nic_reach_[r] = std::max(nic_reach_[r], w);
+        if (kind != DeviceKind::kPcieSwitch) continue;
+        seen[u] = 1;
+        frontier.emplace_back(u, w);
+      }
+    }
+  }
+  if (std::all_of(nic_reach_.begin(), nic_reach_.end(), [](double w) { return w == 0; })) {
+    nic_reach_.clear();  // no NIC under any GPU's switches: routes inside nodes stay as found
+  }
 }
 
 void Router::find_relays() {
@@ -101,11 +129,10 @@ void Router::find_relays() {
   if (std::find(relays_.begin(), relays_.end(), 1) == relays_.end()) relays_.clear();
 }
 
-void Router::build_tree(int src) const {
-  const auto s = static_cast<std::size_t>(src);
+void Router::build_tree(int src, Paths paths, Tree& tree) const {
   const auto& g = cluster_.graph();
   const auto n = cluster_.device_count();
-  auto& via = via_[s];
+  auto& via = tree.via;
   via.assign(n, kNoLink);
   std::vector<std::int64_t> cost(n, std::numeric_limits<std::int64_t>::max());
   // Links that reached a device at the cost it had then; those still at its final cost are the
@@ -131,6 +158,12 @@ void Router::build_tree(int src) const {
     for (auto [e, end] = boost::out_edges(v, g); e != end; ++e) {
       const LinkId id = g[*e];
       const auto u = static_cast<DeviceId>(boost::target(*e, g));
+      const auto kind = cluster_.device(u).kind;
+      if (paths == Paths::kInside && kind == DeviceKind::kSwitch) continue;
+      if (paths == Paths::kOutside &&
+          (kind == DeviceKind::kHost || cluster_.link(id).kind == LinkKind::kNvlink)) {
+        continue;
+      }
       const auto c = at + link_cost_[id];
       if (c < cost[u]) {
         cost[u] = c;
@@ -146,7 +179,7 @@ void Router::build_tree(int src) const {
   std::sort(ties.begin(), ties.end(), [](const Tie& a, const Tie& b) {
     return std::tie(a.device, a.link) < std::tie(b.device, b.link);
   });
-  auto& list = ties_[s];
+  auto& list = tree.ties;
   for (std::size_t i = 0; i < ties.size();) {
     const auto v = ties[i].device;
     auto j = i;
@@ -162,8 +195,9 @@ void Router::build_tree(int src) const {
   }
 }
 
-LinkId Router::pick_tied(int src, int dst, DeviceId v, std::uint64_t flow, LinkId at) const {
-  const auto* links = &ties_[static_cast<std::size_t>(src)][at];
+LinkId Router::pick_tied(const Tree& tree, int src, int dst, DeviceId v, std::uint64_t flow,
+                         LinkId at) const {
+  const auto* links = &tree.ties[at];
   const auto count = links[0];
   if (options_.ecmp != Ecmp::kPerFlow) flow = 0;
   const auto h = mix(flow ^ mix((static_cast<std::uint64_t>(src) << 32) ^
@@ -171,8 +205,9 @@ LinkId Router::pick_tied(int src, int dst, DeviceId v, std::uint64_t flow, LinkI
   return links[1 + h % count];
 }
 
-bool Router::direct(int src, int dst, std::uint64_t flow, std::vector<LinkId>& out) const {
-  const auto s = static_cast<std::size_t>(src);
+bool Router::direct(int src, int dst, std::uint64_t flow, std::vector<LinkId>& out,
+                    std::vector<Tree>& trees, Paths paths) const {
+  auto& tree = trees[static_cast<std::size_t>(src)];
   bool read_tree = false;
   const DeviceId start = cluster_.gpus()[static_cast<std::size_t>(src)];
   // Links every path must take, whatever the source (no need to look into this source's tree,
@@ -189,10 +224,10 @@ bool Router::direct(int src, int dst, std::uint64_t flow, std::vector<LinkId>& o
     } else if (sole_in_[v] != kNoLink) {
       chosen = sole_in_[v];
     } else {
-      if (via_[s].empty()) build_tree(src);
-      chosen = via_[s][v];
+      if (tree.via.empty()) build_tree(src, paths, tree);
+      chosen = tree.via[v];
       if (chosen != kNoLink && (chosen & kTied) != 0) {
-        chosen = pick_tied(src, dst, v, flow, chosen & ~kTied);
+        chosen = pick_tied(tree, src, dst, v, flow, chosen & ~kTied);
       }
       read_tree = true;
     }
@@ -223,7 +258,7 @@ Router::CachedRoute* Router::cached(int src, int dst) const {
 void Router::route(int src, int dst, std::uint64_t flow, std::vector<LinkId>& out) const {
   if (src == dst) return;
   // A source whose tree was never built has no route in the table (its walks read no tree).
-  if (options_.routes_by_pair() && !via_[static_cast<std::size_t>(src)].empty()) {
+  if (options_.routes_by_pair() && !trees_[static_cast<std::size_t>(src)].via.empty()) {
     const auto* entry = cached(src, dst);
     if (entry->src == src && entry->dst == dst) {
       out.insert(out.end(), entry->links, entry->links + entry->hops);
@@ -238,10 +273,14 @@ void Router::route(int src, int dst, std::uint64_t flow, std::vector<LinkId>& ou
   if (!relays_.empty() && node_s != node_d &&
       relays_[static_cast<std::size_t>(src) * static_cast<std::size_t>(cluster_.gpus_per_node()) +
               static_cast<std::size_t>(rail)] != 0) {
-    read_tree = direct(src, relay, flow, out);
-    read_tree = direct(relay, dst, flow, out) || read_tree;
+    read_tree = direct(src, relay, flow, out, trees_, Paths::kAll);
+    read_tree = direct(relay, dst, flow, out, trees_, Paths::kAll) || read_tree;
   } else {
-    read_tree = direct(src, dst, flow, out);
+    read_tree = direct(src, dst, flow, out, trees_, Paths::kAll);
+    if (node_s == node_d && !nic_reach_.empty()) {
+      within_node(src, dst, flow, out, first);
+      read_tree = true;
+    }
   }
   if (!read_tree || !options_.routes_by_pair()) return;
   const auto hops = out.size() - first;
@@ -251,6 +290,48 @@ void Router::route(int src, int dst, std::uint64_t flow, std::vector<LinkId>& ou
   entry->dst = dst;
   entry->hops = static_cast<std::uint32_t>(hops);
   std::copy(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), entry->links);
+}
+
+void Router::within_node(int src, int dst, std::uint64_t flow, std::vector<LinkId>& out,
+                         std::size_t first) const {
+  const auto attempt = [&](Paths paths, std::vector<LinkId>& route) {
+    try {
+      direct(src, dst, flow, route, paths == Paths::kInside ? inside_ : outside_, paths);
+      return true;
+    } catch (const TopologyError&) {
+      return false;  // no such path: the cheapest route stands
+    }
+  };
+  std::vector<LinkId> inside;
+  if (!leaves_node(out, first)) {
+    inside.assign(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
+  } else if (!attempt(Paths::kInside, inside)) {
+    return;  // its GPUs meet only through the network
+  }
+  std::vector<LinkId> chosen;
+  if (!may_leave_node(src, dst, inside)) {
+    chosen = std::move(inside);
+  } else if (!attempt(Paths::kOutside, chosen)) {
+    return;
+  }
+  out.resize(first);
+  out.insert(out.end(), chosen.begin(), chosen.end());
+}
+
+bool Router::leaves_node(const std::vector<LinkId>& route, std::size_t first) const {
+  for (auto i = first; i < route.size(); ++i) {
+    if (cluster_.link(route[i]).kind == LinkKind::kNetwork) return true;
+  }
+  return false;
+}
+
+bool Router::may_leave_node(int src, int dst, const std::vector<LinkId>& inside) const {
+  // NCCL compares each GPU's bandwidth to a NIC at PXB or closer with the GPU-to-GPU path's,
+  // both the narrowest link on the way (paths.cc ncclTopoCheckNet).
+  double width = kUnbounded;
+  for (const auto id : inside) width = std::min(width, cluster_.link(id).capacity());
+  return nic_reach_[static_cast<std::size_t>(src)] > width &&
+         nic_reach_[static_cast<std::size_t>(dst)] > width;
 }
 
 std::vector<LinkId> Router::route(int src, int dst, std::uint64_t flow) const {

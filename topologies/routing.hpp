@@ -16,6 +16,10 @@
 // out through that GPU's NIC. As in NCCL, only where that GPU is reached over NVLink alone
 // (directly or through NVSwitches) and has a NIC of its own; elsewhere (PCIe nodes, NICs shared
 // by a node) routes are direct whatever the option says.
+// Between two GPUs of one node a route leaves the node only where NCCL would take the network
+// (ncclTopoCheckNet in src/graph/paths.cc, NCCL_NET_DISABLE_INTRA=0): both GPUs reach a NIC
+// through PCIe switches alone (PXB or closer) faster than they reach each other. Otherwise it
+// stays inside: P2P through the PCIe switches, or through host memory across the CPUs (SHM).
 #include <array>
 #include <cstdint>
 #include <string_view>
@@ -46,6 +50,7 @@ class Router {
 
   // Appends to `out` the links from GPU rank `src` to GPU rank `dst` (none when equal).
   // `flow` picks among equal-cost paths under per-flow ECMP (and is ignored otherwise).
+  // Throws TopologyError when no route relays through no other GPU.
   void route(int src, int dst, std::uint64_t flow, std::vector<LinkId>& out) const;
   std::vector<LinkId> route(int src, int dst, std::uint64_t flow = 0) const;
   // Sum of the latencies of a route's links.
@@ -55,14 +60,32 @@ class Router {
   const RoutingOptions& options() const { return options_; }
 
  private:
-  // Shortest paths from one source (Dijkstra): into each device, the link on a cheapest path,
-  // or, where several links in are on one (and ECMP is on), kTied plus where ties_ lists them.
-  void build_tree(int src) const;
+  // A source's cheapest paths: into each device, the link on a cheapest path, or, where several
+  // links in are on one (and ECMP is on), kTied plus where `ties` lists them.
+  struct Tree {
+    std::vector<LinkId> via;
+    std::vector<LinkId> ties;  // for each tied device: the count, then the links, in id order
+  };
+  // Which paths a tree holds: all, those inside the node (off the network switches), or those
+  // through the network (NCCL's NET transport: off the hosts and NVLink, GPU to NIC through
+  // PCIe switches).
+  enum class Paths { kAll, kInside, kOutside };
+  // Shortest paths from one source (Dijkstra) among `paths`.
+  void build_tree(int src, Paths paths, Tree& tree) const;
   // Returns whether the walk read the source's tree (a hop a shortcut could not take).
-  bool direct(int src, int dst, std::uint64_t flow, std::vector<LinkId>& out) const;
-  // Of the links into `v` on cheapest paths from `src`, listed at ties_[src][at], the one ECMP
+  bool direct(int src, int dst, std::uint64_t flow, std::vector<LinkId>& out,
+              std::vector<Tree>& trees, Paths paths) const;
+  // Between two GPUs of one node: the route NCCL's transport choice gives, in `out` after
+  // `first` (which holds the cheapest route on entry).
+  void within_node(int src, int dst, std::uint64_t flow, std::vector<LinkId>& out,
+                   std::size_t first) const;
+  // Of the links into `v` on cheapest paths from `src`, listed at tree.ties[at], the one ECMP
   // hashes (src, dst, v, flow) to.
-  LinkId pick_tied(int src, int dst, DeviceId v, std::uint64_t flow, LinkId at) const;
+  LinkId pick_tied(const Tree& tree, int src, int dst, DeviceId v, std::uint64_t flow,
+                   LinkId at) const;
+  // Whether a route between two GPUs of one node may leave it (NCCL's rule, above).
+  bool may_leave_node(int src, int dst, const std::vector<LinkId>& inside) const;
+  bool leaves_node(const std::vector<LinkId>& route, std::size_t first) const;
   static constexpr LinkId kTied = LinkId{1} << 31;
 
   // Unless ECMP is per flow a route depends only on its ends, so a route whose walk had to read
@@ -91,12 +114,14 @@ class Router {
   // where traffic to that rail on another node relays through the source node's GPU on it.
   std::vector<std::uint8_t> relays_;
   void find_relays();
-  // By source rank, built on first use: the link into each device on a cheapest path, or kTied
-  // plus the device's place in ties_ (see build_tree()).
-  mutable std::vector<std::vector<LinkId>> via_;
-  // By source rank: for each device with several links in on cheapest paths, their count and
-  // then the links, in id order.
-  mutable std::vector<std::vector<LinkId>> ties_;
+  // By source rank, built on first use: its cheapest paths, and those that stay off the
+  // network (for GPUs of its own node, built only where a cheapest path to one leaves it).
+  mutable std::vector<Tree> trees_;
+  mutable std::vector<Tree> inside_;
+  mutable std::vector<Tree> outside_;
+  // By GPU rank: the best bandwidth (capacity, bytes/s) to a NIC through PCIe switches alone;
+  // 0 without one.
+  std::vector<double> nic_reach_;
   mutable std::vector<CachedRoute> cache_;
 };
 

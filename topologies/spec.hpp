@@ -141,6 +141,23 @@ struct LinkEntry {
   }
 };
 
+struct CollectivesSpec {
+  GpuArch arch = GpuArch::kAmpere;
+  bool nvls = false;
+  bool sharp = false;
+  CpuVendor cpu = CpuVendor::kIntel;
+  template <class V>
+  void fields(V& v) {
+    v.field("arch", arch, "GPU generation, for NCCL's per-generation constants: volta, ampere, "
+                          "hopper, blackwell");
+    v.field("nvls", nvls,
+            "NVLink SHARP: the NVSwitch reduces and multicasts (third-generation NVSwitch with "
+            "Hopper or later)");
+    v.field("sharp", sharp, "in-network reduction on the network switches (NCCL CollNet)");
+    v.field("cpu", cpu, "CPU vendor: intel or amd (NCCL's LL caps and network post cost)");
+  }
+};
+
 struct ClusterSpec {
   std::string name = "cluster";
   std::int64_t nodes = 1;
@@ -148,10 +165,14 @@ struct ClusterSpec {
   NetworkSpec network;
   std::vector<DeviceEntry> devices;
   std::vector<LinkEntry> links;
+  CollectivesSpec collectives;
 
   template <class V>
   void fields(V& v) {
     v.field("name", name, "cluster name");
+    v.field("collectives", collectives,
+            "what the GPUs and fabric offer NCCL's algorithms (default: ampere, no NVLS, no "
+            "SHARP, intel)");
     v.field("nodes", nodes, "servers (generated form)", config::Check::at_least(1));
     v.field("node", node, "generated form: one server, repeated");
     v.field("network", network, "generated form: how servers connect");

@@ -26,8 +26,13 @@ std::int64_t link_cost(const Link& l) {  // femtoseconds per byte, as the router
   return std::llround(1e15 / l.capacity());
 }
 
+// Which paths a reference may take: any; inside the node (no network switch); or through the
+// network as NCCL's NET transport goes (no host, no NVLink).
+enum class Within { kAny, kInside, kOutside };
+
 // Bellman-Ford from one GPU, relaying through non-GPU devices only.
-std::vector<std::int64_t> cheapest_from(const Cluster& c, DeviceId start) {
+std::vector<std::int64_t> cheapest_from(const Cluster& c, DeviceId start,
+                                        Within within = Within::kAny) {
   std::vector<std::int64_t> cost(c.device_count(), kInfinite);
   cost[start] = 0;
   for (bool changed = true; changed;) {
@@ -35,6 +40,11 @@ std::vector<std::int64_t> cheapest_from(const Cluster& c, DeviceId start) {
     for (const auto& l : c.links()) {
       if (cost[l.from] == kInfinite) continue;
       if (l.from != start && c.device(l.from).kind == DeviceKind::kGpu) continue;
+      const auto to = c.device(l.to).kind;
+      if (within == Within::kInside && to == DeviceKind::kSwitch) continue;
+      if (within == Within::kOutside && (to == DeviceKind::kHost || l.kind == LinkKind::kNvlink)) {
+        continue;
+      }
       if (cost[l.from] + link_cost(l) < cost[l.to]) {
         cost[l.to] = cost[l.from] + link_cost(l);
         changed = true;
@@ -48,7 +58,9 @@ void expect_cheapest_routes(const Cluster& c, RoutingOptions options, std::uint6
   const Router router(c, options);
   const auto& gpus = c.gpus();
   for (std::size_t s = 0; s < gpus.size(); ++s) {
-    const auto cost = cheapest_from(c, gpus[s]);
+    const auto any = cheapest_from(c, gpus[s]);
+    const auto inside = cheapest_from(c, gpus[s], Within::kInside);
+    const auto outside = cheapest_from(c, gpus[s], Within::kOutside);
     for (std::size_t d = 0; d < gpus.size(); ++d) {
       if (s == d) continue;
       const auto route = router.route(static_cast<int>(s), static_cast<int>(d), flow + d);
@@ -66,6 +78,13 @@ void expect_cheapest_routes(const Cluster& c, RoutingOptions options, std::uint6
         at = l.to;
       }
       EXPECT_EQ(at, gpus[d]);
+      // Within a node the transport is NCCL's choice (tested below); the route is the cheapest
+      // of that kind.
+      const bool same_node = c.gpu_node(static_cast<int>(s)) == c.gpu_node(static_cast<int>(d));
+      const bool leaves = std::any_of(route.begin(), route.end(), [&](LinkId id) {
+        return c.link(id).kind == LinkKind::kNetwork;
+      });
+      const auto& cost = !same_node ? any : leaves ? outside : inside;
       EXPECT_EQ(total, cost[gpus[d]]) << c.name() << ": route " << s << " -> " << d;
     }
   }
@@ -287,6 +306,51 @@ TEST(Routing, AGpuReachableOnlyThroughAnotherGpuIsAClearError) {
   } catch (const TopologyError& e) {
     EXPECT_NE(std::string(e.what()).find("no route from GPU 0 to GPU 2"), std::string::npos)
         << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace moesim::topo
+
+namespace moesim::topo {
+namespace {
+
+bool uses(const Cluster& c, const std::vector<LinkId>& route, LinkKind kind) {
+  return std::any_of(route.begin(), route.end(),
+                     [&](LinkId id) { return c.link(id).kind == kind; });
+}
+
+// Two GPUs of one node meet through the network only where NCCL would send them there: both reach
+// a NIC through PCIe switches alone faster than they reach each other (ncclTopoCheckNet).
+TEST(Routing, GpusOfOneNodeLeaveItOnlyWhereNcclWould) {
+  struct Case {
+    std::vector<std::string> overrides;
+    int src, dst;
+    bool leaves;
+    std::string why;
+  };
+  for (const Case& k : std::vector<Case>{
+           {{}, 0, 4, true, "across the sockets (10 GB/s) both have a 12 GB/s NIC under their switch"},
+           {{"node.host_link.bandwidth=40 GB/s"}, 0, 4, false,
+            "the sockets' link (40) and PCIe (24) are faster than the NIC (12)"},
+           {{"node.pcie_switches=4"}, 0, 2, false,
+            "one socket, two switches: PCIe through the host bridge (24) beats the NIC (12)"},
+           {{"node.host_link.bandwidth=40 GB/s", "network.nic.bandwidth=400 Gb/s"}, 0, 4, false,
+            "a faster NIC still sits behind the GPU's 24 GB/s PCIe link: not faster"},
+           {{"node.nics_per_node=1"}, 0, 4, false, "GPU 4 has no NIC under its switch"},
+       }) {
+    auto doc = config::Document::load_file(MOESIM_SOURCE_DIR
+                                           "/topologies/presets/bigmac_4x8_a40_ib100.yaml");
+    doc.apply_override("nodes=2");
+    for (const auto& o : k.overrides) doc.apply_override(o);
+    SCOPED_TRACE(k.why);
+    const auto c = load_cluster(doc);
+    const Router router(c, {});
+    const auto route = router.route(k.src, k.dst);
+    EXPECT_EQ(uses(c, route, LinkKind::kNetwork), k.leaves);
+    EXPECT_EQ(router.route(k.dst, k.src).empty(), false);
+    // Between nodes every route crosses the network.
+    EXPECT_TRUE(uses(c, router.route(k.src, 8 + k.dst), LinkKind::kNetwork));
   }
 }
 
