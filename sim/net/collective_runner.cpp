@@ -7,10 +7,12 @@ namespace moesim::net {
 
 namespace {
 
-// Timer tags: 0 is the network poll; a delay node is (instance slot + 1) << 32 | node.
+// Timer tags: 0 is the network poll; a delay node is (instance slot + 1) << 32 | node, and a
+// transfer waiting out its issue offset the same with kIssueFlag.
 constexpr std::uint64_t kNetworkTag = 0;
 constexpr int kSlotShift = 32;
 constexpr std::uint64_t kNodeMask = (std::uint64_t{1} << kSlotShift) - 1;
+constexpr std::uint64_t kIssueFlag = std::uint64_t{1} << 62;
 
 }  // namespace
 
@@ -91,13 +93,18 @@ void CollectiveRunner::start(core::Engine& engine, std::span<const core::OpId> o
   poll_network(engine);
 }
 
-void CollectiveRunner::begin_node(core::Engine& engine, std::uint32_t slot, TransferGraph::Id id) {
+void CollectiveRunner::begin_node(core::Engine& engine, std::uint32_t slot, TransferGraph::Id id,
+                                  bool issued) {
   const Instance& inst = instances_[slot];
   const auto& call = calls_[inst.call];
   const auto& node = graphs_[call.graph].node(id);
   const std::uint64_t tag = (std::uint64_t{slot} + 1) << kSlotShift | id;
   if (node.dst < 0) {
     engine.schedule_timer(engine.now() + node.delay, tag);
+    return;
+  }
+  if (!issued && node.delay > core::Time::zero()) {
+    engine.schedule_timer(engine.now() + node.delay, tag | kIssueFlag);
     return;
   }
   if (inst.book != RouteBook::kNoBook) {
@@ -131,6 +138,12 @@ void CollectiveRunner::on_timer(core::Engine& engine, std::uint64_t tag) {
     network_timer_at_ = core::Time::max();
     process_network(engine);
     arm_network(engine);
+    return;
+  }
+  if ((tag & kIssueFlag) != 0) {
+    const auto slot = static_cast<std::uint32_t>(((tag & ~kIssueFlag) >> kSlotShift) - 1);
+    begin_node(engine, slot, static_cast<TransferGraph::Id>(tag & kNodeMask), true);
+    poll_network(engine);
     return;
   }
   const auto slot = static_cast<std::uint32_t>((tag >> kSlotShift) - 1);

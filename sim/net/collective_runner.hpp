@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/engine.hpp"
+#include "collectives.hpp"
 #include "core/huge_page_allocator.hpp"
 #include "network_model.hpp"
 #include "route_book.hpp"
@@ -25,6 +26,11 @@ namespace moesim::net {
 struct CollectiveCall {
   std::uint32_t graph = 0;  // index into the runner's transfer graphs
   std::vector<int> gpus;    // cluster GPU of each participant, in gang-member order
+  // What it is, for reports: the collective and its size as nccl-tests counts it (an
+  // all-to-all's: what the whole call sends between its participants). The graph may put more
+  // on the wire (a protocol's flags, an algorithm's efficiency).
+  CollectiveKind kind = CollectiveKind::kAllToAll;
+  double bytes = 0;
 };
 
 // What one op does: compute for `duration`, or take part in call `call`.
@@ -55,7 +61,9 @@ class CollectiveRunner final : public core::ActivityRunner {
     std::uint32_t live = 0;                     // nodes not yet finished
   };
 
-  void begin_node(core::Engine& engine, std::uint32_t slot, TransferGraph::Id id);
+  // `issued`: a transfer whose issue offset has passed.
+  void begin_node(core::Engine& engine, std::uint32_t slot, TransferGraph::Id id,
+                  bool issued = false);
   void finish_node(core::Engine& engine, std::uint32_t slot, TransferGraph::Id id);
   void poll_network(core::Engine& engine);  // look at the model again, now
   void arm_network(core::Engine& engine);   // wake up at its next completion

@@ -1,9 +1,14 @@
 #include "collectives.hpp"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <iterator>
 #include <numeric>
 #include <stdexcept>
+
+#include "config/enum_name.hpp"
+#include "nccl_collectives.hpp"
 
 namespace moesim::net {
 
@@ -18,13 +23,37 @@ int mod(int a, int n) {
 
 // Rank `src` sends to each destination in `order` (skipping empty messages), with at most
 // `window` in flight; every send also waits for `after` (if any). Returns the ids by position.
+// NCCL issues a rank's p2p operations in batches of at most 8 peers
+// (NCCL_MAX_DEV_WORK_P2P_PER_BATCH, src/include/device.h).
+constexpr std::size_t kP2pBatch = 8;
+
 std::vector<Id> windowed_sends(TransferGraph& g, int src, const std::vector<int>& order,
                                const std::vector<double>& bytes, int window,
-                               const std::vector<Id>& after) {
+                               const std::vector<Id>& after, const MessageCost& cost = {}) {
   std::vector<Id> sent;
+  // With a cost per message, a batch's messages start once the rank has paid for all of them.
+  std::vector<core::Time> issue(order.size(), core::Time::zero());
+  if (cost) {
+    core::Time paid = core::Time::zero();
+    std::size_t batch = 0, in_batch = 0;
+    std::vector<std::size_t> members;
+    for (std::size_t k = 0; k <= order.size(); ++k) {
+      if (k == order.size() || (bytes[k] > 0 && in_batch == kP2pBatch)) {
+        for (const auto m : members) issue[m] = paid;
+        members.clear();
+        in_batch = 0;
+        ++batch;
+        if (k == order.size()) break;
+      }
+      if (bytes[k] <= 0) continue;
+      paid += cost(src, order[k]);
+      members.push_back(k);
+      ++in_batch;
+    }
+  }
   for (std::size_t k = 0; k < order.size(); ++k) {
     if (bytes[k] <= 0) continue;
-    const Id id = g.add_transfer(src, order[k], bytes[k]);
+    const Id id = g.add_transfer(src, order[k], bytes[k], issue[k]);
     for (const auto a : after) g.depend(id, a);
     if (window > 0 && sent.size() >= static_cast<std::size_t>(window)) {
       g.depend(id, sent[sent.size() - static_cast<std::size_t>(window)]);
@@ -34,18 +63,37 @@ std::vector<Id> windowed_sends(TransferGraph& g, int src, const std::vector<int>
   return sent;
 }
 
-TransferGraph direct(int n, const ByteMatrix& bytes, int window) {
+// The order a rank sends to its peers in. Over whole nodes (`per_node` > 1), NCCL's node-aware
+// p2p schedule (ncclP2pSchedule, src/init.cc): by node delta, then local delta, so that in each
+// round every rank's peer is as near as every other rank's (and messages that cost the same are
+// issued together); otherwise r+1, r+2, ...
+std::vector<int> peer_order(int r, int n, int per_node) {
+  std::vector<int> order;
+  order.reserve(static_cast<std::size_t>(n - 1));
+  if (per_node > 1 && n % per_node == 0 && per_node < n) {
+    const int nodes = n / per_node, node = r / per_node, local = r % per_node;
+    for (int nd = 0; nd < nodes; ++nd) {
+      for (int ld = 0; ld < per_node; ++ld) {
+        if (nd == 0 && ld == 0) continue;
+        order.push_back(mod(node + nd, nodes) * per_node + mod(local + ld, per_node));
+      }
+    }
+  } else {
+    for (int d = 1; d < n; ++d) order.push_back(mod(r + d, n));
+  }
+  return order;
+}
+
+TransferGraph direct(int n, const ByteMatrix& bytes, int window, const MessageCost& cost,
+                     int per_node) {
   TransferGraph g;
   g.reserve(static_cast<std::size_t>(n) * static_cast<std::size_t>(n - 1),
             static_cast<std::size_t>(n) * static_cast<std::size_t>(n - 1));
-  std::vector<int> order(static_cast<std::size_t>(n - 1));
-  std::vector<double> size(order.size());
+  std::vector<double> size(static_cast<std::size_t>(n - 1));
   for (int r = 0; r < n; ++r) {
-    for (int d = 1; d < n; ++d) {
-      order[d - 1] = mod(r + d, n);
-      size[d - 1] = bytes(r, order[d - 1]);
-    }
-    windowed_sends(g, r, order, size, window, {});
+    const auto order = peer_order(r, n, per_node);
+    for (std::size_t k = 0; k < order.size(); ++k) size[k] = bytes(r, order[k]);
+    windowed_sends(g, r, order, size, window, {}, cost);
   }
   return g;
 }
@@ -239,7 +287,7 @@ TransferGraph all_to_all(int n, const ByteMatrix& bytes, const AllToAllOptions& 
   }
   switch (options.algorithm) {
     case AllToAllAlgorithm::kDirect:
-      g = direct(n, bytes, options.window);
+      g = direct(n, bytes, options.window, options.message_cost, options.gpus_per_node);
       break;
     case AllToAllAlgorithm::kPairwise:
       g = pairwise(n, bytes);
@@ -319,9 +367,19 @@ TransferGraph send_recv(double bytes) {
 namespace {
 
 // The algorithms of each collective, by the names `moesim collective --algo` takes.
+MessageCost p2p_costs(const CollectiveRequest& r) {
+  if (r.nodes.empty()) return {};
+  return [nodes = r.nodes, cpu = r.comm.cpu](int a, int b) {
+    return nccl_p2p_message_cost(nodes[static_cast<std::size_t>(a)] !=
+                                     nodes[static_cast<std::size_t>(b)],
+                                 cpu);
+  };
+}
 TransferGraph direct_a2a(const CollectiveRequest& r) {
   AllToAllOptions o;
   o.window = r.window;
+  o.message_cost = p2p_costs(r);
+  o.gpus_per_node = r.gpus_per_node;
   return all_to_all(r.n, r.matrix, o);
 }
 TransferGraph pairwise_a2a(const CollectiveRequest& r) {
@@ -339,7 +397,9 @@ TransferGraph hierarchical_a2a(const CollectiveRequest& r) {
   return all_to_all(r.n, r.matrix, o);
 }
 constexpr std::array kAllToAll{
-    AlgorithmInfo{"direct", "rank r sends to r+1, r+2, ... with a window of peers in flight",
+    AlgorithmInfo{"direct",
+                  "NCCL's grouped send/recv: every peer in flight, each message's issue cost on "
+                  "its sender",
                   direct_a2a},
     AlgorithmInfo{"pairwise", "round d: send to r+d, receive from r-d, rounds in lockstep",
                   pairwise_a2a},
@@ -347,15 +407,45 @@ constexpr std::array kAllToAll{
                   "2-D: exchange inside each node by destination rail, then along each rail",
                   hierarchical_a2a}};
 
+TransferGraph nccl_build(const CollectiveRequest& r, std::optional<NcclAlgorithm> a) {
+  const auto plan = nccl_plan(r, a);
+  if (!plan) {
+    throw std::invalid_argument(fmt::format(
+        "{} is not available here (NCCL offers it only on {})",
+        a ? config::enum_name(*a) : "no NCCL algorithm",
+        a == NcclAlgorithm::kNvls       ? "NVSwitch nodes with NVLink SHARP, and across nodes "
+                                          "with in-network reduction"
+        : a == NcclAlgorithm::kNvlsTree ? "several NVSwitch nodes with NVLink SHARP"
+        : a == NcclAlgorithm::kPat      ? "one GPU per node"
+        : a == NcclAlgorithm::kCollNetDirect ? "NVSwitch nodes on a network with SHARP"
+                                             : "this communicator"));
+  }
+  return nccl_graph(r, *plan);
+}
+template <NcclAlgorithm A>
+TransferGraph nccl_one(const CollectiveRequest& r) {
+  return nccl_build(r, A);
+}
+TransferGraph nccl_auto(const CollectiveRequest& r) {
+  return nccl_build(r, std::nullopt);
+}
+constexpr AlgorithmInfo kAuto{"auto", "NCCL's tuner: the cheapest algorithm and protocol",
+                              nccl_auto, AlgorithmInfo::Nccl::kAuto};
+template <NcclAlgorithm A>
+constexpr AlgorithmInfo nccl_algorithm(std::string_view name, std::string_view description) {
+  return {name, description, nccl_one<A>, AlgorithmInfo::Nccl::kOne, A};
+}
+
 constexpr std::array kAllReduce{
-    AlgorithmInfo{"ring", "2(n-1) steps of S/n around one ring",
-                  [](const CollectiveRequest& r) {
-                    return all_reduce(r.n, r.bytes, AllReduceAlgorithm::kRing, r.gpus_per_node);
-                  }},
-    AlgorithmInfo{"tree", "reduce up a binary tree, broadcast down (not pipelined)",
-                  [](const CollectiveRequest& r) {
-                    return all_reduce(r.n, r.bytes, AllReduceAlgorithm::kTree, r.gpus_per_node);
-                  }},
+    kAuto,
+    nccl_algorithm<NcclAlgorithm::kRing>("ring", "NCCL's rings, one per rail over whole nodes"),
+    nccl_algorithm<NcclAlgorithm::kTree>(
+        "tree", "a chain in each node, NCCL's double binary tree between nodes"),
+    nccl_algorithm<NcclAlgorithm::kNvls>("nvls", "NVLink SHARP: the NVSwitch reduces"),
+    nccl_algorithm<NcclAlgorithm::kNvlsTree>("nvls_tree",
+                                             "NVLS in each node, trees along the rails"),
+    nccl_algorithm<NcclAlgorithm::kCollNetDirect>("collnet_direct",
+                                                  "NVLS in each node, the switches reduce"),
     AlgorithmInfo{"hierarchical",
                   "reduce-scatter inside nodes, all-reduce along rails, all-gather inside nodes",
                   [](const CollectiveRequest& r) {
@@ -364,23 +454,25 @@ constexpr std::array kAllReduce{
                   }}};
 
 constexpr std::array kAllGather{
-    AlgorithmInfo{"ring", "n-1 steps of S/n around one ring",
-                  [](const CollectiveRequest& r) { return all_gather(r.n, r.bytes, 1); }},
+    kAuto, nccl_algorithm<NcclAlgorithm::kRing>("ring", "NCCL's rings"),
+    nccl_algorithm<NcclAlgorithm::kNvls>("nvls", "NVLink SHARP: the NVSwitch multicasts"),
+    nccl_algorithm<NcclAlgorithm::kPat>("pat", "NCCL's PAT (one GPU per node)"),
     AlgorithmInfo{"hierarchical", "2-D: along each rail, then inside each node",
                   [](const CollectiveRequest& r) {
                     return all_gather(r.n, r.bytes, r.gpus_per_node);
                   }}};
 
 constexpr std::array kReduceScatter{
-    AlgorithmInfo{"ring", "n-1 steps of S/n around one ring",
-                  [](const CollectiveRequest& r) { return reduce_scatter(r.n, r.bytes, 1); }},
+    kAuto, nccl_algorithm<NcclAlgorithm::kRing>("ring", "NCCL's rings"),
+    nccl_algorithm<NcclAlgorithm::kNvls>("nvls", "NVLink SHARP: the NVSwitch reduces"),
+    nccl_algorithm<NcclAlgorithm::kPat>("pat", "NCCL's PAT (one GPU per node)"),
     AlgorithmInfo{"hierarchical", "2-D: inside each node, then along each rail",
                   [](const CollectiveRequest& r) {
                     return reduce_scatter(r.n, r.bytes, r.gpus_per_node);
                   }}};
 
 constexpr std::array kSendRecv{AlgorithmInfo{
-    "ring", "participant 0 sends S to participant 1",
+    "direct", "participant 0 sends S to participant 1",
     [](const CollectiveRequest& r) { return send_recv(r.bytes); }}};
 
 double all_reduce_busbw(int n) {
@@ -455,8 +547,17 @@ std::string_view name(AllToAllAlgorithm a) {
   return kAllToAll[static_cast<std::size_t>(a)].name;
 }
 
-std::string_view name(AllReduceAlgorithm a) {
-  return kAllReduce[static_cast<std::size_t>(a)].name;
+std::string plan_name(const AlgorithmInfo& a, const CollectiveRequest& r) {
+  if (a.nccl == AlgorithmInfo::Nccl::kNone) return std::string(a.name);
+  const auto plan = nccl_plan(r, a.nccl == AlgorithmInfo::Nccl::kOne
+                                     ? std::optional<NcclAlgorithm>(a.algorithm)
+                                     : std::nullopt);
+  if (!plan) {
+    a.build(r);  // throws, saying why
+    return std::string(a.name);
+  }
+  return fmt::format("{}/{}", config::enum_name(plan->estimate.algorithm),
+                     config::enum_name(plan->estimate.protocol));
 }
 
 double busbw_factor(CollectiveKind kind, int n) {

@@ -5,12 +5,14 @@
 // Sizes follow nccl-tests' "size" column: all-reduce, all-gather and reduce-scatter take the
 // total array S; all-to-all takes each rank's send buffer (n x per-peer).
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/time.hpp"
+#include "nccl.hpp"
 #include "transfer_graph.hpp"
 
 namespace moesim::net {
@@ -19,18 +21,22 @@ enum class AllToAllAlgorithm { kDirect, kPairwise, kHierarchical };
 enum class AllReduceAlgorithm { kRing, kTree, kHierarchical };
 // Their names in the collectives' table below (the enums list them in the table's order).
 std::string_view name(AllToAllAlgorithm a);
-std::string_view name(AllReduceAlgorithm a);
 
 using ByteMatrix = std::function<double(int src, int dst)>;
 
+// What issuing a message costs its sender (nothing when empty): each rank's messages of one call
+// start after the costs of those it issued before them and its own.
+using MessageCost = std::function<core::Time(int src, int dst)>;
+
 struct AllToAllOptions {
   AllToAllAlgorithm algorithm = AllToAllAlgorithm::kDirect;
-  int window = 8;                 // direct: peers in flight per rank (NCCL batches 8 p2p ops)
-  int gpus_per_node = 1;          // hierarchical: participants per node, node-major order
+  int window = 0;                 // direct: peers in flight per rank (0: every peer, as NCCL)
+  MessageCost message_cost;
+  int gpus_per_node = 1;          // participants per node, node-major order (2-D; peer order)
   double relayout_bandwidth = 0;  // hierarchical: B/s of the local re-layout copies; 0 = free
 };
 
-// Direct: rank r sends to r+1, r+2, ... (mod n) with at most `window` sends in flight.
+// Direct: rank r sends to r+1, r+2, ... (mod n) with at most `window` sends in flight (0: all).
 // Pairwise: in round d rank r sends to r+d and receives from r-d; a round starts when the
 // previous round's send and receive are done. Hierarchical (2-D): an exchange among the GPUs
 // of a node grouping data by destination rail, a re-layout copy, an exchange among the GPUs of
@@ -58,15 +64,27 @@ struct CollectiveRequest {
   double bytes = 0;   // all-reduce, all-gather, reduce-scatter, send/recv: the size S
   ByteMatrix matrix;  // all-to-all: what each participant sends each other
   int gpus_per_node = 1;          // participants per node, node-major (2-D algorithms)
-  int window = 8;                 // all-to-all: peers in flight per rank
+  int window = 0;                 // all-to-all: peers in flight per rank (0: all, as NCCL)
   double relayout_bandwidth = 0;  // hierarchical all-to-all: B/s of its local copies
+  // NCCL's view of the group (its tuner's inputs), the protocol asked for (absent: NCCL's
+  // choice), and each participant's node (p2p messages pay a cost by where they go).
+  NcclComm comm;
+  std::optional<NcclProtocol> protocol;
+  std::vector<int> nodes;
 };
 
 struct AlgorithmInfo {
   std::string_view name;
   std::string_view description;
   TransferGraph (*build)(const CollectiveRequest& request);
+  // NCCL's algorithm it runs, for `auto` its tuner's choice; neither for moesim's own.
+  enum class Nccl { kNone, kAuto, kOne } nccl = Nccl::kNone;
+  NcclAlgorithm algorithm = NcclAlgorithm::kRing;  // with kOne
 };
+
+// What an algorithm runs for a request: its name, or NCCL's algorithm and protocol
+// ("ring/LL128"); throws std::invalid_argument where NCCL does not offer it.
+std::string plan_name(const AlgorithmInfo& algorithm, const CollectiveRequest& request);
 
 struct CollectiveInfo {
   CollectiveKind kind;

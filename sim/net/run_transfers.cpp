@@ -15,12 +15,20 @@ TransferRun run_transfers(const TransferGraph& graph, std::span<const int> ranks
   core::HugePageVector<std::uint32_t> waits(graph.size());
   for (TransferGraph::Id id = 0; id < graph.size(); ++id) waits[id] = graph.waits(id);
   core::EventQueue<TransferGraph::Id> delays;
+  // Transfers waiting out their issue offset: the id with the top bit set.
+  constexpr TransferGraph::Id kIssued = TransferGraph::Id{1} << 31;
   std::vector<topo::LinkId> route;
 
   const auto begin = [&](TransferGraph::Id id, core::Time now) {
+    const bool issued = (id & kIssued) != 0;
+    id &= ~kIssued;
     const auto& node = graph.node(id);
     if (graph.is_delay(id)) {
       delays.push(now + node.delay, id);
+      return;
+    }
+    if (!issued && node.delay > core::Time::zero()) {
+      delays.push(now + node.delay, id | kIssued);
       return;
     }
     route.clear();
@@ -48,7 +56,14 @@ TransferRun run_transfers(const TransferGraph& graph, std::span<const int> ranks
     if (!next_transfer && !have_delay) break;
     if (have_delay && (!next_transfer || delays.top_time() <= *next_transfer)) {
       const auto now = delays.top_time();
-      while (!delays.empty() && delays.top_time() == now) finish(delays.pop().payload, now);
+      while (!delays.empty() && delays.top_time() == now) {
+        const auto id = delays.pop().payload;
+        if ((id & kIssued) != 0) {
+          begin(id, now);
+        } else {
+          finish(id, now);
+        }
+      }
       continue;
     }
     const auto now = *next_transfer;

@@ -4,8 +4,8 @@
 
 namespace moesim::net {
 
-TransferGraph::Id TransferGraph::add_transfer(int src, int dst, double bytes) {
-  records_.push_back(Record{Node{src, dst, bytes, core::Time::zero()}});
+TransferGraph::Id TransferGraph::add_transfer(int src, int dst, double bytes, core::Time issue) {
+  records_.push_back(Record{Node{src, dst, bytes, issue}});
   waits_.push_back(0);
   return static_cast<Id>(records_.size() - 1);
 }

@@ -18,10 +18,12 @@ class TransferGraph {
     std::int32_t src;  // participant index; for a delay, the rank it runs on
     std::int32_t dst;  // participant index; -1 for a delay
     double bytes;      // transfer size
-    core::Time delay;  // a delay's duration
+    core::Time delay;  // a delay's duration; a transfer's issue offset (see add_transfer)
   };
 
-  Id add_transfer(int src, int dst, double bytes);
+  // A transfer starts `issue` after its prerequisites are done: the sender's cost of issuing it
+  // (a p2p message's GPU-side cost, serialised over the messages a rank sends).
+  Id add_transfer(int src, int dst, double bytes, core::Time issue = core::Time::zero());
   Id add_delay(int rank, core::Time duration);
   void depend(Id node, Id prerequisite);  // `node` starts after `prerequisite` finishes
   void reserve(std::size_t nodes, std::size_t dependencies);
