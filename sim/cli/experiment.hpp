@@ -151,8 +151,10 @@ struct ExperimentConfig {
     v.field("training", training, "training-only settings");
     v.field("inference", inference, "inference-only settings");
     v.field("network", network, "network model");
-    v.field("window", window, "all-to-all peers in flight per rank (NCCL batches 8)",
-            config::Check::at_least(1));
+    v.field("window", window,
+            "all-to-all peers in flight per rank (NCCL issues p2p operations 8 peers at a time); "
+            "0: every peer",
+            config::Check::non_negative());
     v.field("schedules", schedules, "schedules to compare; the first is the baseline");
     v.field("sweep", sweep, "a grid of variations, all written to one summary.csv");
     v.field("fidelity", fidelity,

@@ -43,6 +43,17 @@ const CLI::Validator kAtLeastOne(
       return {};
     },
     "INT >= 1");
+const CLI::Validator kNotNegative(
+    [](std::string& value) -> std::string {
+      if (value == "0") return {};
+      const auto n = moesim::config::count_from(value);
+      if (!n) return fmt::format("{} is not a whole number of at least 0", value);
+      if (*n > std::numeric_limits<int>::max()) {
+        return fmt::format("{} is more than {}", value, std::numeric_limits<int>::max());
+      }
+      return {};
+    },
+    "INT >= 0");
 
 std::string version_line() {
   const auto on = [](bool b) { return b ? "on" : "off"; };
@@ -200,15 +211,18 @@ int main(int argc, char** argv) {
                    "all_to_all, all_reduce, all_gather, reduce_scatter, send_recv")
       ->capture_default_str();
   coll->add_option("--algo", coll_options.algorithm,
-                   "direct|pairwise|hierarchical (all_to_all), ring|tree|hierarchical "
-                   "(all_reduce), ring|hierarchical (all_gather, reduce_scatter)");
+                   "Algorithm (default: the first): " + moesim::cli::algorithm_help());
+  coll->add_option("--proto", coll_options.protocol,
+                   "NCCL protocol for NCCL's algorithms: auto (its tuner), LL, LL128 or Simple")
+      ->capture_default_str();
   coll->add_option("--model", coll_options.model, models_help)->capture_default_str();
   coll->add_option("--sizes", coll_options.sizes, "Sizes as nccl-tests prints them")
       ->delimiter(',')
       ->capture_default_str();
-  coll->add_option("--window", coll_options.window, "All-to-all peers in flight per rank")
+  coll->add_option("--window", coll_options.window,
+                   "All-to-all peers in flight per rank (0: all, as NCCL's grouped send/recv)")
       ->capture_default_str()
-      ->check(kAtLeastOne);
+      ->check(kNotNegative);
   coll->add_option("--overhead", coll_options.overhead, "Per-message overhead")
       ->capture_default_str();
   coll->add_option("--ecmp", coll_options.topo.ecmp, kEcmpHelp)->capture_default_str();

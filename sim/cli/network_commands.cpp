@@ -8,7 +8,9 @@
 #include "config/document.hpp"
 #include "config/error.hpp"
 #include "config/quantity.hpp"
+#include "config/enum_name.hpp"
 #include "net/collectives.hpp"
+#include "net/nccl.hpp"
 #include "net/network_model.hpp"
 #include "net/run_transfers.hpp"
 #include "report/output_dir.hpp"
@@ -96,9 +98,19 @@ void collective(const CollectiveOptions& o, std::ostream& out) {
     }
     if (sizes.back().count < 0) bad_option("--sizes", text, "a size that is not negative");
   }
+  std::optional<net::NcclProtocol> protocol;
+  if (o.protocol != "auto") {
+    for (const auto& [name, p] : enum_names(net::NcclProtocol{})) {
+      if (name == o.protocol) protocol = p;
+    }
+    if (!protocol) bad_option("--proto", o.protocol, "auto, LL, LL128 or Simple");
+  }
+  const auto comm = net::nccl_comm(cluster, ranks);
+  std::vector<int> nodes;
+  for (const int r : ranks) nodes.push_back(cluster.gpu_node(r));
   out << fmt::format("# {} on {} ({} GPUs), {} model, algorithm {}\n", o.op, cluster.name(), n,
                      o.model, algorithm->name);
-  out << "#      size [B]    time [us]  algbw [GB/s]  busbw [GB/s]\n";
+  out << "#      size [B]    time [us]  algbw [GB/s]  busbw [GB/s]  algorithm\n";
   for (const auto& size : sizes) {
     const double s = static_cast<double>(size.count);
     net::CollectiveRequest request;
@@ -108,14 +120,35 @@ void collective(const CollectiveOptions& o, std::ostream& out) {
     request.matrix = [&](int, int) { return s / n; };
     request.gpus_per_node = cluster.gpus_per_node();
     request.window = o.window;
-    const auto graph = algorithm->build(request);
+    request.comm = comm;
+    request.protocol = protocol;
+    request.nodes = nodes;
+    std::string chosen;
+    net::TransferGraph graph;
+    try {
+      chosen = net::plan_name(*algorithm, request);
+      graph = algorithm->build(request);
+    } catch (const std::invalid_argument& e) {
+      throw config::ConfigError(fmt::format("--algo {}: {}", algorithm->name, e.what()));
+    }
     const auto model = net::make_network_model(o.model, cluster, params);
     const auto run = net::run_transfers(graph, ranks, router, *model);
     const double seconds = run.end.seconds();
     const double algbw = s > 0 ? s / seconds / 1e9 : 0.0;  // nothing to move: 0, as nccl-tests
-    out << fmt::format("{:>15} {:>12.2f} {:>13.2f} {:>13.2f}\n", size.count, seconds * 1e6, algbw,
-                       algbw * info->busbw_factor(n));
+    out << fmt::format("{:>15} {:>12.2f} {:>13.2f} {:>13.2f}  {}\n", size.count, seconds * 1e6,
+                       algbw, algbw * info->busbw_factor(n), chosen);
   }
+}
+
+std::string algorithm_help() {
+  std::string out;
+  for (const auto& c : net::collectives()) {
+    out += fmt::format("{}{}: ", out.empty() ? "" : "; ", c.name);
+    for (std::size_t i = 0; i < c.algorithms.size(); ++i) {
+      out += (i ? ", " : "") + std::string(c.algorithms[i].name);
+    }
+  }
+  return out;
 }
 
 }  // namespace moesim::cli

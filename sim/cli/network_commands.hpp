@@ -19,12 +19,15 @@ void topo_show(const TopoOptions& options, std::ostream& out);
 struct CollectiveOptions {
   TopoOptions topo;
   std::string op = "all_to_all";  // all_to_all, all_reduce, all_gather, reduce_scatter, send_recv
-  std::string algorithm;          // direct|pairwise|hierarchical, ring|tree; empty: default
+  std::string algorithm;          // the collective's algorithms (net::collectives()); empty: first
+  std::string protocol = "auto";  // NCCL's algorithms: auto (its tuner), LL, LL128 or Simple
   std::string model = "flow";
   std::vector<std::string> sizes{"1 MiB", "16 MiB", "256 MiB"};  // nccl-tests "size"
-  int window = 8;
+  int window = 8;                 // all-to-all: peers in flight per rank (NCCL batches 8); 0: all
   std::string overhead = "0 us";
 };
 void collective(const CollectiveOptions& options, std::ostream& out);
+// "all_to_all: direct, pairwise, hierarchical; all_reduce: auto, ring, ..." for --help.
+std::string algorithm_help();
 
 }  // namespace moesim::cli

@@ -97,6 +97,8 @@ core::OpId Emitter::collective(int rank, Stream stream, Category c, const std::s
     net::CollectiveCall call;
     call.gpus = group_gpus(collective.group, group);
     call.graph = graphs_.graph(collective, call.gpus);
+    call.kind = collective.kind;
+    call.bytes = a2a ? graphs_.payload(call.graph) : collective.bytes;
     if (a2a) w_.a2a_bytes += graphs_.payload(call.graph);
     w_.calls.push_back(std::move(call));
     call_members_.emplace_back(w_.calls.back().gpus.size(), core::kNoId);

@@ -37,7 +37,9 @@ std::uint32_t GraphCatalogue::graph(const Collective& c, const std::vector<int>&
   request.bytes = c.bytes;
   request.window = static_cast<int>(window_);
   request.gpus_per_node = whole_nodes ? per_node : 1;
-  bool two_level = whole_nodes;
+  request.comm = net::nccl_comm(cluster_, gpus);
+  for (const int g : gpus) request.nodes.push_back(cluster_.gpu_node(g));
+  bool two_level = false;  // NCCL's algorithms, as its tuner picks them
   if (a2a) {
     const auto& matrix = *c.matrix;
     request.matrix = [&matrix](int a, int b) { return matrix.at(a, b); };

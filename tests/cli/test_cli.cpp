@@ -239,9 +239,9 @@ TEST_F(Cli, CollectiveChecksItsCountsAndSizesBeforePrinting) {
   EXPECT_EQ(unitless.exit_code, 2);
   EXPECT_EQ(unitless.out, "");
   EXPECT_THAT(unitless.err, HasSubstr("moesim: error: --sizes 1: \"1\" has no unit"));
-  const auto window = run("collective " + node + " --window 0");
+  const auto window = run("collective " + node + " --window -1");
   EXPECT_EQ(window.exit_code, 2);
-  EXPECT_THAT(window.err, HasSubstr("--window: 0 is not a whole number of at least 1"));
+  EXPECT_THAT(window.err, HasSubstr("--window: -1 is not a whole number of at least 0"));
   const auto jobs = run("sweep '" MOESIM_SOURCE_DIR "/experiments/what_if.yaml' -j 1.5");
   EXPECT_EQ(jobs.exit_code, 2);
   EXPECT_THAT(jobs.err, HasSubstr("--jobs: 1.5 is not a whole number of at least 1"));
@@ -257,24 +257,36 @@ TEST_F(Cli, CollectiveChecksItsCountsAndSizesBeforePrinting) {
   // Nothing to move takes no time; nccl-tests prints 0 GB/s for it, not a division by zero.
   const auto empty = run("collective " + node + " --sizes 0B");
   ASSERT_EQ(empty.exit_code, 0) << empty.err;
-  EXPECT_THAT(empty.out, HasSubstr("              0         0.00          0.00          0.00\n"));
+  EXPECT_THAT(empty.out, HasSubstr("              0         0.00          0.00          0.00  direct\n"));
 }
 
-// All-gather and reduce-scatter take a ring or the 2-D form, which uses every rail's NIC.
-TEST_F(Cli, CollectiveReduceScatterRunsAsARingOrInTwoLevels) {
+// NCCL's rings over whole nodes cross on every rail, so a reduce-scatter over two DGX H100 nodes
+// uses all eight NICs as the 2-D form does; the tuner's choice is printed.
+TEST_F(Cli, CollectiveReduceScatterRunsNcclsRingsOverEveryRail) {
   const std::string cluster = "'" MOESIM_SOURCE_DIR "/topologies/presets/dgx_h100_rail_ib400.yaml'";
-  const auto time_us = [&](const std::string& algo) {
+  const auto time_us = [&](const std::string& algo, const std::string& chosen) {
     const auto r = run("collective " + cluster +
                        " --set nodes=2 --op reduce_scatter --sizes 256MiB --algo " + algo);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_THAT(r.out, HasSubstr("algorithm " + algo));
+    EXPECT_THAT(r.out, HasSubstr("  " + chosen + "\n"));
     const auto row = r.out.substr(r.out.rfind("268435456"));
     return std::stod(row.substr(row.find_first_not_of(' ', 9)));
   };
-  EXPECT_LT(time_us("hierarchical") * 3, time_us("ring"));
+  const double ring = time_us("ring", "ring/Simple");
+  // One ring's crossing carries (n-1)/n of 256 MiB over 8 rails of 48 GB/s: 0.66 ms and up.
+  EXPECT_GT(ring, 256.0 * 1048576 * 15 / 16 / (8 * 48e9) * 1e6);
+  EXPECT_LT(ring, time_us("hierarchical", "hierarchical"));
+  EXPECT_EQ(time_us("auto", "ring/Simple"), ring);
   const auto bad = run("collective " + cluster + " --op all_gather --algo tree");
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_EQ(bad.err, "moesim: error: --algo tree: expected ring or hierarchical for all_gather\n");
+  EXPECT_EQ(bad.err,
+            "moesim: error: --algo tree: expected auto, ring, nvls, pat or hierarchical for "
+            "all_gather\n");
+  const auto nvls = run("collective " + cluster + " --set nodes=2 --op all_gather --algo pat");
+  EXPECT_EQ(nvls.exit_code, 2);
+  EXPECT_THAT(nvls.err, HasSubstr("--algo pat: pat is not available here (NCCL offers it only "
+                                  "on one GPU per node)"));
 }
 
 TEST_F(Cli, EcmpTakesAModeAndNamesTheModesOnABadOne) {

@@ -356,7 +356,9 @@ TEST(Implementation, RecomputationRunsTheForwardAgainBeforeEachBlocksBackward) {
               ::testing::ElementsAre("L1.attn.core.bwd.recompute", "L0.attn.core.bwd.recompute"));
 }
 
-// Bytes that a workload's data-parallel collectives put on the network, each call once.
+// What a workload's data-parallel collectives move, each call once: its size times the
+// fraction each rank sends in an ideal algorithm (nccl-tests' bus bandwidth factor), times its
+// ranks.
 double dp_bytes(const Workload& w) {
   std::set<std::uint32_t> calls;
   for (core::OpId op = 0; op < w.graph.op_count(); ++op) {
@@ -364,8 +366,9 @@ double dp_bytes(const Workload& w) {
   }
   double sum = 0;
   for (const auto c : calls) {
-    const auto& g = w.graphs[w.calls[c].graph];
-    for (net::TransferGraph::Id i = 0; i < g.size(); ++i) sum += g.is_delay(i) ? 0 : g.node(i).bytes;
+    const auto& call = w.calls[c];
+    const auto n = static_cast<int>(call.gpus.size());
+    sum += call.bytes * net::busbw_factor(call.kind, n) * n;
   }
   return sum;
 }
