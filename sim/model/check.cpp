@@ -65,6 +65,14 @@ void check_built(const Study& s, const MoeShape& shape, const RankLayout& layout
                       m.global_batch, m.micro_batch, s.parallel.ep, s.parallel.dp, per_step));
     }
   }
+  if (shape.algorithm == ExchangeAlgorithm::kHierarchical &&
+      shape.dispatch == DispatchMode::kPerNode) {
+    throw config::ConfigError::about(
+        "schedule.dispatch",
+        fmt::format("schedule '{}': per_node dispatch forwards inside each node itself; it "
+                    "takes a flat all-to-all, not a hierarchical one",
+                    s.schedule.name));
+  }
   if (s.parallel.ep > 1 && shape.algorithm == ExchangeAlgorithm::kHierarchical) {
     for (int g = 0; g < layout.ep_group_count(); ++g) {
       if (gpus_per_node(cluster, layout.ep_group(g)) == 0) {

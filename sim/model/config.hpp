@@ -15,6 +15,17 @@
 
 namespace moesim::model {
 
+// What one token costs the exchange: a row per routed expert (today's fine-grained MoE
+// layers), a row per destination rank however many of its experts it picked (DeepEP, Megatron's
+// flex dispatcher), or, across nodes, a row per destination node that one GPU there forwards
+// over NVLink to the ranks that need it (DeepEP's internode kernels).
+enum class DispatchMode { kPerExpert, kPerRank, kPerNode };
+constexpr auto enum_names(DispatchMode) {
+  return std::array{std::pair{std::string_view("per_expert"), DispatchMode::kPerExpert},
+                    std::pair{std::string_view("per_rank"), DispatchMode::kPerRank},
+                    std::pair{std::string_view("per_node"), DispatchMode::kPerNode}};
+}
+
 struct MoeConfig {
   std::int64_t experts = 64;    // routed experts per MoE layer; 0: a dense model
   std::int64_t top_k = 2;       // experts per token
@@ -25,6 +36,7 @@ struct MoeConfig {
   std::int64_t every = 1;                 // MoE every n-th block ...
   std::int64_t first = 0;                 // ... starting at this block (0-based)
   std::vector<std::int64_t> blocks;       // or exactly these blocks (overrides every/first)
+  DispatchMode dispatch = DispatchMode::kPerExpert;  // the schedule's, when it says
 
   template <class V>
   void fields(V& v) {
@@ -44,6 +56,9 @@ struct MoeConfig {
     v.field("every", every, "every n-th block is a MoE block", Check::at_least(1));
     v.field("first", first, "the first MoE block (0-based)", Check::non_negative());
     v.field("blocks", blocks, "explicit list of MoE blocks (overrides every/first)");
+    v.field("dispatch", dispatch,
+            "how the model's dispatcher exchanges tokens (a schedule's dispatch overrides it): "
+            "per_expert, per_rank or per_node");
   }
 };
 
@@ -183,6 +198,7 @@ struct RoutingConfig {
   double zipf_exponent = 1.0;  // popularity of the i-th most popular expert ~ 1/i^s
   std::int64_t seed = 1;
   std::string trace;  // CSV: layer,source,expert,tokens
+  std::int64_t node_limit = 0;  // a token's experts on at most this many nodes; 0: any
 
   template <class V>
   void fields(V& v) {
@@ -193,6 +209,10 @@ struct RoutingConfig {
     v.field("seed", seed, "zipf: seed of the popularity permutation per layer",
             Check::non_negative());
     v.field("trace", trace, "trace: CSV file of layer,source,expert,tokens");
+    v.field("node_limit", node_limit,
+            "node-limited routing (DeepSeek-V3: 4): each token's experts lie on at most this "
+            "many nodes of its expert-parallel group; 0: no limit",
+            Check::non_negative());
   }
 };
 
@@ -236,6 +256,9 @@ struct ScheduleConfig {
   std::int64_t pipeline = 1;          // all-to-all chunks d (1 = no pipelining)
   std::optional<std::int64_t> top_k;  // overrides model.moe.top_k (standard structure)
   ExchangeAlgorithm all_to_all = ExchangeAlgorithm::kFlat;
+  std::optional<DispatchMode> dispatch;       // absent: model.moe.dispatch
+  std::optional<cost::Dtype> dispatch_dtype;  // absent: the model's (or the dispatcher's upcast)
+  std::optional<cost::Dtype> combine_dtype;   // absent: as the dispatch
 
   template <class V>
   void fields(V& v) {
@@ -252,6 +275,13 @@ struct ScheduleConfig {
     v.field("top_k", top_k, "routed experts per token, instead of model.moe.top_k",
             Check::at_least(1));
     v.field("all_to_all", all_to_all, "flat or hierarchical (2-D) all-to-all");
+    v.field("dispatch", dispatch,
+            "rows a token costs the exchange: per_expert (one per routed expert), per_rank (one "
+            "per destination rank), per_node (one per destination node, forwarded there over "
+            "NVLink); absent: model.moe.dispatch");
+    v.field("dispatch_dtype", dispatch_dtype,
+            "type of the dispatched rows (fp8: 1 byte an element and a 4-byte scale per 128)");
+    v.field("combine_dtype", combine_dtype, "type of the combined rows (absent: as dispatched)");
   }
 };
 

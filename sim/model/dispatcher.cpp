@@ -2,6 +2,19 @@
 
 namespace moesim::model {
 
+namespace {
+constexpr std::int64_t kFp8ScaleBlock = 128;  // elements sharing one fp32 scale
+constexpr double kFp8ScaleBytes = 4;
+}  // namespace
+
+double exchanged_row_bytes(std::int64_t width, cost::Dtype dtype) {
+  double bytes = static_cast<double>(width) * cost::bytes_per_element(dtype);
+  if (dtype == cost::Dtype::kFp8) {
+    bytes += kFp8ScaleBytes * static_cast<double>((width + kFp8ScaleBlock - 1) / kFp8ScaleBlock);
+  }
+  return bytes;
+}
+
 namespace work = cost::work;
 
 namespace {

@@ -24,6 +24,10 @@ struct DispatchShape {
   cost::Dtype dtype = cost::Dtype::kBf16;  // of the dispatch buffers
 };
 
+// Bytes of one exchanged row of `width` elements: in fp8 with a 4-byte fp32 scale per 128
+// elements (DeepEP's fp8 dispatch: its tests count (1 + 4/128) bytes an element).
+double exchanged_row_bytes(std::int64_t width, cost::Dtype dtype);
+
 Kernels permutation(const DispatcherImplementation& d, const DispatchShape& s);
 Kernels unpermutation(const DispatcherImplementation& d, const DispatchShape& s);
 

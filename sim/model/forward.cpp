@@ -13,7 +13,7 @@ ProgramBuilder::ProgramBuilder(const Study& study, const topo::Cluster& cluster,
       routing_(study.routing, study.model.moe.experts),
       shape_(moe_shape(study.model, study.schedule)),
       pricer_(cost),
-      traffic_(study.model, layout_, routing_, shape_.paths),
+      traffic_(study.model, layout_, routing_, shape_.paths, cluster, study.routing.node_limit),
       graphs_(cluster, cost, study.window, shape_.algorithm),
       moe_(study.model, study.parallel, shape_, layout_, traffic_),
       shortcuts_(layout_, graphs_, pricer_, estimate) {

@@ -162,11 +162,19 @@ RoutedPath MoeBlock::routed_path(Program& p, const LayerContext& c, int rank, in
   const auto up = inner * (model_.gated_mlp ? 2 : 1);
   std::int64_t act = 0;
   for (const auto m : received) act += m * inner;
-  const double row_bytes = static_cast<double>(w) * cost::bytes_per_element(d.dtype) *
-                           shape_.rows_factor() / static_cast<double>(chunks);
-  const auto dispatched =
-      traffic_.dispatch(layout_.ep_group_of(rank), moe_layer, path, full, shape_.k, row_bytes);
-  const auto combined = traffic_.transpose(*dispatched);
+  // Rows at their wire size in each direction (the schedule may dispatch in fp8, combine in
+  // bf16), LSH's rate and the pipelining's chunks applied.
+  const auto per_row = [&](cost::Dtype dtype) {
+    return exchanged_row_bytes(w, dtype) * shape_.rows_factor() / static_cast<double>(chunks);
+  };
+  const auto out_type = shape_.dispatch_dtype.value_or(d.dtype);
+  const auto back_type = shape_.combine_dtype.value_or(out_type);
+  const auto group = layout_.ep_group_of(rank);
+  const auto dispatched = traffic_.dispatch(group, moe_layer, path, full, shape_.k,
+                                            per_row(out_type), shape_.dispatch);
+  const auto combined = traffic_.transpose(
+      *traffic_.dispatch(group, moe_layer, path, full, shape_.k, per_row(back_type),
+                         shape_.dispatch));
   const auto exchange = [&](Category category, std::string name, const auto& matrix, int after) {
     Node n;
     n.stream = Stream::kEp;

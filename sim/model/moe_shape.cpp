@@ -41,7 +41,7 @@ void set_structure(ScheduleConfig& s, Structure value) {
   s.structure = value;
 }
 
-constexpr std::array<SchedulePart, 11> kParts{{
+constexpr std::array<SchedulePart, 14> kParts{{
     {"cdac", "fine-grained baseline: exchange tokens at the full width h", false, false,
      [](ScheduleConfig&, std::int64_t) {}},
     {"dcca", "BigMac: shared descend/ascend projections, exchange at width r*h (r = 0.25)", false,
@@ -59,6 +59,13 @@ constexpr std::array<SchedulePart, 11> kParts{{
      [](ScheduleConfig& s, std::int64_t) { set_structure(s, Structure::kSharedExpert); }},
     {"2d", "hierarchical all-to-all: inside each node, then along each rail", false, false,
      [](ScheduleConfig& s, std::int64_t) { s.all_to_all = ExchangeAlgorithm::kHierarchical; }},
+    {"per_expert", "dispatch a token once per routed expert (whatever the model's dispatcher)",
+     false, false, [](ScheduleConfig& s, std::int64_t) { s.dispatch = DispatchMode::kPerExpert; }},
+    {"per_rank", "dispatch a token once per destination rank, not once per expert", false, false,
+     [](ScheduleConfig& s, std::int64_t) { s.dispatch = DispatchMode::kPerRank; }},
+    {"per_node",
+     "dispatch a token once per destination node, forwarded there over NVLink (DeepEP)", false,
+     false, [](ScheduleConfig& s, std::int64_t) { s.dispatch = DispatchMode::kPerNode; }},
     {"pipe", "pipelining: the exchanges in N chunks overlapping the experts", true, false,
      [](ScheduleConfig& s, std::int64_t n) { s.pipeline = n; }},
     {"top", "N routed experts per token instead of the model's top_k", true, false,
@@ -103,6 +110,9 @@ MoeShape moe_shape(const ModelConfig& model, const ScheduleConfig& schedule) {
   shape.chunks = schedule.pipeline;
   shape.lsh = schedule.lsh;
   shape.algorithm = schedule.all_to_all;
+  shape.dispatch = schedule.dispatch.value_or(model.moe.dispatch);
+  shape.dispatch_dtype = schedule.dispatch_dtype;
+  shape.combine_dtype = schedule.combine_dtype;
   return shape;
 }
 

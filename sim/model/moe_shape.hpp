@@ -27,6 +27,8 @@ struct MoeShape {
   bool projections = false;        // DCCA's shared descend and ascend projections
   std::optional<LshConfig> lsh;    // centroids instead of tokens
   ExchangeAlgorithm algorithm = ExchangeAlgorithm::kFlat;
+  DispatchMode dispatch = DispatchMode::kPerExpert;
+  std::optional<cost::Dtype> dispatch_dtype, combine_dtype;
   // LSH's compression rate rho: the fraction of routed rows exchanged and computed.
   double rows_factor() const { return lsh ? lsh->rate : 1.0; }
 };

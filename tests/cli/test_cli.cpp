@@ -488,6 +488,8 @@ TEST_F(Cli, PredictRejectsSchedulesThatCannotBeMeant) {
   EXPECT_EQ(error_of("cdac,cdac"),
             "moesim: error: schedules: 'cdac' is named twice; each schedule needs its own name\n");
   EXPECT_THAT(error_of("cdac,,dcca"), HasSubstr("an empty name"));
+  EXPECT_THAT(error_of("cdac,per_node+2d"),
+              HasSubstr("per_node dispatch forwards inside each node itself"));
   // In an experiment file: two names that make the same file name.
   const auto clash = run("run -q '" + model + "' --set 'schedules=[{name: a/b}, {name: a_b}]'");
   EXPECT_EQ(clash.exit_code, 2);

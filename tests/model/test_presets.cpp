@@ -20,10 +20,12 @@ constexpr std::int64_t kGpusPerNode = 8;  // dgx_h100 nodes
 struct Preset {
   ModelConfig model;
   ParallelConfig parallel;
+  RoutingConfig routing;
   template <class V>
   void fields(V& v) {
     v.field("model", model, "the model");
     v.field("parallel", parallel, "its default parallelism");
+    v.field("routing", routing, "how its tokens choose experts");
   }
 };
 
@@ -41,6 +43,7 @@ TEST(ModelPresets, EveryPresetBuildsOnAClusterOfItsSize) {
     Study study;
     study.model = preset.model;
     study.parallel = preset.parallel;
+    study.routing = preset.routing;
     auto doc =
         config::Document::load_file(kSource + "/topologies/presets/dgx_h100_rail_ib400.yaml");
     const auto world = study.parallel.world();
