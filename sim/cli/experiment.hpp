@@ -10,6 +10,7 @@
 
 #include "config/check.hpp"
 #include "model/config.hpp"
+#include "network_cases.hpp"
 #include "model/simulate.hpp"
 #include "synthetic/synthetic.hpp"
 
@@ -67,6 +68,10 @@ enum class FidelityMetric {
   kSamplesPerSecond,    // training sequences (samples) per second, all GPUs
   kTflopsPerGpu,        // model TFLOP/s per GPU, counted by the source's formula
   kFirstTokenMs,        // inference: the prefill of one batch
+  kTimeUs,              // collective: nccl-tests' time
+  kAlgbwGbps,           // collective: nccl-tests' algbw, size / time
+  kBusbwGbps,           // collective: nccl-tests' busbw
+  kDispatchGbps,        // dispatch: the bytes the benchmark counts over its time
 };
 constexpr auto enum_names(FidelityMetric) {
   return std::array{
@@ -74,7 +79,11 @@ constexpr auto enum_names(FidelityMetric) {
       std::pair{std::string_view("tokens_per_s_per_gpu"), FidelityMetric::kTokensPerSecondGpu},
       std::pair{std::string_view("samples_per_s"), FidelityMetric::kSamplesPerSecond},
       std::pair{std::string_view("tflops_per_gpu"), FidelityMetric::kTflopsPerGpu},
-      std::pair{std::string_view("first_token_ms"), FidelityMetric::kFirstTokenMs}};
+      std::pair{std::string_view("first_token_ms"), FidelityMetric::kFirstTokenMs},
+      std::pair{std::string_view("time_us"), FidelityMetric::kTimeUs},
+      std::pair{std::string_view("algbw_gbps"), FidelityMetric::kAlgbwGbps},
+      std::pair{std::string_view("busbw_gbps"), FidelityMetric::kBusbwGbps},
+      std::pair{std::string_view("dispatch_gbps"), FidelityMetric::kDispatchGbps}};
 }
 
 // How a source counts an iteration's FLOPs for its TFLOP/s (for kTflopsPerGpu).
@@ -129,6 +138,8 @@ struct ExperimentConfig {
   std::vector<model::ScheduleConfig> schedules;  // empty: CDAC alone
   std::optional<SweepConfig> sweep;
   std::optional<FidelityConfig> fidelity;
+  std::optional<CollectiveCase> collective;  // instead of a study: one collective (fidelity)
+  std::optional<DispatchCase> dispatch;      // instead of a study: one MoE dispatch (fidelity)
 
   template <class V>
   void fields(V& v) {
@@ -159,6 +170,10 @@ struct ExperimentConfig {
     v.field("sweep", sweep, "a grid of variations, all written to one summary.csv");
     v.field("fidelity", fidelity,
             "a published measurement this experiment reproduces (moesim fidelity)");
+    v.field("collective", collective,
+            "fidelity cases: one collective over every GPU of the cluster instead of a study");
+    v.field("dispatch", dispatch,
+            "fidelity cases: one MoE dispatch over every GPU of the cluster instead of a study");
   }
 };
 

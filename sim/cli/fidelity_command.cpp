@@ -26,7 +26,9 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr double kTera = 1e12;
+constexpr double kGiga = 1e9;  // GB/s, as nccl-tests and DeepEP print them
 constexpr double kMsPerS = 1e3;
+constexpr double kMicrosPerS = 1e6;
 
 struct Case {
   fs::path file;
@@ -49,6 +51,11 @@ double sequences(const ExperimentConfig& e) {
   return static_cast<double>(m.micro_batch * e.parallel.ep * e.parallel.dp);
 }
 
+bool network_metric(FidelityMetric m) {
+  return m == FidelityMetric::kTimeUs || m == FidelityMetric::kAlgbwGbps ||
+         m == FidelityMetric::kBusbwGbps;
+}
+
 void check_case(const Case& c, const config::Document& document) {
   const auto& e = c.experiment;
   if (!e.fidelity) {
@@ -58,6 +65,22 @@ void check_case(const Case& c, const config::Document& document) {
     throw config::ConfigError(
         fmt::format("{}: a fidelity case is one study, without sweep or synthetic", c.file.string()));
   }
+  const auto metric = e.fidelity->metric;
+  if (e.collective && e.dispatch) {
+    throw document.error_at("dispatch", "a case is a collective or a dispatch, not both");
+  }
+  if (e.collective.has_value() != network_metric(metric)) {
+    throw document.error_at(e.collective ? "fidelity.metric" : "collective",
+                            e.collective ? "a collective is measured in time_us, algbw_gbps or "
+                                           "busbw_gbps"
+                                         : "time_us, algbw_gbps and busbw_gbps need a collective");
+  }
+  if (e.dispatch.has_value() != (metric == FidelityMetric::kDispatchGbps)) {
+    throw document.error_at(e.dispatch ? "fidelity.metric" : "dispatch",
+                            e.dispatch ? "a dispatch is measured in dispatch_gbps"
+                                       : "dispatch_gbps needs a dispatch");
+  }
+  if (e.collective || e.dispatch) return;
   if (e.schedules.size() > 1) {
     throw document.error_at("schedules", "a fidelity case runs one schedule");
   }
@@ -163,8 +186,33 @@ double predicted_metric(const ExperimentConfig& e, const report::PointResult& r)
       return sequences(e) / seconds;
     case FidelityMetric::kTflopsPerGpu:
       return formula_flops(e.fidelity->flops, e.model, sequences(e)) / seconds / gpus / kTera;
+    case FidelityMetric::kTimeUs:
+    case FidelityMetric::kAlgbwGbps:
+    case FidelityMetric::kBusbwGbps:
+    case FidelityMetric::kDispatchGbps:
+      break;  // not a study's: network_metric()
   }
   return 0;
+}
+
+double network_metric(const ExperimentConfig& e, const topo::Cluster& cluster) {
+  const auto metric = e.fidelity->metric;
+  if (e.dispatch) {
+    const auto played = play_dispatch(cluster, *e.dispatch);
+    return played.counted_bytes / played.seconds / kGiga;
+  }
+  const auto& c = *e.collective;
+  const auto played = play_collective(cluster, {}, c, "flow", {});
+  const double algbw = static_cast<double>(c.size.count) / played.seconds / kGiga;
+  switch (metric) {
+    case FidelityMetric::kTimeUs:
+      return played.seconds * kMicrosPerS;
+    case FidelityMetric::kAlgbwGbps:
+      return algbw;
+    default:
+      return algbw * net::busbw_factor(collective_named(c.op).kind,
+                                       static_cast<int>(cluster.gpus().size()));
+  }
 }
 
 void fidelity(const FidelityOptions& o, std::ostream& out, std::ostream& err) {
@@ -178,11 +226,15 @@ void fidelity(const FidelityOptions& o, std::ostream& out, std::ostream& err) {
     const auto& c = cases[i];
     const auto& e = c.experiment;
     try {
-      const auto inputs = load_inputs_of(e, c.file.parent_path());
-      check_schedules(e, inputs);
-      const auto result = run_point(e, schedules_of(e).front(), inputs, {},
-                                    o.progress ? shown.callback(i) : core::ProgressCallback{});
-      outcomes[i].predicted = predicted_metric(e, result);
+      if (e.collective || e.dispatch) {
+        outcomes[i].predicted = network_metric(e, load_cluster_of(e, c.file.parent_path()));
+      } else {
+        const auto inputs = load_inputs_of(e, c.file.parent_path());
+        check_schedules(e, inputs);
+        const auto result = run_point(e, schedules_of(e).front(), inputs, {},
+                                      o.progress ? shown.callback(i) : core::ProgressCallback{});
+        outcomes[i].predicted = predicted_metric(e, result);
+      }
     } catch (const config::ConfigError& error) {
       throw config::ConfigError(fmt::format("{}: {}", c.file.string(), error.what()));
     }

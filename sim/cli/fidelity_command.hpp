@@ -25,6 +25,8 @@ void fidelity(const FidelityOptions& options, std::ostream& out, std::ostream& e
 
 // The case's metric from its simulation (FidelityMetric's unit).
 double predicted_metric(const ExperimentConfig& e, const report::PointResult& result);
+// A collective or dispatch case's metric, played on its cluster.
+double network_metric(const ExperimentConfig& e, const topo::Cluster& cluster);
 // An iteration's FLOPs as the source counts them (FlopsFormula); dense GPT shapes.
 double formula_flops(FlopsFormula formula, const model::ModelConfig& m, double sequences);
 

@@ -47,6 +47,12 @@ constexpr double kTreeCorrection[kProtocols][24] = {
     {1.0, 1.0, 1.0, 1.0, .9, .8, .7, .7, .7, .7, .6, .5, .4, .4, .5, .6, .7, .8, .9, 1.0, 1.0, 1.0, 1.0, 1.0},
     {1.0, 1.0, 1.0, 1.0, 1.0, .9, .8, .8, .8, .7, .6, .6, .6, .6, .6, .6, .8, .9, .9, .9, .9, 1.0, 1.0, 1.0},
     {.9, .9, .9, .9, .9, .9, .9, .8, .7, .6, .6, .5, .5, .5, .5, .6, .7, .8, .7, .7, .8, .9, .9, .9}};
+// Launch sizes (src/include/device.h, comm.h): threads per channel by protocol, and the bytes
+// each thread wants before another channel is worth launching.
+constexpr double kMaxThreads = 512;     // NCCL_LL_MAX_NTHREADS, NCCL_SIMPLE_MAX_NTHREADS
+constexpr double kLl128Threads = 640;   // NCCL_LL128_MAX_NTHREADS
+constexpr double kThreadThreshold[kProtocols] = {8, 8, 64};
+constexpr int kThreadStep = 128;        // threads halve while a multiple of 128
 constexpr double kLlEfficiency = 0.5;        // 8-byte lines: 4 of data, 4 of flag
 constexpr double kLl128Efficiency = 0.92;    // 120 of 128 bytes, rounded by NCCL
 constexpr double kTreeEfficiency = 0.92;
@@ -322,6 +328,23 @@ std::optional<NcclEstimate> nccl_choose(CollectiveKind kind, double bytes, const
     if (!best || e.time_us < best->time_us) best = e;
   }
   return best;
+}
+
+double nccl_launch_fraction(const NcclEstimate& chosen, double bytes, const NcclComm& comm) {
+  const auto a = chosen.algorithm;
+  if (a != NcclAlgorithm::kRing && a != NcclAlgorithm::kTree) return 1.0;
+  // comm->nChannels: the search's channels doubled again when rings are connected.
+  const int channels = 2 * nccl_ring_graph(comm).channels;
+  double threads = chosen.protocol == NcclProtocol::kLL128 ? kLl128Threads : kMaxThreads;
+  double threshold = kThreadThreshold[idx(chosen.protocol)];
+  if (a == NcclAlgorithm::kRing && chosen.protocol == NcclProtocol::kLL) threshold *= comm.ranks;
+  int nc = channels;
+  while (bytes < nc * threads * threshold && nc >= 2) --nc;
+  double nt = threads;
+  while (bytes < nc * nt * threshold && static_cast<int>(nt) % kThreadStep == 0) nt /= 2;
+  // A tree always runs every thread (enqueue.cc: "Tree now uses all threads always").
+  if (a == NcclAlgorithm::kTree) nt = threads;
+  return (static_cast<double>(nc) / channels) * (nt / threads);
 }
 
 core::Time nccl_p2p_message_cost(bool over_network, topo::CpuVendor cpu) {

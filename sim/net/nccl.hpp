@@ -90,6 +90,13 @@ std::optional<NcclEstimate> nccl_choose(CollectiveKind kind, double bytes, const
                                         std::optional<NcclAlgorithm> algorithm = std::nullopt,
                                         std::optional<NcclProtocol> protocol = std::nullopt);
 
+// How much of its channels and threads NCCL launches a call on (enqueue.cc, "Ring/Tree channel
+// tuning"): a message too small to give every thread of every channel its threshold of bytes
+// (LL 8, LL128 8, Simple 64; LL's times the ranks on a ring) runs on fewer channels, then fewer
+// threads. The fraction of the tuner's bandwidth that leaves (1 for NVLS and CollNet, which
+// keep theirs).
+double nccl_launch_fraction(const NcclEstimate& chosen, double bytes, const NcclComm& comm);
+
 // A p2p message's cost to the GPU that sends it, beyond its data (serialised over the messages
 // one rank sends in a call): inside a node, or over the network (NCCL's network post overhead,
 // tripled for the Simple protocol that p2p over the network always uses).

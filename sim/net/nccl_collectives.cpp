@@ -119,11 +119,10 @@ std::optional<NcclPlan> nccl_plan(const CollectiveRequest& r,
                                   std::optional<NcclAlgorithm> algorithm) {
   const auto estimate = nccl_choose(r.kind, r.bytes, r.comm, algorithm, r.protocol);
   if (!estimate) return std::nullopt;
-  NcclPlan plan{*estimate, 1.0};
+  NcclPlan plan{*estimate, nccl_launch_fraction(*estimate, r.bytes, r.comm), 1.0};
   const double bound = physical_algbw(r, estimate->algorithm, layout_of(r));
-  if (bound > 0 && estimate->bandwidth_gbps > 0) {
-    plan.wire_factor = std::max(1.0, bound / estimate->bandwidth_gbps);
-  }
+  const double bandwidth = estimate->bandwidth_gbps * plan.launched;
+  if (bound > 0 && bandwidth > 0) plan.wire_factor = std::max(1.0, bound / bandwidth);
   return plan;
 }
 

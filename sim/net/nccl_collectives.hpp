@@ -25,7 +25,8 @@
 namespace moesim::net {
 
 struct NcclPlan {
-  NcclEstimate estimate;
+  NcclEstimate estimate;   // the tuner's, with every channel
+  double launched = 1;     // the fraction of it the channels and threads launched give
   double wire_factor = 1;  // bytes on the wire per byte of the algorithm's ideal traffic
 };
 

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -10,6 +11,7 @@
 
 #include "cli/fidelity_command.hpp"
 #include "config/error.hpp"
+#include "cli/study.hpp"
 
 namespace moesim::cli {
 namespace {
@@ -181,7 +183,46 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{small_case("fidelity: {source: x, metric: tflops_per_gpu, published: 5}\n"),
                 "tflops_per_gpu needs the source's formula"},
         BadCase{small_case("fidelity: {source: x, metric: hours, published: 5}\n"),
-                "fidelity.metric"}));
+                "fidelity.metric"},
+        BadCase{small_case("fidelity: {source: x, metric: busbw_gbps, published: 5}\n"),
+                "need a collective"},
+        BadCase{small_case("collective: {op: all_reduce, size: 1 MiB}\n"
+                           "fidelity: {source: x, metric: iteration_ms, published: 5}\n"),
+                "a collective is measured in time_us, algbw_gbps or busbw_gbps"},
+        BadCase{small_case("dispatch: {tokens: 128}\n"
+                           "fidelity: {source: x, metric: dispatch_gbps, published: 5}\n"
+                           "collective: {op: all_reduce, size: 1 MiB}\n"),
+                "a collective or a dispatch, not both"}));
+
+// A collective case is nccl-tests' number for one size: busbw = size / time x 2(n-1)/n for an
+// all-reduce; a dispatch case counts the bytes DeepEP's tests count.
+TEST_F(FidelityCommand, CollectiveAndDispatchCasesPredictTheirBenchmarksNumbers) {
+  ExperimentConfig e;
+  e.cluster = "nodes/dgx_h100";
+  e.fidelity = FidelityConfig{};
+  e.fidelity->metric = FidelityMetric::kBusbwGbps;
+  e.collective = CollectiveCase{};
+  e.collective->size = config::Bytes{std::int64_t{1} << 30};
+  const auto cluster = load_cluster_of(e, ".");
+  const auto played = play_collective(cluster, {}, *e.collective, "flow", {});
+  EXPECT_DOUBLE_EQ(network_metric(e, cluster),
+                   std::pow(2.0, 30) / played.seconds / 1e9 * 2 * 7 / 8);
+  EXPECT_EQ(played.algorithm, "nvls/Simple");
+  e.fidelity->metric = FidelityMetric::kTimeUs;
+  EXPECT_DOUBLE_EQ(network_metric(e, cluster), played.seconds * 1e6);
+
+  // One node of 8 GPUs, 64 experts (8 each), top-2, 1024 tokens a rank in bf16 rows of 128:
+  // a token reaches a rank with 1 - (1 - 2/64)^8, and rank 0 receives that of every rank's.
+  ExperimentConfig d;
+  d.cluster = "nodes/dgx_h100";
+  d.fidelity = FidelityConfig{};
+  d.fidelity->metric = FidelityMetric::kDispatchGbps;
+  d.dispatch = DispatchCase{1024, 128, 2, 64, 0, model::DispatchMode::kPerRank};
+  const auto dispatched = play_dispatch(cluster, *d.dispatch);
+  const double reach = 1 - std::pow(1 - 2.0 / 64, 8);
+  EXPECT_NEAR(dispatched.counted_bytes, 8 * 1024 * reach * 128 * 2, 1e-6);
+  EXPECT_DOUBLE_EQ(network_metric(d, cluster), dispatched.counted_bytes / dispatched.seconds / 1e9);
+}
 
 TEST_F(FidelityCommand, AMissingPathIsNamed) {
   auto o = options();
