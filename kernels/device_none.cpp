@@ -8,3 +8,20 @@ DeviceAvailability cuda_devices() {
 }
 
 }  // namespace moesim::kernels
+
+#include "backend.hpp"
+#include "core/error.hpp"
+
+namespace moesim::kernels {
+
+std::unique_ptr<Backend> make_cuda_backend(int) {
+  throw moesim::Error(
+      "--device cuda: moesim was built without CUDA (configure with -DMOESIM_CUDA=ON where nvcc "
+      "exists); --device host runs the calibration on this machine");
+}
+
+bool cuda_backend_built() {
+  return false;
+}
+
+}  // namespace moesim::kernels

@@ -1,0 +1,84 @@
+#pragma once
+// Where the MoE ops run for calibration and validation: a device backend with one interface and
+// two implementations. `cuda` runs the CUDA kernels and cuBLAS on a GPU; `host` runs the CPU
+// references and the BLAS on this machine, so that everything above this layer (the harness,
+// the fits, the outputs) runs and is tested where there is no GPU. Buffers live on the backend's
+// device; values cross as fp32 (converted to the buffer's precision on the way).
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gating.hpp"
+
+namespace moesim::kernels {
+
+enum class Precision { kFp32, kBf16, kFp16 };
+
+struct DeviceInfo {
+  std::string backend;  // "host" or "cuda"
+  std::string device;   // GPU or CPU name
+  std::string driver;   // CUDA driver version, or what stands for it
+  std::string runtime;  // CUDA runtime version, or what stands for it
+  std::string blas;     // cuBLAS or the host BLAS
+  int multiprocessors = 0;
+};
+
+// Memory on the backend's device.
+class Buffer {
+ public:
+  virtual ~Buffer() = default;
+  virtual std::size_t bytes() const = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual const DeviceInfo& info() const = 0;
+  virtual bool supports(Precision p) const = 0;
+  // Bytes one element of `p` takes in this backend's buffers.
+  virtual std::size_t element_bytes(Precision p) const = 0;
+
+  virtual std::unique_ptr<Buffer> alloc(std::size_t bytes) = 0;
+  virtual void upload(Buffer& to, std::span<const float> values, Precision p) = 0;
+  virtual void upload_ints(Buffer& to, std::span<const std::int32_t> values) = 0;
+  virtual std::vector<float> download(const Buffer& from, std::size_t count, Precision p) = 0;
+  virtual std::vector<std::int32_t> download_ints(const Buffer& from, std::size_t count) = 0;
+
+  // The ops, as the CPU references define them (dense.hpp, gating.hpp, permute.hpp, lsh.hpp);
+  // fp32 unless a precision is given. Asynchronous on a GPU: time() waits for them.
+  virtual void gemm(Precision p, std::int64_t m, std::int64_t n, std::int64_t k, const Buffer& a,
+                    const Buffer& b, Buffer& c) = 0;
+  virtual void copy(const Buffer& from, Buffer& to, std::size_t bytes) = 0;
+  virtual void softmax_rows(Buffer& x, std::int64_t rows, std::int64_t cols, bool causal) = 0;
+  virtual void layer_norm(const Buffer& x, std::int64_t rows, std::int64_t cols, Buffer& out) = 0;
+  virtual void gelu(const Buffer& x, std::int64_t count, Buffer& out) = 0;
+  virtual void attention(const Buffer& q, const Buffer& k, const Buffer& v, std::int64_t batch,
+                         std::int64_t heads, std::int64_t seq, std::int64_t head_dim, bool causal,
+                         Buffer& out) = 0;
+  virtual void gate(const Buffer& logits, const GateShape& shape, Buffer& experts,
+                    Buffer& weights) = 0;
+  virtual void gather(const Buffer& src, std::int64_t src_rows, const Buffer& index,
+                      std::int64_t rows, std::int64_t row_bytes, Buffer& dst) = 0;
+  virtual void combine(const Buffer& rows, std::int64_t width, const Buffer& slot,
+                       const Buffer& weights, std::int64_t tokens, std::int64_t k,
+                       Buffer& out) = 0;
+  virtual void lsh_codes(const Buffer& projected, std::int64_t tokens, std::int64_t hashes,
+                         std::int64_t dims, Buffer& codes) = 0;
+  virtual void nothing() = 0;  // an empty kernel: what launching one costs
+
+  // Runs `op` `warmup` times, then `reps` times timed one by one: seconds each.
+  virtual std::vector<double> time(const std::function<void()>& op, int warmup, int reps) = 0;
+  // Seconds to move `bytes` from host memory to the device (pinned where the device has it).
+  virtual double upload_seconds(std::size_t bytes) = 0;
+};
+
+// The host backend (always). The CUDA backend (when built with CUDA): throws CudaError where no
+// GPU is usable.
+std::unique_ptr<Backend> make_host_backend();
+std::unique_ptr<Backend> make_cuda_backend(int device);
+bool cuda_backend_built();
+
+}  // namespace moesim::kernels
