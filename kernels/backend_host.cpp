@@ -11,6 +11,7 @@
 
 #include "backend.hpp"
 #include "dense.hpp"
+#include "fill.hpp"
 #include "gather_rows.hpp"
 #include "lsh.hpp"
 #include "permute.hpp"
@@ -23,25 +24,31 @@ class HostBuffer final : public Buffer {
  public:
   explicit HostBuffer(std::size_t bytes) : data_(bytes) {}
   std::size_t bytes() const override { return data_.size(); }
-  std::byte* data() { return data_.data(); }
-  const std::byte* data() const { return data_.data(); }
+  void* data() override { return data_.data(); }
+  const void* data() const override { return data_.data(); }
+  std::byte* bytes_data() { return data_.data(); }
+  const std::byte* bytes_data() const { return data_.data(); }
 
  private:
   std::vector<std::byte> data_;
 };
 
-HostBuffer& host(Buffer& b) { return static_cast<HostBuffer&>(b); }
-const HostBuffer& host(const Buffer& b) { return static_cast<const HostBuffer&>(b); }
+HostBuffer& host(Buffer& b) {
+  return static_cast<HostBuffer&>(b);
+}
+const HostBuffer& host(const Buffer& b) {
+  return static_cast<const HostBuffer&>(b);
+}
 
 template <class T>
 std::span<T> as(Buffer& b, std::size_t count) {
   if (count * sizeof(T) > b.bytes()) throw std::out_of_range("host backend: buffer too small");
-  return {reinterpret_cast<T*>(host(b).data()), count};
+  return {reinterpret_cast<T*>(host(b).bytes_data()), count};
 }
 template <class T>
 std::span<const T> as(const Buffer& b, std::size_t count) {
   if (count * sizeof(T) > b.bytes()) throw std::out_of_range("host backend: buffer too small");
-  return {reinterpret_cast<const T*>(host(b).data()), count};
+  return {reinterpret_cast<const T*>(host(b).bytes_data()), count};
 }
 
 std::string cpu_name() {
@@ -52,7 +59,15 @@ std::string cpu_name() {
   return "unknown CPU";
 }
 
-std::size_t sz(std::int64_t v) { return static_cast<std::size_t>(v); }
+std::string trimmed(std::string s) {
+  const auto first = s.find_first_not_of(' ');
+  const auto last = s.find_last_not_of(' ');
+  return first == std::string::npos ? s : s.substr(first, last - first + 1);
+}
+
+std::size_t sz(std::int64_t v) {
+  return static_cast<std::size_t>(v);
+}
 
 class HostBackend final : public Backend {
  public:
@@ -61,10 +76,10 @@ class HostBackend final : public Backend {
     info_.device = cpu_name();
     info_.driver = "none (host backend)";
     info_.runtime = "none (host backend)";
-    info_.blas = std::string("OpenBLAS ") + OPENBLAS_VERSION;
+    info_.blas = trimmed(OPENBLAS_VERSION);  // " OpenBLAS 0.3.21 "
   }
   const DeviceInfo& info() const override { return info_; }
-  bool supports(Precision) const override { return true; }  // all as fp32
+  bool supports(Precision p) const override { return p != Precision::kFp8; }  // as fp32
   std::size_t element_bytes(Precision) const override { return sizeof(float); }
 
   std::unique_ptr<Buffer> alloc(std::size_t bytes) override {
@@ -87,13 +102,18 @@ class HostBackend final : public Backend {
     return {src.begin(), src.end()};
   }
 
+  void fill(Buffer& to, std::size_t count, Precision, std::uint64_t seed) override {
+    auto dst = as<float>(to, count);
+    for (std::size_t i = 0; i < count; ++i) dst[i] = fill_value(seed, i);
+  }
+
   void gemm(Precision, std::int64_t m, std::int64_t n, std::int64_t k, const Buffer& a,
             const Buffer& b, Buffer& c) override {
     gemm_cpu(m, n, k, as<float>(a, sz(m * k)), as<float>(b, sz(k * n)), as<float>(c, sz(m * n)));
   }
   void copy(const Buffer& from, Buffer& to, std::size_t bytes) override {
     if (bytes > from.bytes() || bytes > to.bytes()) throw std::out_of_range("copy: too many bytes");
-    std::memcpy(host(to).data(), host(from).data(), bytes);
+    std::memcpy(to.data(), from.data(), bytes);
   }
   void softmax_rows(Buffer& x, std::int64_t rows, std::int64_t cols, bool causal) override {
     softmax_rows_cpu(as<float>(x, sz(rows * cols)), rows, cols, causal);
@@ -141,16 +161,19 @@ class HostBackend final : public Backend {
   }
   void nothing() override {}
 
-  std::vector<double> time(const std::function<void()>& op, int warmup, int reps) override {
+  std::vector<double> time(const std::function<void()>& op, int warmup, int reps, Launch) override {
     for (int i = 0; i < warmup; ++i) op();
     std::vector<double> out;
     for (int i = 0; i < reps; ++i) {
       const auto start = std::chrono::steady_clock::now();
       op();
-      out.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      out.push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
     return out;
   }
+  void synchronize() override {}
+  void* stream() override { return nullptr; }
   double upload_seconds(std::size_t bytes) override {
     std::vector<std::byte> from(bytes), to(bytes);
     const auto start = std::chrono::steady_clock::now();

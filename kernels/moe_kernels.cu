@@ -1,4 +1,9 @@
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_fp8.h>
+
 #include "cuda_check.hpp"
+#include "fill.hpp"
 #include "moe_kernels_cuda.hpp"
 
 namespace moesim::kernels {
@@ -152,6 +157,18 @@ __global__ void gelu_kernel(const float* x, std::int64_t count, float* out) {
 
 __global__ void empty_kernel() {}
 
+template <class T>
+__global__ void fill_kernel(T* out, std::int64_t count, std::uint64_t seed) {
+  const std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
+  if (i >= count) return;
+  out[i] = T(fill_value(seed, static_cast<std::uint64_t>(i)));
+}
+
+template <class T>
+void launch_fill(void* out, std::int64_t count, std::uint64_t seed, cudaStream_t stream) {
+  fill_kernel<T><<<blocks_for(count), kThreads, 0, stream>>>(static_cast<T*>(out), count, seed);
+}
+
 }  // namespace
 
 void gate_topk_cuda(const float* logits, std::int64_t tokens, std::int64_t experts, std::int64_t k,
@@ -202,6 +219,26 @@ void gelu_cuda(const float* x, std::int64_t count, float* out, cudaStream_t stre
 
 void empty_kernel_cuda(cudaStream_t stream) {
   empty_kernel<<<1, 1, 0, stream>>>();
+  MOESIM_CUDA_CHECK(cudaGetLastError());
+}
+
+void fill_cuda(void* out, std::int64_t count, int element, std::uint64_t seed,
+               cudaStream_t stream) {
+  if (count == 0) return;
+  switch (element) {
+    case kFillFp32:
+      launch_fill<float>(out, count, seed, stream);
+      break;
+    case kFillBf16:
+      launch_fill<__nv_bfloat16>(out, count, seed, stream);
+      break;
+    case kFillFp16:
+      launch_fill<__half>(out, count, seed, stream);
+      break;
+    default:
+      launch_fill<__nv_fp8_e4m3>(out, count, seed, stream);
+      break;
+  }
   MOESIM_CUDA_CHECK(cudaGetLastError());
 }
 

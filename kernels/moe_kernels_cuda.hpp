@@ -21,5 +21,9 @@ void layer_norm_cuda(const float* x, std::int64_t rows, std::int64_t cols, float
                      cudaStream_t stream);
 void gelu_cuda(const float* x, std::int64_t count, float* out, cudaStream_t stream);
 void empty_kernel_cuda(cudaStream_t stream);
+// fill_value(seed, i) (fill.hpp) into `count` elements of the given type.
+enum FillElement { kFillFp32, kFillBf16, kFillFp16, kFillFp8 };
+void fill_cuda(void* out, std::int64_t count, int element, std::uint64_t seed,
+               cudaStream_t stream);
 
 }  // namespace moesim::kernels

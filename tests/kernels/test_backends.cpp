@@ -12,6 +12,7 @@
 #include "backend.hpp"
 #include "dense.hpp"
 #include "device.hpp"
+#include "fill.hpp"
 #include "gating.hpp"
 #include "lsh.hpp"
 #include "permute.hpp"
@@ -156,6 +157,56 @@ TEST_P(Backends, NormsActivationsSoftmaxAndAttentionMatchTheirReferences) {
   auto dout = backend_->alloc(n * sizeof(float));
   backend_->attention(*dq, *dk, *dv, batch, heads, seq, head_dim, true, *dout);
   expect_close(backend_->download(*dout, n, Precision::kFp32), o, 1e-4f, "attention");
+}
+
+TEST_P(Backends, FillsWhatTheHostRecomputes) {
+  const std::size_t n = 1000;
+  std::vector<float> expected(n);
+  for (std::size_t i = 0; i < n; ++i) expected[i] = fill_value(7, i);
+  for (const auto p : {Precision::kFp32, Precision::kBf16, Precision::kFp16, Precision::kFp8}) {
+    if (!backend_->supports(p)) continue;
+    auto b = backend_->alloc(n * backend_->element_bytes(p));
+    backend_->fill(*b, n, p, 7);
+    // Multiples of 1/8 in [-1, 1]: exact in every precision.
+    expect_close(backend_->download(*b, n, p), expected, 0, "fill");
+  }
+  // Different seeds, different data; values spread over the whole set.
+  int distinct_from_seed_8 = 0;
+  for (std::size_t i = 0; i < n; ++i) distinct_from_seed_8 += fill_value(8, i) != expected[i];
+  EXPECT_GT(distinct_from_seed_8, 800);
+}
+
+// FP8 takes B transposed ([n, k]) and writes bf16: with exact inputs the result is the exact
+// product rounded to bf16.
+TEST_P(Backends, Fp8GemmTakesBTransposedWhereTheGpuHasIt) {
+  if (!backend_->supports(Precision::kFp8)) GTEST_SKIP() << "no FP8 GEMMs on this device";
+  const std::int64_t m = 64, n = 48, k = 128;  // cuBLASLt's FP8 wants multiples of 16
+  auto a = backend_->alloc(m * k), bt = backend_->alloc(n * k);
+  auto c = backend_->alloc(m * n * backend_->element_bytes(Precision::kBf16));
+  backend_->fill(*a, m * k, Precision::kFp8, 1);
+  backend_->fill(*bt, n * k, Precision::kFp8, 2);
+  backend_->gemm(Precision::kFp8, m, n, k, *a, *bt, *c);
+  const auto got = backend_->download(*c, m * n, Precision::kBf16);
+  for (std::int64_t i = 0; i < m; ++i) {
+    for (std::int64_t j = 0; j < n; ++j) {
+      double exact = 0;
+      for (std::int64_t x = 0; x < k; ++x) {
+        exact += fill_value(1, i * k + x) * static_cast<double>(fill_value(2, j * k + x));
+      }
+      ASSERT_NEAR(got[i * n + j], exact, std::abs(exact) / 256) << i << "," << j;
+    }
+  }
+}
+
+TEST_P(Backends, TimesGraphReplays) {
+  auto from = backend_->alloc(1 << 20), to = backend_->alloc(1 << 20);
+  backend_->fill(*from, (1 << 20) / sizeof(float), Precision::kFp32, 3);
+  const auto times =
+      backend_->time([&] { backend_->copy(*from, *to, 1 << 20); }, 1, 4, Launch::kGraph);
+  ASSERT_EQ(times.size(), 4u);
+  for (const auto t : times) EXPECT_GT(t, 0);
+  const auto copied = backend_->download(*to, 16, Precision::kFp32);
+  for (std::size_t i = 0; i < copied.size(); ++i) EXPECT_EQ(copied[i], fill_value(3, i));
 }
 
 TEST_P(Backends, TimesWhatItRunsAndSaysWhatItIs) {
