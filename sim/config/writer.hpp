@@ -20,25 +20,31 @@ concept WritableStruct = requires(T& t, Writer& w) {
   t.fields(w);
 };
 
+// How lists of sections are written: each item a block with every key's help (kDocumented),
+// or one line per item with no help (kCompactLists: long measured tables).
+enum class ListStyle { kDocumented, kCompactLists };
+
 class Writer {
  public:
-  explicit Writer(YAML::Emitter& out) : out_(out) {}
+  explicit Writer(YAML::Emitter& out, ListStyle lists = ListStyle::kDocumented)
+      : out_(out), lists_(lists) {}
 
   template <class T>
   void field(std::string_view key, const T& value, std::string_view help, const Check& = {}) {
+    const bool comment = !help.empty() && flow_depth_ == 0;
     if constexpr (requires {
                     value.has_value();
                     *value;
                   }) {  // std::optional: absent, no key
       if (value.has_value()) field(key, *value, help);
     } else if constexpr (WritableStruct<T>) {  // a section: its help goes above it
-      if (!help.empty()) out_ << YAML::Newline << YAML::Comment(std::string(help));
+      if (comment) out_ << YAML::Newline << YAML::Comment(std::string(help));
       out_ << YAML::Key << std::string(key) << YAML::Value;
       write(value);
     } else {
       out_ << YAML::Key << std::string(key) << YAML::Value;
       write(value);
-      if (!help.empty()) out_ << YAML::Comment(std::string(help));
+      if (comment) out_ << YAML::Comment(std::string(help));
     }
   }
 
@@ -67,8 +73,18 @@ class Writer {
                            typename T::value_type;
                            value.begin();
                          }) {
+      constexpr bool sections = WritableStruct<typename T::value_type>;
       out_ << YAML::BeginSeq;
-      for (const auto& item : value) write(item);
+      for (const auto& item : value) {
+        if (sections && lists_ == ListStyle::kCompactLists) {
+          ++flow_depth_;
+          out_ << YAML::Flow;
+          write(item);
+          --flow_depth_;
+        } else {
+          write(item);
+        }
+      }
       out_ << YAML::EndSeq;
     } else {
       static_assert(sizeof(T) == 0, "config::Writer: unsupported field type");
@@ -78,14 +94,17 @@ class Writer {
  private:
   static std::string format_real(double value);
   YAML::Emitter& out_;
+  ListStyle lists_;
+  int flow_depth_ = 0;  // inside a one-line item: no comments
 };
 
 // The resolved configuration as YAML text, with a header comment.
 template <WritableStruct T>
-std::string to_yaml(const T& config, std::string_view header) {
+std::string to_yaml(const T& config, std::string_view header,
+                    ListStyle lists = ListStyle::kDocumented) {
   YAML::Emitter out;
   if (!header.empty()) out << YAML::Comment(std::string(header)) << YAML::Newline;
-  Writer writer(out);
+  Writer writer(out, lists);
   writer.write(config);
   return std::string(out.c_str()) + "\n";
 }

@@ -58,6 +58,7 @@ CostModel::CostModel(Profile profile) : profile_(std::move(profile)) {
   for (const auto& m : t.memory)
     memory_.emplace_back(static_cast<double>(m.bytes.count), m.time.seconds());
   for (const auto& a : t.attention) {
+    if (!a.fused) continue;  // materialised scores: recorded, never a fused kernel's price
     add(attention_, std::tuple(a.batch, a.heads, a.head_dim, a.causal, static_cast<int>(a.dtype)),
         static_cast<double>(a.seq), a.time);
   }

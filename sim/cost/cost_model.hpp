@@ -4,7 +4,8 @@
 // Rules, in order:
 //   1. a measured table that covers the op: its time at a table point, or interpolated in
 //      log-log space between the two neighbouring points of the op's series (GEMM: same n, k,
-//      dtype, over m; attention: same batch, heads, head_dim, causal, dtype, over seq;
+//      dtype, over m; fused attention: same batch, heads, head_dim, causal, dtype, over seq,
+//      from the table's fused points;
 //      memory-bound kinds: over bytes moved; a grouped GEMM sums its experts' GEMMs);
 //   2. otherwise the roofline:
 //        max(FLOPs / (peak[dtype] x eff_c(FLOPs)), bytes / (bandwidth x eff_m(bytes)))

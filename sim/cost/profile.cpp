@@ -101,7 +101,8 @@ Profile read_profile(const Document& doc) {
   check_monotone(
       t.attention, "tables.attention", doc,
       [](const AttentionPoint& a) {
-        return std::tuple(a.batch, a.heads, a.head_dim, a.causal, static_cast<int>(a.dtype));
+        return std::tuple(a.batch, a.heads, a.head_dim, a.causal, a.fused,
+                          static_cast<int>(a.dtype));
       },
       [](const AttentionPoint& a) { return a.seq; }, "attention");
   check_monotone(

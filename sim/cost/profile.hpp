@@ -178,6 +178,9 @@ struct MemoryPoint {
 struct AttentionPoint {
   std::int64_t batch = 0, heads = 0, seq = 0, head_dim = 0;
   bool causal = true;
+  // A fused kernel (FlashAttention-style: the scores never reach memory), or the scores
+  // materialised between two batched GEMMs and a softmax (what moesim calibrate measures).
+  bool fused = true;
   Dtype dtype = Dtype::kBf16;
   core::Time time;
   template <class V>
@@ -188,6 +191,8 @@ struct AttentionPoint {
     v.field("seq", seq, "sequence length (queries = keys)", dim);
     v.field("head_dim", head_dim, "dimension per head", dim);
     v.field("causal", causal, "causal mask");
+    v.field("fused", fused,
+            "one fused kernel (priced for fused attention), or scores materialised (recorded only)");
     v.field("dtype", dtype, "element type");
     v.field("time", time, "measured forward kernel time", config::Check::positive().required());
   }
