@@ -7,6 +7,7 @@
 #include <string>
 
 #include "build_info.hpp"
+#include "calibrate_command.hpp"
 #include "config/error.hpp"
 #include "config/count.hpp"
 #include "fidelity_command.hpp"
@@ -181,6 +182,37 @@ int main(int argc, char** argv) {
   profile->add_option("--sweep", profile_options.sweep_csv,
                       "Write a GEMM efficiency sweep (CSV) for plots/gemm_efficiency.py");
 
+  moesim::cli::CalibrateOptions calibrate_options;
+  auto* calibrate = app.add_subcommand(
+      "calibrate",
+      "Measure this machine's GPU (one rank per GPU under mpirun for the collectives) and write "
+      "a measured profile and network overlay");
+  calibrate->add_option("--model", calibrate_options.model,
+                        "Model whose GEMM shapes and layer sizes the sweeps take: " +
+                            moesim::cli::preset_names(moesim::cli::kModelPresets) + ", or a file")
+      ->capture_default_str();
+  calibrate->add_option("--cluster", calibrate_options.cluster,
+                        "Cluster the model is laid out on to read its shapes (its parallel "
+                        "layout must fit)")
+      ->capture_default_str();
+  calibrate->add_flag("--quick", calibrate_options.quick,
+                      "Fewer sizes and repetitions (minutes on one GPU, seconds on the host)");
+  calibrate->add_option("--out", calibrate_options.out, "Output folder")->capture_default_str();
+  calibrate->add_option("--device", calibrate_options.device,
+                        "cuda (this rank's GPU) or host (the CPU and MPI: tests the pipeline)")
+      ->capture_default_str();
+  calibrate->add_option("--link", calibrate_options.link,
+                        "Link class the collectives cross: auto (network across hosts, else "
+                        "nvlink or pcie as the GPUs reach each other), nvlink, pcie, network")
+      ->capture_default_str();
+  calibrate->add_option("--launch", calibrate_options.launch,
+                        "stream (each run between CUDA events) or graph (replays of a CUDA graph)")
+      ->capture_default_str();
+  calibrate->add_option("--name", calibrate_options.name,
+                        "The profile's name (default: the device's)");
+  calibrate->add_flag("--no-figure", [&](std::int64_t) { calibrate_options.figure = false; },
+                      "Do not draw calibration.png");
+
   moesim::cli::TopoOptions topo_options;
   auto* topo = app.add_subcommand("topo", "Cluster topologies");
   topo->require_subcommand(1);
@@ -255,6 +287,10 @@ int main(int argc, char** argv) {
       moesim::cli::predict(predict_options, std::cout, std::cerr);
     } else if (*profile) {
       moesim::cli::profile(profile_options, std::cout);
+    } else if (*calibrate) {
+      calibrate_options.command = "moesim";
+      for (int i = 1; i < argc; ++i) calibrate_options.command += std::string(" ") + argv[i];
+      moesim::cli::calibrate_command(calibrate_options, std::cout, std::cerr);
     } else if (*topo_show) {
       moesim::cli::topo_show(topo_options, std::cout);
     } else if (*coll) {

@@ -38,6 +38,14 @@ MpiSession::~MpiSession() {
 #endif
 }
 
+void MpiSession::abort(int code) const {
+#if MOESIM_WITH_MPI
+  if (active_) MPI_Abort(MPI_COMM_WORLD, code);
+#else
+  (void)code;
+#endif
+}
+
 void MpiSession::sum_to_root(std::vector<double>& values) const {
 #if MOESIM_WITH_MPI
   if (!active_) return;

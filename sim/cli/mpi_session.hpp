@@ -17,6 +17,9 @@ class MpiSession {
   int size() const { return size_; }
   // Element-wise sum over ranks, into rank 0's `values` (the others' are left as they were).
   void sum_to_root(std::vector<double>& values) const;
+  // Ends every rank (MPI_Abort) with `code`: for a failure one rank cannot recover from while
+  // the others may wait for it. Without MPI it does nothing.
+  void abort(int code) const;
 
  private:
   bool active_ = false;
