@@ -90,14 +90,29 @@ class Backend {
   // Runs `op` `warmup` times, then `reps` times timed one by one: seconds each.
   virtual std::vector<double> time(const std::function<void()>& op, int warmup, int reps,
                                    Launch launch = Launch::kStream) = 0;
-  // Waits until everything issued so far has finished.
+  // Waits until everything issued so far, on every lane, has finished.
   virtual void synchronize() = 0;
   // The CUDA stream the ops run on (cudaStream_t), null on the host: for communication
   // libraries that run on the same stream.
   virtual void* stream() = 0;
+  // Lanes: the streams ops are issued on. Lane 0 (the default) carries compute, lane 1
+  // communication, so that an exchange can run while compute does (validation replays programs
+  // on both). The host backend runs everything in issue order: its lanes never overlap.
+  static constexpr int kLanes = 2;
+  virtual void use_lane(int lane) = 0;
+  // A mark in the current lane's order (a CUDA event; the host's clock at the call), and the
+  // seconds between two marks once both have passed (synchronize() first). The current lane
+  // waits for everything issued before mark `id` on its own lane. clear_marks() forgets them.
+  virtual int mark() = 0;
+  virtual void wait_for(int id) = 0;
+  virtual double seconds_between(int from, int to) = 0;
+  virtual void clear_marks() = 0;
   // Seconds to move `bytes` from host memory to the device (pinned where the device has it).
   virtual double upload_seconds(std::size_t bytes) = 0;
 };
+
+// Throws std::invalid_argument unless 0 <= lane < Backend::kLanes.
+void check_lane(int lane);
 
 // The host backend (always). The CUDA backend (when built with CUDA): throws CudaError where no
 // GPU is usable.

@@ -7,6 +7,7 @@
 #include <cuda_fp8.h>
 #include <cuda_runtime.h>
 
+#include <array>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -75,7 +76,8 @@ class CudaBackend final : public Backend {
     int driver = 0, runtime = 0, cublas = 0;
     MOESIM_CUDA_CHECK(cudaDriverGetVersion(&driver));
     MOESIM_CUDA_CHECK(cudaRuntimeGetVersion(&runtime));
-    MOESIM_CUDA_CHECK(cudaStreamCreate(&stream_));
+    for (auto& lane : lanes_) MOESIM_CUDA_CHECK(cudaStreamCreate(&lane));
+    stream_ = lanes_[0];
     MOESIM_CUBLAS_CHECK(cublasCreate(&blas_));
     MOESIM_CUBLAS_CHECK(cublasSetStream(blas_, stream_));
     MOESIM_CUBLAS_CHECK(cublasGetVersion(blas_, &cublas));
@@ -94,7 +96,8 @@ class CudaBackend final : public Backend {
   ~CudaBackend() override {
     cublasLtDestroy(lt_);
     cublasDestroy(blas_);
-    cudaStreamDestroy(stream_);
+    for (auto event : marks_) cudaEventDestroy(event);
+    for (auto lane : lanes_) cudaStreamDestroy(lane);
   }
   CudaBackend(const CudaBackend&) = delete;
   CudaBackend& operator=(const CudaBackend&) = delete;
@@ -262,7 +265,33 @@ class CudaBackend final : public Backend {
     cudaEventDestroy(stop);
     return out;
   }
-  void synchronize() override { MOESIM_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+  void synchronize() override {
+    for (auto lane : lanes_) MOESIM_CUDA_CHECK(cudaStreamSynchronize(lane));
+  }
+  void use_lane(int lane) override {
+    check_lane(lane);
+    stream_ = lanes_[static_cast<std::size_t>(lane)];
+    MOESIM_CUBLAS_CHECK(cublasSetStream(blas_, stream_));
+  }
+  int mark() override {
+    if (used_marks_ == marks_.size()) {
+      cudaEvent_t event{};
+      MOESIM_CUDA_CHECK(cudaEventCreate(&event));
+      marks_.push_back(event);
+    }
+    MOESIM_CUDA_CHECK(cudaEventRecord(marks_[used_marks_], stream_));
+    return static_cast<int>(used_marks_++);
+  }
+  void wait_for(int id) override {
+    MOESIM_CUDA_CHECK(cudaStreamWaitEvent(stream_, marks_.at(static_cast<std::size_t>(id)), 0));
+  }
+  double seconds_between(int from, int to) override {
+    float ms = 0;
+    MOESIM_CUDA_CHECK(cudaEventElapsedTime(&ms, marks_.at(static_cast<std::size_t>(from)),
+                                           marks_.at(static_cast<std::size_t>(to))));
+    return ms * 1e-3;
+  }
+  void clear_marks() override { used_marks_ = 0; }  // the events are reused
   void* stream() override { return stream_; }
   double upload_seconds(std::size_t bytes) override {
     void* host = nullptr;
@@ -353,7 +382,10 @@ class CudaBackend final : public Backend {
   }
 
   DeviceInfo info_;
-  cudaStream_t stream_{};
+  std::array<cudaStream_t, kLanes> lanes_{};
+  cudaStream_t stream_{};  // the current lane's
+  std::vector<cudaEvent_t> marks_;
+  std::size_t used_marks_ = 0;
   cublasHandle_t blas_{};
   cublasLtHandle_t lt_{};
   bool bf16_ = false;

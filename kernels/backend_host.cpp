@@ -18,6 +18,12 @@
 
 namespace moesim::kernels {
 
+void check_lane(int lane) {
+  if (lane < 0 || lane >= Backend::kLanes) {
+    throw std::invalid_argument("kernels: lane " + std::to_string(lane) + " out of range");
+  }
+}
+
 namespace {
 
 class HostBuffer final : public Buffer {
@@ -173,6 +179,18 @@ class HostBackend final : public Backend {
     return out;
   }
   void synchronize() override {}
+  void use_lane(int lane) override { check_lane(lane); }
+  int mark() override {
+    marks_.push_back(std::chrono::steady_clock::now());
+    return static_cast<int>(marks_.size()) - 1;
+  }
+  void wait_for(int) override {}  // ops ran when issued
+  double seconds_between(int from, int to) override {
+    return std::chrono::duration<double>(marks_.at(static_cast<std::size_t>(to)) -
+                                         marks_.at(static_cast<std::size_t>(from)))
+        .count();
+  }
+  void clear_marks() override { marks_.clear(); }
   void* stream() override { return nullptr; }
   double upload_seconds(std::size_t bytes) override {
     std::vector<std::byte> from(bytes), to(bytes);
@@ -183,6 +201,7 @@ class HostBackend final : public Backend {
 
  private:
   DeviceInfo info_;
+  std::vector<std::chrono::steady_clock::time_point> marks_;
 };
 
 }  // namespace

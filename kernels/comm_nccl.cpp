@@ -1,4 +1,4 @@
-// Collectives between GPUs through NCCL, on the CUDA backend's stream: the harness's
+// Collectives between GPUs through NCCL, on the CUDA backend's current lane: the harness's
 // nccl-tests-style sweeps. One rank per GPU; rank 0's unique id reaches the others over MPI.
 #include <cuda_runtime.h>
 #include <nccl.h>
@@ -22,8 +22,7 @@ void nccl_check(ncclResult_t status, const char* call) {
 
 class NcclCommunicator final : public Communicator {
  public:
-  explicit NcclCommunicator(Backend& backend)
-      : info_(world_layout()), stream_(static_cast<cudaStream_t>(backend.stream())) {
+  explicit NcclCommunicator(Backend& backend) : info_(world_layout()), backend_(backend) {
     if (backend.info().backend != "cuda") throw Error("NCCL collectives run on GPU buffers");
     int version = 0;
     MOESIM_NCCL_CHECK(ncclGetVersion(&version));
@@ -52,8 +51,8 @@ class NcclCommunicator final : public Communicator {
     MOESIM_NCCL_CHECK(ncclGroupStart());
     for (std::size_t p = 0; p < n; ++p) {
       const int peer = static_cast<int>(p);
-      MOESIM_NCCL_CHECK(ncclSend(from, send_counts[p], ncclFloat, peer, comm_, stream_));
-      MOESIM_NCCL_CHECK(ncclRecv(to, recv_counts[p], ncclFloat, peer, comm_, stream_));
+      MOESIM_NCCL_CHECK(ncclSend(from, send_counts[p], ncclFloat, peer, comm_, stream()));
+      MOESIM_NCCL_CHECK(ncclRecv(to, recv_counts[p], ncclFloat, peer, comm_, stream()));
       from += send_counts[p];
       to += recv_counts[p];
     }
@@ -61,21 +60,21 @@ class NcclCommunicator final : public Communicator {
   }
   void all_reduce(const Buffer& send, Buffer& recv, std::size_t count) override {
     MOESIM_NCCL_CHECK(
-        ncclAllReduce(send.data(), recv.data(), count, ncclFloat, ncclSum, comm_, stream_));
+        ncclAllReduce(send.data(), recv.data(), count, ncclFloat, ncclSum, comm_, stream()));
   }
   void all_gather(const Buffer& send, Buffer& recv, std::size_t count) override {
-    MOESIM_NCCL_CHECK(ncclAllGather(send.data(), recv.data(), count, ncclFloat, comm_, stream_));
+    MOESIM_NCCL_CHECK(ncclAllGather(send.data(), recv.data(), count, ncclFloat, comm_, stream()));
   }
   void reduce_scatter(const Buffer& send, Buffer& recv, std::size_t count) override {
     MOESIM_NCCL_CHECK(
-        ncclReduceScatter(send.data(), recv.data(), count, ncclFloat, ncclSum, comm_, stream_));
+        ncclReduceScatter(send.data(), recv.data(), count, ncclFloat, ncclSum, comm_, stream()));
   }
   void send_recv(const Buffer& send, Buffer& recv, std::size_t count) override {
     const int next = (info_.rank + 1) % info_.size;
     const int previous = (info_.rank + info_.size - 1) % info_.size;
     MOESIM_NCCL_CHECK(ncclGroupStart());
-    MOESIM_NCCL_CHECK(ncclSend(send.data(), count, ncclFloat, next, comm_, stream_));
-    MOESIM_NCCL_CHECK(ncclRecv(recv.data(), count, ncclFloat, previous, comm_, stream_));
+    MOESIM_NCCL_CHECK(ncclSend(send.data(), count, ncclFloat, next, comm_, stream()));
+    MOESIM_NCCL_CHECK(ncclRecv(recv.data(), count, ncclFloat, previous, comm_, stream()));
     MOESIM_NCCL_CHECK(ncclGroupEnd());
   }
   void barrier() override { mpi_barrier(); }
@@ -84,8 +83,10 @@ class NcclCommunicator final : public Communicator {
   std::string broadcast(const std::string& from_root) override { return mpi_broadcast(from_root); }
 
  private:
+  // The backend's current lane: collectives go where the caller put them.
+  cudaStream_t stream() { return static_cast<cudaStream_t>(backend_.stream()); }
   CommInfo info_;
-  cudaStream_t stream_;
+  Backend& backend_;
   ncclComm_t comm_{};
 };
 

@@ -414,6 +414,11 @@ class OffByOneGemm final : public kernels::Backend {
   }
   void synchronize() override { inner_->synchronize(); }
   void* stream() override { return inner_->stream(); }
+  void use_lane(int lane) override { inner_->use_lane(lane); }
+  int mark() override { return inner_->mark(); }
+  void wait_for(int id) override { inner_->wait_for(id); }
+  double seconds_between(int a, int b) override { return inner_->seconds_between(a, b); }
+  void clear_marks() override { inner_->clear_marks(); }
   double upload_seconds(std::size_t b) override { return inner_->upload_seconds(b); }
 
  private:
