@@ -1,11 +1,6 @@
 #include "measurement.hpp"
 
 #include <fmt/format.h>
-// The parser's error type copies the file name with strncpy, which GCC flags when inlined here.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wstringop-truncation"
-#include <libfccp/csv.h>
-#pragma GCC diagnostic pop
 
 #include <algorithm>
 #include <array>
@@ -14,6 +9,7 @@
 #include <stdexcept>
 
 #include "core/error.hpp"
+#include "report/csv_reader.hpp"
 
 namespace moesim::calibrate {
 

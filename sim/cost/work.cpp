@@ -189,6 +189,7 @@ Work lsh_hash(std::int64_t rows, std::int64_t width, std::int64_t hashes, bool s
     w.flops = kHadamardRoundsPerHash * d(rows) * d(hashes) * d(width) * std::log2(d(width));
   } else {
     w.flops = 2 * d(rows) * d(width) * d(hashes) * d(width);
+    w.gemm = {rows, hashes * width, width, 1};  // the projection, for a device replay
     w.bytes += d(width) * d(hashes) * d(width) * bytes_per_element(dtype);  // rotation matrices
   }
   w.bytes += d(rows) * d(width) * bytes_per_element(dtype) + d(rows) * kIndexBytes;

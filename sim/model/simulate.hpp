@@ -38,6 +38,11 @@ struct Simulation {
   std::uint64_t transfers = 0;  // network transfers played
 };
 
+// An exchange alone on an idle network: what the builder places shortcut paths by. `router`
+// and `cluster` must outlive it.
+ExchangeEstimator idle_exchange_estimator(const topo::Cluster& cluster, const topo::Router& router,
+                                          const NetworkConfig& network);
+
 // `progress` (may be empty) is called every `progress_every` events.
 Simulation simulate(const Study& study, const topo::Cluster& cluster, const cost::CostModel& cost,
                     const NetworkConfig& network, const BuildOptions& options = {},
