@@ -17,7 +17,7 @@
 #include "config/document.hpp"
 #include "config/error.hpp"
 #include "config/reader.hpp"
-#include "device.hpp"
+#include "device_session.hpp"
 #include "model/forward.hpp"
 #include "model/moe_shape.hpp"
 #include "mpi_session.hpp"
@@ -37,35 +37,10 @@ constexpr const char* kShapeSchedules[] = {"cdac", "dcca", "lsh"};
 constexpr const char* kLayoutProfile = "h100_sxm";
 constexpr const char* kLayoutImplementation = "megatron";
 
-std::string today() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[16];
-  std::strftime(text, sizeof(text), "%Y-%m-%d", &utc);
-  return text;
-}
-
 kernels::Launch launch_of(const std::string& launch) {
   if (launch == "stream") return kernels::Launch::kStream;
   if (launch == "graph") return kernels::Launch::kGraph;
   throw config::ConfigError(fmt::format("--launch {}: expected stream or graph", launch));
-}
-
-std::unique_ptr<kernels::Backend> make_backend(const std::string& device) {
-  if (device == "host") return kernels::make_host_backend();
-  if (device != "cuda") {
-    throw config::ConfigError(fmt::format("--device {}: expected cuda or host", device));
-  }
-  const auto available = kernels::cuda_devices();
-  if (available.count == 0) {
-    throw Error(
-        fmt::format("--device cuda: {}; --device host runs the calibration on this "
-                    "machine's CPU (to test the pipeline)",
-                    available.reason));
-  }
-  // One rank per GPU: the ranks of a host take its GPUs in turn.
-  return kernels::make_cuda_backend(kernels::local_rank() % available.count);
 }
 
 void run(const CalibrateOptions& o, const MpiSession& session, std::ostream& out,
@@ -77,7 +52,7 @@ void run(const CalibrateOptions& o, const MpiSession& session, std::ostream& out
   }
   const auto launch = launch_of(o.launch);
   const auto shapes = model_shapes(o.model, o.cluster);
-  auto backend = make_backend(o.device);
+  auto backend = make_device_backend(o.device);
   auto comm = kernels::make_communicator(*backend);
   const bool root = comm->info().rank == 0;
   const auto plan = calibrate::make_plan(shapes, {o.quick, o.device == "host", launch}, *backend);
@@ -101,7 +76,7 @@ void run(const CalibrateOptions& o, const MpiSession& session, std::ostream& out
 
   calibrate::RunInfo run;
   run.command = o.command;
-  run.date = today();
+  run.date = today_utc();
   run.backend = info.backend;
   run.device = info.device;
   run.driver = info.driver;
@@ -239,18 +214,7 @@ calibrate::ModelShapes model_shapes(const std::string& model, const std::string&
 }
 
 void calibrate_command(const CalibrateOptions& o, std::ostream& out, std::ostream& err) {
-  const MpiSession session;
-  try {
-    run(o, session, out, err);
-  } catch (const std::exception& e) {
-    // One rank's failure would leave the others waiting in a collective: end them all.
-    if (session.size() > 1) {
-      err << fmt::format("moesim: error on rank {}: {}\n", session.rank(), e.what());
-      err.flush();
-      session.abort(1);
-    }
-    throw;
-  }
+  run_on_ranks([&](const MpiSession& session) { run(o, session, out, err); }, err);
 }
 
 }  // namespace moesim::cli

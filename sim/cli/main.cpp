@@ -8,6 +8,7 @@
 
 #include "build_info.hpp"
 #include "calibrate_command.hpp"
+#include "validate_command.hpp"
 #include "config/error.hpp"
 #include "config/count.hpp"
 #include "fidelity_command.hpp"
@@ -213,6 +214,35 @@ int main(int argc, char** argv) {
   calibrate->add_flag("--no-figure", [&](std::int64_t) { calibrate_options.figure = false; },
                       "Do not draw calibration.png");
 
+  moesim::cli::ValidateOptions validate_options;
+  auto* validate = app.add_subcommand(
+      "validate",
+      "Replay an experiment's programs with real kernels and collectives (one rank per device "
+      "under mpirun) and hold them against the prediction, per schedule and phase");
+  validate->add_option("experiment", validate_options.experiment, "Experiment YAML (a MoE study)")
+      ->required();
+  validate
+      ->add_option("--profile", validate_options.profile,
+                   "GPU profile the prediction uses: a file (e.g. moesim calibrate's) or a name "
+                   "in calibrate/profiles")
+      ->required();
+  validate->add_option("--device", validate_options.device,
+                       "cuda (this rank's GPU) or host (the CPU and MPI: tests the pipeline)")
+      ->capture_default_str();
+  validate->add_option("--out", validate_options.out, "Output folder")->capture_default_str();
+  validate->add_option("--set", validate_options.overrides,
+                       "Override a key, e.g. --set model.layers=2");
+  validate->add_option("--warmup", validate_options.warmup, "Replays before timing")
+      ->capture_default_str();
+  validate->add_option("--reps", validate_options.reps, "Timed replays (the median is kept)")
+      ->capture_default_str();
+  validate->add_option("--tokens", validate_options.tokens,
+                       "Saved activations for the LSH rate: raw little-endian fp32, tokens x "
+                       "hidden");
+  validate->add_flag("--no-figure", [&](std::int64_t) { validate_options.figure = false; },
+                     "Do not draw validation.png");
+  validate->add_flag("-q,--quiet", validate_options.quiet, "No progress lines");
+
   moesim::cli::TopoOptions topo_options;
   auto* topo = app.add_subcommand("topo", "Cluster topologies");
   topo->require_subcommand(1);
@@ -291,6 +321,10 @@ int main(int argc, char** argv) {
       calibrate_options.command = "moesim";
       for (int i = 1; i < argc; ++i) calibrate_options.command += std::string(" ") + argv[i];
       moesim::cli::calibrate_command(calibrate_options, std::cout, std::cerr);
+    } else if (*validate) {
+      validate_options.command = "moesim";
+      for (int i = 1; i < argc; ++i) validate_options.command += std::string(" ") + argv[i];
+      moesim::cli::validate_command(validate_options, std::cout, std::cerr);
     } else if (*topo_show) {
       moesim::cli::topo_show(topo_options, std::cout);
     } else if (*coll) {
