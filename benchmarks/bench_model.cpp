@@ -4,7 +4,7 @@
 // 256 nodes (2,048 GPUs, EP 64 x DP 32) in under 30 s and 4 GiB on one core.
 //
 // Inter-node traffic is routed as NCCL does on a rail-optimized fabric: over NVLink to the GPU on
-// the destination's rail first (PXN; shared/reference/hardware.md section 5.2), so it crosses a
+// the destination's rail first (PXN; NCCL PXN, rail-optimised fat trees), so it crosses a
 // spine only between the leaves of one rail (past 64 nodes). BM_TrainIterationWithoutPxn routes
 // it between rails through the spines instead (ECMP per pair), where exact max-min sharing has
 // far more to re-level per event. BM_TrainIterationNoContention plays the same iteration on the

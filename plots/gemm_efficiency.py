@@ -2,7 +2,7 @@
 """GEMM efficiency against problem size, as moesim's cost model prices it for one GPU profile.
 
 Input: the CSV of `moesim profile PROFILE.yaml --sweep FILE.csv` (one or more files).
-Output: PNG and PDF. Published measurements from shared/reference/hardware.md section 4.2 are
+Output: PNG and PDF. Published measurements (Azure AI-benchmarking-guide cuBLASLt sweeps, MAMF) are
 drawn as markers where they exist for the profile's GPU, so the curves can be checked by eye.
 
     plots/gemm_efficiency.py sweep.csv [more.csv ...] --out figures/gemm_efficiency
