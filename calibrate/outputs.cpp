@@ -209,7 +209,7 @@ std::string report_markdown(const RunInfo& run, const CalibrationOutputs& o) {
 
 std::vector<std::filesystem::path> write_outputs(const std::filesystem::path& dir,
                                                  const RunInfo& run, const CalibrationOutputs& o) {
-  const report::OutputDir out(dir);
+  report::OutputDir out(dir);
   std::vector<std::filesystem::path> written;
   if (o.profile != nullptr) {
     written.push_back(
@@ -232,6 +232,7 @@ std::vector<std::filesystem::path> write_outputs(const std::filesystem::path& di
   written.push_back(out.write("calibration.csv", csv.str()));
   written.push_back(out.write("residuals.csv", residuals_csv(o)));
   written.push_back(out.write("report.md", report_markdown(run, o)));
+  out.commit();
   return written;
 }
 

@@ -193,7 +193,7 @@ calibrate::ModelShapes model_shapes(const std::string& model, const std::string&
   for (const char* name : kShapeSchedules) {
     const auto schedule = model::schedule_from_name(name);
     if (schedule.lsh) s.lsh_hashes = schedule.lsh->hashes;
-    const auto study = make_study(experiment, schedule, inputs.implementation);
+    const auto study = make_study(experiment, schedule, inputs);
     try {
       model::ProgramBuilder builder(study, inputs.cluster, inputs.cost, no_estimate);
       const auto program = builder.training_forward(0);

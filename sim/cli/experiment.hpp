@@ -135,6 +135,7 @@ struct ExperimentConfig {
   model::InferenceConfig inference;
   model::NetworkConfig network;
   std::int64_t window = 8;
+  model::Limits limits;
   std::vector<model::ScheduleConfig> schedules;  // empty: CDAC alone
   std::optional<SweepConfig> sweep;
   std::optional<FidelityConfig> fidelity;
@@ -166,6 +167,7 @@ struct ExperimentConfig {
             "all-to-all peers in flight per rank (NCCL issues p2p operations 8 peers at a time); "
             "0: every peer",
             config::Check::non_negative());
+    v.field("limits", limits, "how large a study may be before it is refused");
     v.field("schedules", schedules, "schedules to compare; the first is the baseline");
     v.field("sweep", sweep, "a grid of variations, all written to one summary.csv");
     v.field("fidelity", fidelity,

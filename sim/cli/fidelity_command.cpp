@@ -15,6 +15,7 @@
 #include "config/error.hpp"
 #include "config/reader.hpp"
 #include "parallel.hpp"
+#include "report/csv.hpp"
 #include "report/output_dir.hpp"
 #include "report/text_table.hpp"
 #include "study.hpp"
@@ -262,9 +263,10 @@ void fidelity(const FidelityOptions& o, std::ostream& out, std::ostream& err) {
     table.add_row({names[i], std::string(metric), fmt::format("{:.4g}", f.published),
                    fmt::format("{:.4g}", outcomes[i].predicted),
                    fmt::format("{:+.1f}%", 100 * outcomes[i].error), f.bound});
-    csv += fmt::format("{},{},{},{},{:.6g},{:.2f},{},\"{}\"\n", c.suite, c.name, metric,
-                       f.published, outcomes[i].predicted, 100 * outcomes[i].error, f.bound,
-                       f.source);
+    csv += fmt::format("{},{},{},{},{:.6g},{:.2f},{},{}\n", report::csv_field(c.suite),
+                       report::csv_field(c.name), metric, f.published, outcomes[i].predicted,
+                       100 * outcomes[i].error, report::csv_field(f.bound),
+                       report::csv_field(f.source));
     suites[c.suite].push_back(i);
   }
   out << table.render();
@@ -286,8 +288,10 @@ void fidelity(const FidelityOptions& o, std::ostream& out, std::ostream& err) {
       over += fmt::format("{}{} {:.1f}%", over.empty() ? "" : ", ", suite, m);
     }
   }
-  const report::OutputDir dir(o.out);
-  out << fmt::format("wrote {}\n", dir.write("fidelity.csv", csv).string());
+  report::OutputDir dir(o.out);
+  const auto written = dir.write("fidelity.csv", csv);
+  dir.commit();
+  out << fmt::format("wrote {}\n", written.string());
   if (!over.empty()) {
     throw Error(fmt::format("fidelity: median |error| above {:.1f}%: {}", o.max_median_error,
                             over));

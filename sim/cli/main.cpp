@@ -9,6 +9,7 @@
 #include "build_info.hpp"
 #include "calibrate_command.hpp"
 #include "validate_command.hpp"
+#include "report/interrupts.hpp"
 #include "config/error.hpp"
 #include "config/count.hpp"
 #include "fidelity_command.hpp"
@@ -67,6 +68,8 @@ std::string version_line() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Ctrl-C or a kill removes a run's unfinished output folder (report/interrupts.hpp).
+  const moesim::report::InterruptGuard interrupts;
   CLI::App app{"moesim: simulate distributed Mixture-of-Experts training and inference"};
   app.set_version_flag("--version", version_line());
   app.require_subcommand(1);

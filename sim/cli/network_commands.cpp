@@ -52,8 +52,9 @@ void topo_show(const TopoOptions& o, std::ostream& out) {
   out << topo::format_summary(cluster, topo::summarize(router));
   if (o.dot) {
     const std::filesystem::path path(*o.dot);
-    const report::OutputDir dir(path.has_parent_path() ? path.parent_path() : ".");
-    dir.write(path.filename().string(), topo::to_dot(cluster));
+    refuse_overwriting_input(path, resolve_file(o.cluster, ".", kClusterPresets, "cluster"),
+                             "--dot");
+    report::write_file(path, topo::to_dot(cluster));
     out << fmt::format("wrote {} (render with: dot -Tsvg {} -o graph.svg)\n", path.string(),
                        path.string());
   }

@@ -62,7 +62,7 @@ void predict(const PredictOptions& o, std::ostream& out, std::ostream& err) {
   }
   schedules_of(experiment);  // names distinct, checked before anything runs
   const std::string resolved = config::to_yaml(
-      experiment,
+      with_absolute_paths(experiment, "."),
       fmt::format("moesim predict, resolved configuration (model from {})", model_file.string()));
 
   const auto results = [&] {
@@ -76,7 +76,7 @@ void predict(const PredictOptions& o, std::ostream& out, std::ostream& err) {
       throw document.located(e);  // where the model file or a --set gave the key
     }
   }();
-  const report::OutputDir dir(o.out);
+  report::OutputDir dir(o.out);
   write_study(dir, experiment, resolved, results, out);
   if (!o.figure) return;
   std::string why;

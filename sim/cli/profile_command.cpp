@@ -81,9 +81,9 @@ void profile(const ProfileOptions& options, std::ostream& out) {
   }
   if (options.sweep_csv) {
     const std::filesystem::path path(*options.sweep_csv);
-    const report::OutputDir dir(path.has_parent_path() ? path.parent_path()
-                                                       : std::filesystem::path("."));
-    dir.write(path.filename().string(), sweep_csv(model, dtype, peak_rate));
+    refuse_overwriting_input(path, resolve_file(options.profile, ".", kProfilePresets, "profile"),
+                             "--sweep");
+    report::write_file(path, sweep_csv(model, dtype, peak_rate));
     out << fmt::format("\nwrote {} (draw it with plots/gemm_efficiency.py)\n", path.string());
   }
 }

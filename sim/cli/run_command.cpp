@@ -100,7 +100,7 @@ std::vector<PointResult> run_study(const ExperimentConfig& e, const std::filesys
   return results;
 }
 
-void write_study(const report::OutputDir& dir, const ExperimentConfig& e,
+void write_study(report::OutputDir& dir, const ExperimentConfig& e,
                  const std::string& resolved, const std::vector<PointResult>& results,
                  std::ostream& out) {
   dir.write("resolved.yaml", resolved);
@@ -127,6 +127,7 @@ void write_study(const report::OutputDir& dir, const ExperimentConfig& e,
                        results.front().breakdown.critical);
     out << report::breakdown_table(results.front().breakdown);
   }
+  dir.commit();
   std::string list;
   for (const auto& w : written) list += (list.empty() ? "" : ", ") + w;
   out << fmt::format("wrote {}/ ({})\n", dir.path().string(), list);
@@ -135,8 +136,11 @@ void write_study(const report::OutputDir& dir, const ExperimentConfig& e,
 void run(const RunOptions& options, std::ostream& out, std::ostream& err) {
   const auto document = load(options);
   const auto experiment = config::read_document<ExperimentConfig>(document);
-  const std::string resolved = config::to_yaml(
-      experiment, fmt::format("moesim resolved configuration (from {})", document.name()));
+  const std::filesystem::path base_dir =
+      options.experiment ? std::filesystem::path(*options.experiment).parent_path() : ".";
+  const std::string resolved =
+      config::to_yaml(experiment.synthetic ? experiment : with_absolute_paths(experiment, base_dir),
+                      fmt::format("moesim resolved configuration (from {})", document.name()));
   if (experiment.synthetic) {
     run_synthetic(options, experiment, resolved, out, err);
     return;
@@ -147,8 +151,6 @@ void run(const RunOptions& options, std::ostream& out, std::ostream& err) {
           mpi, out, err);
     return;
   }
-  const std::filesystem::path base_dir =
-      options.experiment ? std::filesystem::path(*options.experiment).parent_path() : ".";
   const auto results = [&] {
     try {
       return run_study(experiment, base_dir, {options.trace, options.dag}, options.progress, err,
@@ -158,7 +160,8 @@ void run(const RunOptions& options, std::ostream& out, std::ostream& err) {
     }
   }();
   // Everything is computed; only now touch the disk.
-  const report::OutputDir dir(options.out ? *options.out : "out/" + experiment.name);
+  report::OutputDir dir(options.out ? std::filesystem::path(*options.out)
+                                    : default_output(experiment.name));
   write_study(dir, experiment, resolved, results, out);
 }
 
@@ -186,7 +189,8 @@ void run_synthetic(const RunOptions& options, const ExperimentConfig& experiment
   const auto usage = report::stream_usage(workload.graph, timeline);
 
   // Everything is computed; only now touch the disk.
-  const report::OutputDir dir(options.out ? *options.out : "out/" + experiment.name);
+  report::OutputDir dir(options.out ? std::filesystem::path(*options.out)
+                                    : default_output(experiment.name));
   dir.write("resolved.yaml", resolved);
   dir.write("timeline.csv", report::timeline_csv(workload.graph, timeline));
   dir.write("streams.csv", report::stream_usage_csv(usage, timeline.end()));
@@ -200,6 +204,7 @@ void run_synthetic(const RunOptions& options, const ExperimentConfig& experiment
         }));
   }
 
+  dir.commit();
   out << fmt::format("experiment {}: {} ranks, {} ops, makespan {:.3f} ms\n", experiment.name,
                      workload.graph.rank_count(), workload.graph.op_count(),
                      timeline.end().milliseconds());

@@ -54,7 +54,7 @@ std::filesystem::path resolve_file(const std::string& value, const std::filesyst
   if (!value.empty()) {
     tried.push_back(base_dir / value);
     tried.push_back(fs::path(value));
-    tried.push_back(data_dir() / preset_dir / (value + ".yaml"));
+    tried.push_back(config::preset_path(data_dir() / preset_dir, value));
   }
   return config::first_file(
       tried, fmt::format("{}: '{}' is neither a file nor a preset name", key, value));
@@ -96,27 +96,75 @@ cost::CostModel load_cost_of(const ExperimentConfig& e, const std::filesystem::p
 model::Implementation load_implementation_of(const ExperimentConfig& e,
                                              const std::filesystem::path& base_dir) {
   return model::read_implementation(config::Document::load_file(
-      resolve_file(e.implementation, base_dir, kImplementationPresets, "implementation")
-          .string()));
+      resolve_file(e.implementation, base_dir, kImplementationPresets, "implementation").string()));
 }
 
 StudyInputs load_inputs_of(const ExperimentConfig& e, const std::filesystem::path& base_dir) {
+  // A trace named relative to the experiment is found beside it; otherwise as given (from the
+  // working directory, e.g. one passed with --set).
+  std::string trace = e.routing.trace;
+  if (!trace.empty() && std::filesystem::path(trace).is_relative() &&
+      std::filesystem::exists(base_dir / trace)) {
+    trace = (base_dir / trace).string();
+  }
   return {load_cluster_of(e, base_dir), load_cost_of(e, base_dir),
-          load_implementation_of(e, base_dir)};
+          load_implementation_of(e, base_dir), trace};
+}
+
+std::filesystem::path default_output(const std::string& name) {
+  if (name.empty() || name == "." || name == ".." ||
+      name.find_first_of("/\\") != std::string::npos || name.find('\0') != std::string::npos) {
+    throw config::ConfigError::about(
+        "name", fmt::format("'{}' would not name a folder inside out/: use letters, digits and "
+                            "- _ + . without a path separator (or give --out)",
+                            name));
+  }
+  return std::filesystem::path("out") / name;
+}
+
+void refuse_overwriting_input(const std::filesystem::path& output,
+                              const std::filesystem::path& input, std::string_view option) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::weakly_canonical(output, ec) == fs::weakly_canonical(input, ec)) {
+    throw config::ConfigError(fmt::format("{} {}: that is the input file {}; give another path",
+                                          option, output.string(), input.string()));
+  }
+}
+
+ExperimentConfig with_absolute_paths(ExperimentConfig e, const std::filesystem::path& base_dir) {
+  namespace fs = std::filesystem;
+  const auto absolute = [&](std::string& value, std::string_view preset_dir, const char* key) {
+    const bool path = value.find('/') != std::string::npos || value.ends_with(".yaml");
+    if (value.empty() || !path) return;
+    value =
+        fs::absolute(resolve_file(value, base_dir, preset_dir, key)).lexically_normal().string();
+  };
+  absolute(e.cluster, kClusterPresets, "cluster");
+  absolute(e.profile, kProfilePresets, "profile");
+  absolute(e.implementation, kImplementationPresets, "implementation");
+  auto& trace = e.routing.trace;
+  if (!trace.empty() && fs::path(trace).is_relative()) {
+    const auto beside = base_dir / trace;
+    trace = fs::absolute(fs::exists(beside) ? beside : fs::path(trace)).lexically_normal().string();
+  }
+  return e;
 }
 
 model::Study make_study(const ExperimentConfig& e, const model::ScheduleConfig& schedule,
-                        const model::Implementation& implementation) {
+                        const StudyInputs& inputs) {
   model::Study s;
   s.model = e.model;
   s.parallel = e.parallel;
   s.routing = e.routing;
+  s.routing.trace = inputs.routing_trace;
   s.schedule = schedule;
   s.mode = e.mode;
   s.training = e.training;
   s.inference = e.inference;
-  s.implementation = implementation;
+  s.implementation = inputs.implementation;
   s.window = e.window;
+  s.limits = e.limits;
   return s;
 }
 
@@ -142,8 +190,7 @@ void check_schedules(const ExperimentConfig& e, const StudyInputs& inputs) {
   const auto schedules = schedules_of(e);
   for (std::size_t i = 0; i < schedules.size(); ++i) {
     try {
-      model::check_study(make_study(e, schedules[i], inputs.implementation), inputs.cluster,
-                         inputs.cost);
+      model::check_study(make_study(e, schedules[i], inputs), inputs.cluster, inputs.cost);
     } catch (const config::ConfigError& error) {
       constexpr std::string_view kOwn = "schedule.";
       if (e.schedules.empty() || !error.key().starts_with(kOwn)) throw;
@@ -165,7 +212,7 @@ std::string file_safe(std::string name) {
 PointResult run_point(const ExperimentConfig& e, const model::ScheduleConfig& schedule,
                       const StudyInputs& inputs, const StudyOutputs& outputs,
                       const core::ProgressCallback& progress) {
-  const auto study = make_study(e, schedule, inputs.implementation);
+  const auto study = make_study(e, schedule, inputs);
   model::BuildOptions options;
   options.op_args = outputs.trace || outputs.dag;
   const auto sim =

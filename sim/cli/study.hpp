@@ -32,6 +32,16 @@ std::string preset_names(std::string_view preset_dir);
 std::filesystem::path resolve_file(const std::string& value, const std::filesystem::path& base_dir,
                                    std::string_view preset_dir, std::string_view key);
 
+// out/<name>, the default output folder of an experiment named `name`. Throws ConfigError
+// about `name` when it would put the folder elsewhere (a path separator, "." or "..") or is
+// empty.
+std::filesystem::path default_output(const std::string& name);
+
+// Throws ConfigError when `output` (given by `option`) is the same file as `input`: a command
+// never overwrites what it read.
+void refuse_overwriting_input(const std::filesystem::path& output,
+                              const std::filesystem::path& input, std::string_view option);
+
 // An assignment "cluster.<key>=<value>" is one to the cluster file: appended to cluster_set
 // (the experiment's `cluster` is a file name). Anything else is applied to the document.
 void apply_assignment(config::Document& document, std::string_view assignment);
@@ -46,6 +56,7 @@ struct StudyInputs {
   topo::Cluster cluster;
   cost::CostModel cost;
   model::Implementation implementation;
+  std::string routing_trace;  // routing.trace, relative to the experiment's folder (else as given)
 };
 StudyInputs load_inputs_of(const ExperimentConfig& e, const std::filesystem::path& base_dir);
 
@@ -54,7 +65,12 @@ using report::PointResult;
 using report::StudyOutputs;
 
 model::Study make_study(const ExperimentConfig& e, const model::ScheduleConfig& schedule,
-                        const model::Implementation& implementation);
+                        const StudyInputs& inputs);
+// The experiment with the files it names by path (cluster, profile, implementation,
+// routing.trace) made absolute, so that a resolved.yaml written elsewhere reruns as it ran.
+// Preset names stay names.
+ExperimentConfig with_absolute_paths(ExperimentConfig e, const std::filesystem::path& base_dir);
+
 // The experiment's schedules (the default one if none is listed). Throws ConfigError if one has
 // no name, or two would write the same files (the same name, once made file-safe).
 std::vector<model::ScheduleConfig> schedules_of(const ExperimentConfig& e);

@@ -210,11 +210,14 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
     row.baseline_ms = values[first * columns + report::kSummaryTimeColumn];
     rows.push_back(std::move(row));
   }
-  const report::OutputDir dir(options.out ? *options.out : "out/" + base.name);
+  report::OutputDir dir(options.out ? std::filesystem::path(*options.out)
+                                    : default_output(base.name));
   dir.write("resolved.yaml",
-            config::to_yaml(
-                base, fmt::format("moesim resolved configuration (from {})", options.experiment)));
+            config::to_yaml(with_absolute_paths(base, base_dir),
+                            fmt::format("moesim resolved configuration (from {})",
+                                        options.experiment)));
   dir.write("summary.csv", report::summary_csv(base.name, sweep_columns(grid), rows));
+  dir.commit();
   out << fmt::format("sweep {}: {} points, {} simulations{}; wrote {}/summary.csv\n", base.name,
                      points.size(), units.size(),
                      mpi.size() > 1 ? fmt::format(" over {} MPI ranks", mpi.size()) : "",

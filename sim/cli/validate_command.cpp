@@ -200,7 +200,7 @@ void run(const ValidateOptions& o, std::ostream& out, std::ostream& err) {
   std::vector<validate::PhaseRow> rows;
   bool any_local = false;
   for (const auto& schedule : schedules_of(experiment)) {
-    const auto study = make_study(experiment, schedule, inputs.implementation);
+    const auto study = make_study(experiment, schedule, inputs);
     const auto ranks = study.parallel.tp * study.parallel.ep * study.parallel.dp;
     if (world > 1 && ranks != world) {
       throw config::ConfigError(fmt::format(
@@ -267,9 +267,10 @@ void run(const ValidateOptions& o, std::ostream& out, std::ostream& err) {
   run.reps = o.reps;
   run.notes = notes;
 
-  const report::OutputDir dir(o.out);
+  report::OutputDir dir(o.out);
   const auto csv = dir.write("validation.csv", validate::validation_csv(rows));
   dir.write("report.md", validate::report_markdown(run, rows));
+  dir.commit();
   out << validate::validation_table(rows);
   const auto s = validate::summarise(rows);
   out << fmt::format(

@@ -102,13 +102,21 @@ void Document::apply_file(const std::string& path) {
   }
 }
 
+std::filesystem::path preset_path(const std::filesystem::path& folder, const std::string& name) {
+  return folder / (name.ends_with(".yaml") ? name : name + ".yaml");
+}
+
 std::filesystem::path first_file(const std::vector<std::filesystem::path>& candidates,
                                  std::string_view missing) {
   std::string list;
+  std::vector<std::filesystem::path> listed;
   for (const auto& p : candidates) {
     std::error_code ec;
     if (std::filesystem::is_regular_file(p, ec)) return p;
-    list += "\n  " + p.string();
+    const auto shown = p.lexically_normal();
+    if (std::find(listed.begin(), listed.end(), shown) != listed.end()) continue;
+    listed.push_back(shown);
+    list += "\n  " + shown.string();
   }
   throw ConfigError(fmt::format("{}; tried:{}", missing, list));
 }
@@ -144,7 +152,7 @@ Document Document::load_chain(const std::string& path, const std::filesystem::pa
     }
     const auto& name = item.Scalar();
     std::vector<std::filesystem::path> tried{dir / name};
-    if (!presets.empty()) tried.push_back(presets / (name + ".yaml"));
+    if (!presets.empty()) tried.push_back(preset_path(presets, name));
     const auto missing =
         fmt::format("{}: base: '{}' is {}", at(item), name,
                     presets.empty() ? "not a file" : "neither a file nor a preset name");

@@ -15,6 +15,9 @@ namespace moesim::config {
 
 // The first of `candidates` that is a regular file. Throws ConfigError "<missing>; tried:" with
 // the candidates, one per line, when none is.
+// The preset `name` in `folder`: name.yaml (a name that already ends in .yaml is kept).
+std::filesystem::path preset_path(const std::filesystem::path& folder, const std::string& name);
+
 std::filesystem::path first_file(const std::vector<std::filesystem::path>& candidates,
                                  std::string_view missing);
 

@@ -191,7 +191,7 @@ core::Time parse_time(std::string_view text) {
   const double seconds = parse_quantity(text, Dimension::kTime);
   try {
     return core::Time::from_seconds(seconds);
-  } catch (const std::out_of_range&) {
+  } catch (const core::TimeRangeError&) {
     fail(text, Dimension::kTime, "is out of range (at most about 106 days)");
   }
 }

@@ -6,8 +6,21 @@
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
+#include <string>
+
+#include "error.hpp"
 
 namespace moesim::core {
+
+// A duration or instant that does not fit the clock (int64 picoseconds: about 106 days), or is
+// not a number: a study too large to simulate in one run, or a priced quantity gone wrong.
+class TimeRangeError : public moesim::Error {
+ public:
+  explicit TimeRangeError(double seconds)
+      : moesim::Error("a simulated time of " + std::to_string(seconds) +
+                      " s does not fit moesim's clock (int64 picoseconds, at most about 106 "
+                      "days): the study is too large to simulate in one run") {}
+};
 
 class Time {
  public:
@@ -30,12 +43,12 @@ class Time {
   // (arrival_ps), so that nothing is delivered before its last byte has crossed. Both network
   // models use arrival_ps; everything else uses from_seconds.
   //
-  // Seconds as a real number, rounded to the nearest picosecond. Throws std::out_of_range when
+  // Seconds as a real number, rounded to the nearest picosecond. Throws TimeRangeError when
   // the value is not finite or does not fit.
   static Time from_seconds(double seconds) {
     const long double ps = static_cast<long double>(seconds) * kPsPerS;
     if (!std::isfinite(ps) || std::fabs(ps) > static_cast<long double>(max().count())) {
-      throw std::out_of_range("time out of range");
+      throw TimeRangeError(seconds);
     }
     return Time(static_cast<Rep>(std::llround(ps)));
   }

@@ -186,6 +186,21 @@ struct ParallelConfig {
   std::int64_t world() const { return tp * ep * dp; }
 };
 
+// How large a study may be before it is refused (limits.hpp estimates it before building).
+struct Limits {
+  // Ops the op graph may hold. About 1.4 GiB of memory per 10 million ops (more with traces);
+  // raise it where the machine has the memory.
+  std::int64_t ops = 20'000'000;
+
+  template <class V>
+  void fields(V& v) {
+    v.field("ops", ops,
+            "most ops a study may build (estimated before building; about 1.4 GiB per 10 million); "
+            "raise it deliberately",
+            config::Check::at_least(1));
+  }
+};
+
 enum class RoutingKind { kBalanced, kZipf, kTrace };
 constexpr auto enum_names(RoutingKind) {
   return std::array{std::pair{std::string_view("balanced"), RoutingKind::kBalanced},

@@ -1,5 +1,7 @@
 #include "forward.hpp"
 
+#include "limits.hpp"
+
 #include "attention.hpp"
 #include "check.hpp"
 
@@ -8,8 +10,9 @@ namespace moesim::model {
 ProgramBuilder::ProgramBuilder(const Study& study, const topo::Cluster& cluster,
                                const cost::CostModel& cost, const ExchangeEstimator& estimate)
     : study_(study),
-      layout_(study.model, study.parallel, static_cast<int>(cluster.gpus().size()),
-              cluster.gpus_per_node()),
+      layout_((check_sizes(study, static_cast<std::int64_t>(cluster.gpus().size())),
+               RankLayout(study.model, study.parallel, static_cast<int>(cluster.gpus().size()),
+                          cluster.gpus_per_node()))),
       routing_(study.routing, study.model.moe.experts),
       shape_(moe_shape(study.model, study.schedule)),
       pricer_(cost),

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <sstream>
@@ -92,20 +93,30 @@ RoutingModel::RoutingModel(const RoutingConfig& config, std::int64_t experts)
       throw config::ConfigError(fmt::format("{}:{}: header '{}': expected '{}' (in that order)",
                                             config.trace, number, line, kHeader));
     }
+    const std::string raw = line;
     std::replace(line.begin(), line.end(), ',', ' ');
     std::istringstream fields(line);
     long long layer, source, expert, tokens;
     std::string extra;
+    constexpr long long kMaxIndex = std::numeric_limits<int>::max();
+    constexpr long long kMaxTokens = 1LL << 40;  // as limits.hpp bounds a rank's tensors
     if (!(fields >> layer >> source >> expert >> tokens) || (fields >> extra) || layer < 0 ||
-        source < 0 || expert < 0 || expert >= experts || tokens < 0) {
+        source < 0 || expert < 0 || expert >= experts || tokens < 0 || layer > kMaxIndex ||
+        source > kMaxIndex || tokens > kMaxTokens) {
       throw config::ConfigError(fmt::format(
-          "{}:{}: expected layer,source,expert,tokens (four integers) with 0 <= expert < {} and "
-          "tokens >= 0",
-          config.trace, number, experts));
+          "{}:{}: '{}': expected layer,source,expert,tokens (four integers) with 0 <= layer, "
+          "source < 2^31, 0 <= expert < {} and 0 <= tokens <= 2^40",
+          config.trace, number, raw, experts));
     }
     auto& counts = trace_[{static_cast<int>(layer), static_cast<int>(source)}];
     counts.resize(static_cast<std::size_t>(experts), 0);
-    counts[static_cast<std::size_t>(expert)] += tokens;
+    auto& count = counts[static_cast<std::size_t>(expert)];
+    if (count + tokens > kMaxTokens) {
+      throw config::ConfigError(fmt::format(
+          "{}:{}: layer {}, source {}, expert {}: the rows so far route {} tokens, beyond 2^40",
+          config.trace, number, layer, source, expert, count + tokens));
+    }
+    count += tokens;
   }
 }
 

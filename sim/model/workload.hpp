@@ -32,6 +32,7 @@ struct Study {
   InferenceConfig inference;
   Implementation implementation;  // default: fused_ideal (nothing beyond the model's kernels)
   std::int64_t window = 8;        // direct all-to-all: peers in flight per rank (0: all)
+  Limits limits;
 };
 
 // The type gradients are accumulated and reduced in: training.grad_dtype, else the

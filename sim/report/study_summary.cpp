@@ -209,7 +209,7 @@ std::string summary_csv(const std::string& experiment,
     if (is_summary_column(column)) {
       throw std::logic_error(fmt::format("summary.csv: an extra column named {}", column));
     }
-    out += "," + column;
+    out += "," + csv_field(column);
   }
   for (const auto column : kValueColumns) out += "," + std::string(column);
   for (std::size_t c = 0; c < model::kCategoryCount; ++c) {
@@ -219,9 +219,10 @@ std::string summary_csv(const std::string& experiment,
   }
   out += '\n';
   for (const auto& row : rows) {
-    out += fmt::format("{},{},{},{},{}", experiment, row.point, row.schedule,
-                       config::enum_name(row.mode), csv_field(row.implementation));
-    for (const auto& cell : row.extra) out += "," + cell;
+    out += fmt::format("{},{},{},{},{}", csv_field(experiment), csv_field(row.point),
+                       csv_field(row.schedule), config::enum_name(row.mode),
+                       csv_field(row.implementation));
+    for (const auto& cell : row.extra) out += "," + csv_field(cell);
     for (std::size_t i = 0; i < row.values.size(); ++i) {
       const double x = row.values[i];
       if (std::isnan(x)) {

@@ -4,16 +4,6 @@
 
 namespace moesim::report {
 
-std::string csv_field(std::string_view text) {
-  if (text.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(text);
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 std::string op_labels_text(const core::OpGraph& graph, core::OpId op) {
   std::string labels;
   for (const auto id : graph.op_labels(op)) {

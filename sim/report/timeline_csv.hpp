@@ -4,6 +4,8 @@
 // Times are integers in picoseconds, so the file is byte-identical across identical runs.
 #include <string>
 
+#include "csv.hpp"
+
 #include "core/op_graph.hpp"
 #include "core/timeline.hpp"
 
@@ -14,7 +16,5 @@ std::string timeline_csv(const core::OpGraph& graph, const core::Timeline& timel
 // An op's labels, ';'-separated.
 std::string op_labels_text(const core::OpGraph& graph, core::OpId op);
 
-// Quotes a CSV field when it holds a comma, quote or newline (RFC 4180).
-std::string csv_field(std::string_view text);
 
 }  // namespace moesim::report

@@ -10,7 +10,7 @@
 #include "core/error.hpp"
 #include "report/csv_reader.hpp"
 #include "report/text_table.hpp"
-#include "report/timeline_csv.hpp"
+#include "report/csv.hpp"
 
 namespace moesim::validate {
 

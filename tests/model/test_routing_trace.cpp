@@ -85,11 +85,17 @@ TEST_F(Trace, BadFilesAreNamedWithTheirLine) {
                 "(in that order)");
   EXPECT_EQ(error_of("0,0,0,1\n0,0,4,1\n"),
             path_.string() +
-                ":2: expected layer,source,expert,tokens (four integers) with 0 <= expert < 4 "
-                "and tokens >= 0");
-  EXPECT_THAT(error_of("0,0,0,1,9\n"), HasSubstr(":1: expected layer,source,expert,tokens"));
-  EXPECT_THAT(error_of("0,0,0,-1\n"), HasSubstr(":1: expected"));
-  EXPECT_THAT(error_of("0,0,0,x\n"), HasSubstr(":1: expected"));
+                ":2: '0,0,4,1': expected layer,source,expert,tokens (four integers) with 0 <= "
+                "layer, source < 2^31, 0 <= expert < 4 and 0 <= tokens <= 2^40");
+  EXPECT_THAT(error_of("0,0,0,1,9\n"), HasSubstr(":1: '0,0,0,1,9': expected layer,source,expert"));
+  // Counts that would overflow: a layer beyond int, tokens beyond 2^40, a sum beyond it.
+  EXPECT_THAT(error_of("4294967296,0,0,1\n"), HasSubstr(":1: '4294967296,0,0,1': expected"));
+  EXPECT_THAT(error_of("0,0,0,9223372036854775807\n"), HasSubstr("0 <= tokens <= 2^40"));
+  EXPECT_THAT(error_of("0,0,0,1099511627776\n0,0,0,1\n"),
+              HasSubstr(":2: layer 0, source 0, expert 0: the rows so far route 1099511627777 "
+                        "tokens, beyond 2^40"));
+  EXPECT_THAT(error_of("0,0,0,-1\n"), HasSubstr(": expected layer,source,expert,tokens"));
+  EXPECT_THAT(error_of("0,0,0,x\n"), HasSubstr(": expected layer,source,expert,tokens"));
   RoutingConfig missing;
   missing.kind = RoutingKind::kTrace;
   missing.trace = (std::filesystem::path(::testing::TempDir()) / "no_such_trace.csv").string();

@@ -1,4 +1,7 @@
 #include <gmock/gmock.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -9,6 +12,7 @@
 #include "core/error.hpp"
 #include "report/chrome_trace.hpp"
 #include "report/dag_csv.hpp"
+#include "report/interrupts.hpp"
 #include "report/output_dir.hpp"
 #include "report/stream_summary.hpp"
 #include "report/text_table.hpp"
@@ -113,19 +117,114 @@ TEST(Report, ChromeTraceHasTracksAndEscapedNames) {
   EXPECT_THAT(json, HasSubstr(R"("bytes":"1048576")"));
 }
 
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::size_t entries(const std::filesystem::path& folder) {
+  return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(folder),
+                                                std::filesystem::directory_iterator()));
+}
+
 TEST(Report, OutputDirWritesWholeFilesAndLeavesNoTemporaries) {
   const auto root = std::filesystem::temp_directory_path() / "moesim_test_output_dir";
   std::filesystem::remove_all(root);
-  const OutputDir dir(root / "nested");
-  dir.write("a.csv", "x\n");
-  dir.write("a.csv", "y\n");  // replaced whole
-  std::ifstream in(root / "nested" / "a.csv");
-  std::stringstream text;
-  text << in.rdbuf();
-  EXPECT_EQ(text.str(), "y\n");
-  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(root / "nested"),
-                          std::filesystem::directory_iterator()),
-            1);
+  {
+    OutputDir dir(root / "nested");
+    dir.write("a.csv", "x\n");
+    EXPECT_EQ(dir.write("a.csv", "y\n"), root / "nested" / "a.csv");  // replaced whole
+    EXPECT_FALSE(std::filesystem::exists(root / "nested"));  // nothing there until committed
+    dir.commit();
+  }
+  EXPECT_EQ(read_text(root / "nested" / "a.csv"), "y\n");
+  EXPECT_EQ(entries(root / "nested"), 2u);  // and the marker
+  EXPECT_EQ(entries(root), 1u);  // no staging folder left beside it
+  std::filesystem::remove_all(root);
+}
+
+// A second run into the same folder replaces it whole: no file of the first run stays; a run
+// that fails before committing leaves the first run's folder as it was and no staging folder.
+TEST(Report, OutputDirReplacesAnEarlierRunWholeOrNotAtAll) {
+  const auto root = std::filesystem::temp_directory_path() / "moesim_test_output_replace";
+  std::filesystem::remove_all(root);
+  {
+    OutputDir first(root / "run");
+    first.write("trace.json", "{}");
+    first.write("summary.csv", "1\n");
+    first.commit();
+  }
+  {
+    OutputDir failed(root / "run");
+    failed.write("summary.csv", "broken\n");
+  }  // destroyed without commit: an error or interruption before the end
+  EXPECT_EQ(read_text(root / "run" / "summary.csv"), "1\n");
+  EXPECT_EQ(entries(root), 1u);
+  {
+    OutputDir second(root / "run");
+    second.write("summary.csv", "2\n");
+    second.commit();
+  }
+  EXPECT_EQ(read_text(root / "run" / "summary.csv"), "2\n");
+  EXPECT_FALSE(std::filesystem::exists(root / "run" / "trace.json"));
+  EXPECT_EQ(entries(root), 1u);
+  std::filesystem::remove_all(root);
+}
+
+// A folder that holds other things than a moesim run is never replaced.
+TEST(Report, OutputDirRefusesAFolderItDidNotWrite) {
+  const auto root = std::filesystem::temp_directory_path() / "moesim_test_output_foreign";
+  std::filesystem::remove_all(root);
+  std::filesystem::create_directories(root / "mine");
+  std::ofstream(root / "mine" / "thesis.tex") << "x";
+  try {
+    OutputDir dir(root / "mine");
+    FAIL() << "a foreign folder was accepted";
+  } catch (const moesim::Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("is not a moesim output folder"));
+  }
+  EXPECT_TRUE(std::filesystem::exists(root / "mine" / "thesis.tex"));
+  std::filesystem::remove_all(root);
+}
+
+// SIGINT while a run's folder is being written: the staging folder is removed, the previous
+// run's folder stays, the process ends with 128 + SIGINT. In a child process.
+TEST(Report, AnInterruptedRunLeavesNoUnfinishedFolder) {
+  const auto root = std::filesystem::temp_directory_path() / "moesim_test_interrupt";
+  std::filesystem::remove_all(root);
+  {
+    OutputDir first(root / "run");
+    first.write("summary.csv", "1\n");
+    first.commit();
+  }
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const InterruptGuard guard;
+    OutputDir dir(root / "run");
+    dir.write("summary.csv", "2\n");
+    raise(SIGINT);
+    pause();  // the guard's thread ends the process
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGINT);
+  EXPECT_EQ(read_text(root / "run" / "summary.csv"), "1\n");
+  EXPECT_EQ(entries(root), 1u);
+  std::filesystem::remove_all(root);
+}
+
+TEST(Report, WriteFileCreatesItsFolderAndReplacesWhole) {
+  const auto root = std::filesystem::temp_directory_path() / "moesim_test_write_file";
+  std::filesystem::remove_all(root);
+  write_file(root / "sub" / "f.csv", "a\n");
+  write_file(root / "sub" / "f.csv", "b\n");
+  EXPECT_EQ(read_text(root / "sub" / "f.csv"), "b\n");
+  EXPECT_EQ(entries(root / "sub"), 1u);
   std::filesystem::remove_all(root);
 }
 

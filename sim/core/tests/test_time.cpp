@@ -31,10 +31,10 @@ TEST(Time, ArrivalRoundsUpToTheNextWholePicosecond) {
 
 TEST(Time, FromSecondsRejectsWhatDoesNotFit) {
   EXPECT_THROW((void)Time::from_seconds(std::numeric_limits<double>::infinity()),
-               std::out_of_range);
+               TimeRangeError);
   EXPECT_THROW((void)Time::from_seconds(std::numeric_limits<double>::quiet_NaN()),
-               std::out_of_range);
-  EXPECT_THROW((void)Time::from_seconds(1e9), std::out_of_range);  // 31 years > int64 ps
+               TimeRangeError);
+  EXPECT_THROW((void)Time::from_seconds(1e9), TimeRangeError);  // 31 years > int64 ps
 }
 
 }  // namespace
