@@ -12,14 +12,16 @@
 #include <utility>
 #include <vector>
 
+#include "config/error.hpp"
 #include "core/error.hpp"
 #include "core/time.hpp"
 
 namespace moesim::topo {
 
-class TopologyError : public moesim::Error {
+// A cluster that cannot be built or routed as described: a configuration error (exit 2).
+class TopologyError : public config::ConfigError {
  public:
-  using moesim::Error::Error;
+  using config::ConfigError::ConfigError;
 };
 
 enum class DeviceKind { kGpu, kNvSwitch, kPcieSwitch, kHost, kNic, kSwitch };

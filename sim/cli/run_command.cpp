@@ -93,18 +93,20 @@ std::vector<PointResult> run_study(const ExperimentConfig& e, const std::filesys
                            progress ? shown.callback(i) : core::ProgressCallback{});
     if (!progress) return;
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-    const auto time_ms = report::summary_values(e.mode, results[i], e.parallel.world())[report::kSummaryTimeColumn];
+    const auto time_ms =
+        report::summary_values(e.mode, results[i], e.parallel.world())[report::kSummaryTimeColumn];
     shown.finished(i, fmt::format("[moesim] {}/{} {}: {:.3f} ms ({:.1f} s){}", ++done, n,
                                   schedules[i].name, time_ms, took.count(), results[i].fit_note()));
   });
   return results;
 }
 
-void write_study(report::OutputDir& dir, const ExperimentConfig& e,
-                 const std::string& resolved, const std::vector<PointResult>& results,
-                 std::ostream& out) {
+void write_study(report::OutputDir& dir, const ExperimentConfig& e, const std::string& resolved,
+                 const std::vector<PointResult>& results, std::ostream& out) {
   dir.write("resolved.yaml", resolved);
-  dir.write("summary.csv", report::summary_csv(e.name, {}, report::summary_rows(e.mode, e.implementation, e.parallel.world(), results)));
+  dir.write("summary.csv", report::summary_csv(e.name, {},
+                                               report::summary_rows(e.mode, e.implementation,
+                                                                    e.parallel.world(), results)));
   std::vector<std::string> written{"resolved.yaml", "summary.csv"};
   for (const auto& r : results) {
     const auto stem = file_safe(r.schedule.name);
@@ -146,6 +148,12 @@ void run(const RunOptions& options, std::ostream& out, std::ostream& err) {
     return;
   }
   if (experiment.sweep) {  // the same as `moesim sweep`
+    if (options.trace || options.dag) {
+      throw config::ConfigError(fmt::format(
+          "{}{}: a sweep writes one summary.csv, not per-run traces; run one point with --trace "
+          "or --dag (its settings as --set)",
+          options.trace ? "--trace" : "", options.dag ? (options.trace ? " --dag" : "--dag") : ""));
+    }
     const MpiSession mpi;
     sweep({*options.experiment, options.overrides, options.out, options.jobs, options.progress},
           mpi, out, err);

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <mutex>
 #include <optional>
 #include <ostream>
 #include <set>
@@ -171,6 +172,7 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
   }
   ParallelProgress shown(err, names);
   std::atomic<std::size_t> done{0};
+  std::mutex warning_mutex;
   run_parallel(mine.size(), options.jobs, [&](std::size_t i) {
     const auto u = mine[i];
     const auto& prepared = points[units[u].point];
@@ -184,12 +186,20 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
                                   running_line ? shown.callback(i) : core::ProgressCallback{});
     const auto v = report::summary_values(e.mode, result, e.parallel.world());
     std::copy(v.begin(), v.end(), values.begin() + static_cast<std::ptrdiff_t>(u * columns));
-    if (!options.progress) return;
+    if (!options.progress) {
+      // -q hides progress, never a warning.
+      if (!result.fits()) {
+        const std::lock_guard lock(warning_mutex);
+        err << fmt::format("moesim: warning: {}{}\n", names[i], result.fit_note());
+      }
+      return;
+    }
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-    shown.finished(i, fmt::format("[moesim] {}/{} {}: {:.3f} ms ({:.1f} s){}{}", ++done,
-                                  mine.size(), names[i], v[report::kSummaryTimeColumn], took.count(),
-                                  mpi.size() > 1 ? fmt::format(" [rank {}]", mpi.rank()) : "",
-                                  result.fit_note()));
+    shown.finished(
+        i, fmt::format("[moesim] {}/{} {}: {:.3f} ms ({:.1f} s){}{}", ++done, mine.size(), names[i],
+                       v[report::kSummaryTimeColumn], took.count(),
+                       mpi.size() > 1 ? fmt::format(" [rank {}]", mpi.rank()) : "",
+                       result.fit_note()));
   });
   mpi.sum_to_root(values);
   if (mpi.rank() != 0) return {};
@@ -212,10 +222,9 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
   }
   report::OutputDir dir(options.out ? std::filesystem::path(*options.out)
                                     : default_output(base.name));
-  dir.write("resolved.yaml",
-            config::to_yaml(with_absolute_paths(base, base_dir),
-                            fmt::format("moesim resolved configuration (from {})",
-                                        options.experiment)));
+  dir.write("resolved.yaml", config::to_yaml(with_absolute_paths(base, base_dir),
+                                             fmt::format("moesim resolved configuration (from {})",
+                                                         options.experiment)));
   dir.write("summary.csv", report::summary_csv(base.name, sweep_columns(grid), rows));
   dir.commit();
   out << fmt::format("sweep {}: {} points, {} simulations{}; wrote {}/summary.csv\n", base.name,

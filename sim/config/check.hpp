@@ -22,6 +22,8 @@ struct Check {
   static Check non_negative() { return Check{false, 0.0, false, std::nullopt}; }
   static Check at_least(double v) { return Check{false, v, false, std::nullopt}; }
   static Check between(double lo, double hi) { return Check{false, lo, false, hi}; }
+  // lo < value <= hi: a fraction that must keep something (a rate, a ratio).
+  static Check above_up_to(double lo, double hi) { return Check{false, lo, true, hi}; }
 
   // Empty when `value` satisfies the bounds, else what was expected ("must be positive").
   std::string violation(double value) const;

@@ -14,7 +14,39 @@ namespace moesim::config {
 
 namespace {
 
+// Where the text is not YAML for reasons the parser names badly: a NUL byte (the parser stops
+// there), a tab in the indentation ("illegal map value"), nesting deeper than it takes ("bad
+// file"). Empty when none is found.
+std::string text_problem(std::string_view text, const std::string& name) {
+  constexpr int kMaxNesting = 256;  // far beyond any configuration; yaml-cpp gives up deeper
+  int line = 1, column = 1, depth = 0, deepest = 0, deepest_line = 1;
+  bool indent = true;
+  for (const char c : text) {
+    if (c == '\0') {
+      return fmt::format("{}:{}:{}: a NUL byte: not a text file", name, line, column);
+    }
+    if (indent && c == '\t') {
+      return fmt::format("{}:{}:{}: a tab in the indentation: YAML indents with spaces", name, line,
+                         column);
+    }
+    if (c == '[' || c == '{') {
+      if (++depth > deepest) deepest = depth, deepest_line = line;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+    indent = indent && c == ' ';
+    ++column;
+    if (c == '\n') ++line, column = 1, indent = true;
+  }
+  if (deepest > kMaxNesting) {
+    return fmt::format("{}:{}: lists or maps nested {} deep: more than the {} moesim reads", name,
+                       deepest_line, deepest, kMaxNesting);
+  }
+  return {};
+}
+
 YAML::Node parse(std::string_view text, const std::string& name) {
+  if (const auto problem = text_problem(text, name); !problem.empty()) throw ConfigError(problem);
   try {
     YAML::Node root = YAML::Load(std::string(text));
     if (root.IsNull() || !root.IsDefined()) root = YAML::Node(YAML::NodeType::Map);

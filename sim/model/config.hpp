@@ -256,7 +256,8 @@ struct LshConfig {
   void fields(V& v) {
     using config::Check;
     v.field("hashes", hashes, "hash functions L", Check::at_least(1));
-    v.field("rate", rate, "compression rate rho: fraction of rows sent", Check::between(0, 1));
+    v.field("rate", rate, "compression rate rho: fraction of rows sent",
+            Check::above_up_to(0, 1));
     v.field("structured", structured, "structured fast rotation (O(L h log h) per token)");
   }
 };
@@ -280,7 +281,7 @@ struct ScheduleConfig {
     using config::Check;
     v.field("name", name, "label in reports");
     v.field("dcca", dcca, "BigMac DCCA: downscaling factor r of the exchanged width",
-            Check::between(0, 1));
+            Check::above_up_to(0, 1));
     v.field("lsh", lsh, "LSH-compressed exchange");
     v.field("structure", structure, "MoE block structure");
     v.field("shortcut", shortcut,

@@ -1,5 +1,7 @@
 #include "network_model.hpp"
 
+#include "config/error.hpp"
+
 #include <array>
 
 #include "alpha_beta.hpp"
@@ -29,7 +31,7 @@ std::unique_ptr<NetworkModel> make_network_model(std::string_view name,
   if (name == "flow") return std::make_unique<FlowModel>(cluster, params);
   std::string known;
   for (const auto& m : kModels) known += (known.empty() ? "" : ", ") + std::string(m.name);
-  throw moesim::Error("unknown network model '" + std::string(name) + "'; known: " + known);
+  throw config::ConfigError("unknown network model '" + std::string(name) + "'; known: " + known);
 }
 
 }  // namespace moesim::net

@@ -1,8 +1,11 @@
 #include "synthetic.hpp"
 
+#include <fmt/format.h>
+
 #include <random>
 #include <string>
 
+#include "config/error.hpp"
 #include "core/error.hpp"
 
 namespace moesim::synthetic {
@@ -16,14 +19,20 @@ double unit_draw(std::mt19937_64& rng) {
 }  // namespace
 
 Workload build(const SyntheticConfig& config) {
+  // In long double: the product of three user counts may not fit 64 bits.
+  const long double product = static_cast<long double>(config.ranks) *
+                              static_cast<long double>(config.layers) *
+                              static_cast<long double>(config.chunks) * 2;
+  if (product >= static_cast<long double>(core::kNoId)) {
+    throw config::ConfigError(fmt::format(
+        "synthetic: ranks {} x layers {} x chunks {} x 2 = {:.3g} ops, more than an op graph "
+        "holds ({})",
+        config.ranks, config.layers, config.chunks, static_cast<double>(product), core::kNoId - 1));
+  }
   const auto ranks = static_cast<std::uint64_t>(config.ranks);
   const auto layers = static_cast<std::uint64_t>(config.layers);
   const auto chunks = static_cast<std::uint64_t>(config.chunks);
-  const std::uint64_t ops = ranks * layers * chunks * 2;
-  if (ops >= core::kNoId) {
-    throw core::GraphError("synthetic workload of " + std::to_string(ops) +
-                           " ops is too large (at most " + std::to_string(core::kNoId - 1) + ")");
-  }
+  const auto ops = static_cast<std::uint64_t>(product);
 
   Workload w;
   auto& g = w.graph;

@@ -111,4 +111,43 @@ TEST_F(Cli, ResolvedYamlRerunsWithRelativePaths) {
   EXPECT_EQ(slurp(work_ / "first/summary.csv"), slurp(work_ / "second/summary.csv"));
 }
 
+// Messages that named the wrong thing now say what is wrong, where; configuration problems exit 2.
+TEST_F(Cli, BadTextAndBadValuesAreNamedForWhatTheyAre) {
+  write("tab.yaml", "name: x\nmodel:\n\tlayers: 2\n");
+  auto r = run("run -q tab.yaml");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("tab.yaml:3:1: a tab in the indentation: YAML indents with spaces"));
+  write("deep.yaml", "name: x\nmodel: " + std::string(1000, '[') + std::string(1000, ']') + "\n");
+  r = run("run -q deep.yaml");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("deep.yaml:2: lists or maps nested 1000 deep"));
+  write("nul.yaml", std::string("name: x\0y\n", 10));
+  r = run("run -q nul.yaml");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("nul.yaml:1:8: a NUL byte: not a text file"));
+  r = run("run -q " + kSmall + " --set 'schedules=[{name: a, lsh: {rate: 0}}]'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("schedules[0].lsh.rate: \"0\" must be"));
+  r = run("run -q " + kSmall + " --set 'schedules=[{name: a, dcca: 0}]'");
+  EXPECT_EQ(r.exit_code, 2);
+  r = run("collective bigmac_4x8_a40_ib100 --model quantum");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("unknown network model 'quantum'; known: alpha-beta, flow"));
+  r = run("run -q --set synthetic.ranks=100000000 --set synthetic.layers=1000000");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("synthetic: ranks 100000000 x layers 1000000"));
+  r = run("run -q --trace '" MOESIM_SOURCE_DIR "/experiments/scmoe_overlap.yaml'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--trace: a sweep writes one summary.csv"));
+}
+
+// A preset name given with its extension is found; what was tried is listed once each.
+TEST_F(Cli, MissingFilesListWhatWasTriedOnce) {
+  auto r = run("topo show nowhere.yaml");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, Not(HasSubstr(".yaml.yaml")));
+  r = run("topo show bigmac_4x8_a40_ib100.yaml");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 }  // namespace
