@@ -92,6 +92,14 @@ bool mpi_active() {
 #endif
 }
 
+void check_counts(std::span<const std::size_t> send_counts,
+                  std::span<const std::size_t> recv_counts, int ranks) {
+  const auto n = static_cast<std::size_t>(ranks);
+  if (send_counts.size() != n || recv_counts.size() != n) {
+    throw Error("all_to_allv: one count per rank expected");
+  }
+}
+
 CommInfo world_layout() {
   CommInfo info;
 #if MOESIM_WITH_MPI

@@ -1,6 +1,7 @@
 #pragma once
 // The communicators behind make_communicator() (comm.hpp), each built where its library is.
 #include <memory>
+#include <span>
 
 #include "comm.hpp"
 
@@ -22,6 +23,10 @@ std::string mpi_broadcast(const std::string& from_root);
 // NCCL over the CUDA backend's buffers and stream; the unique id travels over MPI.
 std::unique_ptr<Communicator> make_nccl_communicator(Backend& backend);
 #endif
+// Throws moesim::Error unless there is one send and one receive count per rank.
+void check_counts(std::span<const std::size_t> send_counts,
+                  std::span<const std::size_t> recv_counts, int ranks);
+
 // Rank layout from MPI (rank, size, local rank, hosts), or one rank of one without it.
 CommInfo world_layout();
 

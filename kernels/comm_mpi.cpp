@@ -43,10 +43,8 @@ class MpiCommunicator final : public Communicator {
 
   void all_to_allv(const Buffer& send, std::span<const std::size_t> send_counts, Buffer& recv,
                    std::span<const std::size_t> recv_counts) override {
+    check_counts(send_counts, recv_counts, info_.size);
     const auto n = static_cast<std::size_t>(info_.size);
-    if (send_counts.size() != n || recv_counts.size() != n) {
-      throw Error("all_to_allv: one count per rank expected");
-    }
     std::vector<int> sc(n), sd(n), rc(n), rd(n);
     std::size_t s_off = 0, r_off = 0;
     for (std::size_t p = 0; p < n; ++p) {

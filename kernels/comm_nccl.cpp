@@ -42,10 +42,8 @@ class NcclCommunicator final : public Communicator {
   // As nccl-tests and the MoE frameworks do it: one send and one receive per peer in a group.
   void all_to_allv(const Buffer& send, std::span<const std::size_t> send_counts, Buffer& recv,
                    std::span<const std::size_t> recv_counts) override {
+    check_counts(send_counts, recv_counts, info_.size);
     const auto n = static_cast<std::size_t>(info_.size);
-    if (send_counts.size() != n || recv_counts.size() != n) {
-      throw Error("all_to_allv: one count per rank expected");
-    }
     const auto* from = static_cast<const float*>(send.data());
     auto* to = static_cast<float*>(recv.data());
     MOESIM_NCCL_CHECK(ncclGroupStart());

@@ -9,33 +9,19 @@ on x, fitted time on y, both log scale, with the line where they agree and a ban
 
 Runs with Debian's python3 and python3-matplotlib (scripts/install-deps installs both).
 """
-import csv
 import math
 import sys
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from figlib import plt, read_rows
 
 REQUIRED = {"op", "dtype", "measured_s", "fitted_s", "curves_only_s"}
 BAND = 0.25  # the shaded band: fitted within +-25% of measured
 
 
-def read(path):
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        missing = REQUIRED - set(reader.fieldnames or [])
-        if missing:
-            sys.exit(f"calibration.py: {path}: missing columns {sorted(missing)}; expected the "
-                     "residuals.csv of `moesim calibrate`")
-        return list(reader)
-
-
 def main(argv):
     if len(argv) != 3:
         sys.exit(__doc__)
-    rows = read(argv[1])
+    rows = read_rows(argv[1], REQUIRED, "calibration.py", "the residuals.csv of `moesim calibrate`")
     ops = []
     for r in rows:
         if r["op"] not in ops and r["fitted_s"]:

@@ -26,6 +26,17 @@ def args():
     return rows, Path(sys.argv[2])
 
 
+def read_rows(path, required, script, what):
+    """The rows of a CSV that must have the `required` columns, or exit naming what is missing
+    and which moesim file (`what`) the script expects."""
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        missing = set(required) - set(reader.fieldnames or [])
+        if missing:
+            sys.exit(f"{script}: {path}: missing columns {sorted(missing)}; expected {what}")
+        return list(reader)
+
+
 def num(row, key):
     """A numeric cell (0 when empty)."""
     return float(row[key]) if row.get(key) not in (None, "") else 0.0

@@ -9,32 +9,18 @@ error above each pair; a phase the replay did not run shows its prediction alone
 
 Runs with Debian's python3 and python3-matplotlib (scripts/install-deps installs both).
 """
-import csv
 import math
 import sys
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from figlib import plt, read_rows
 
 REQUIRED = {"schedule", "phase", "measured_ms", "predicted_ms", "error_pct"}
-
-
-def read(path):
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        missing = REQUIRED - set(reader.fieldnames or [])
-        if missing:
-            sys.exit(f"validation.py: {path}: missing columns {sorted(missing)}; expected the "
-                     "validation.csv of `moesim validate`")
-        return list(reader)
 
 
 def main(argv):
     if len(argv) != 3:
         sys.exit(__doc__)
-    rows = read(argv[1])
+    rows = read_rows(argv[1], REQUIRED, "validation.py", "the validation.csv of `moesim validate`")
     schedules = []
     for r in rows:
         if r["schedule"] not in schedules:

@@ -48,8 +48,7 @@ core::OpId Emitter::add_op(int rank, Stream stream, Category c, const std::strin
     w_.work.push_back(issue);
   }
   const std::string_view label = model::name(c);
-  const auto op =
-      w_.graph.add_op(on(stream), name, std::span<const std::string_view>(&label, 1));
+  const auto op = w_.graph.add_op(on(stream), name, std::span<const std::string_view>(&label, 1));
   w_.category.push_back(c);
   if (last_issue_ != core::kNoId) w_.graph.add_dependency(op, last_issue_);
   return op;
@@ -136,12 +135,7 @@ core::OpId Emitter::node(const Node& n, int rank, bool backward, const std::stri
   if (n.collective) {
     Collective c = *n.collective;
     if (backward) {
-      // Gradients flow back the way the data came.
-      if (c.kind == net::CollectiveKind::kAllGather) {
-        c.kind = net::CollectiveKind::kReduceScatter;
-      } else if (c.kind == net::CollectiveKind::kReduceScatter) {
-        c.kind = net::CollectiveKind::kAllGather;
-      }
+      c.kind = backward_kind(c.kind);
       if (c.matrix) c.matrix = traffic_.transpose(*c.matrix);
     }
     return collective(rank, n.stream, n.category, n.name + suffix, c, host_extra);
@@ -178,8 +172,8 @@ void Emitter::program(const Program& p, int rank, bool backward, const std::stri
     }
     // The host reads a result before issuing this node (forward only: the backward reuses it).
     const int waits = backward ? -1 : n.host_waits_for;
-    const bool sync = waits >= 0 && host_.modelled() &&
-                      op_of[static_cast<std::size_t>(waits)] != core::kNoId;
+    const bool sync =
+        waits >= 0 && host_.modelled() && op_of[static_cast<std::size_t>(waits)] != core::kNoId;
     const auto op = node(n, rank, backward, suffix, sync ? host_.sync : core::Time::zero());
     if (sync) depend(last_issue_, op_of[static_cast<std::size_t>(waits)]);
     op_of[static_cast<std::size_t>(id)] = op;

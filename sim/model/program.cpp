@@ -19,8 +19,8 @@ bool is_host(Category c) {
 }
 
 std::string_view name(Stream s) {
-  static constexpr std::array<std::string_view, kStreamCount> kNames = {"compute", "ep", "tp",
-                                                                        "dp", "host"};
+  static constexpr std::array<std::string_view, kStreamCount> kNames = {"compute", "ep", "tp", "dp",
+                                                                        "host"};
   return kNames[static_cast<std::size_t>(s)];
 }
 
@@ -32,6 +32,17 @@ Node compute(Category c, std::string name, std::vector<cost::Work> forward,
   n.forward = std::move(forward);
   n.backward = std::move(backward);
   return n;
+}
+
+net::CollectiveKind backward_kind(net::CollectiveKind forward) {
+  switch (forward) {
+    case net::CollectiveKind::kAllGather:
+      return net::CollectiveKind::kReduceScatter;
+    case net::CollectiveKind::kReduceScatter:
+      return net::CollectiveKind::kAllGather;
+    default:
+      return forward;
+  }
 }
 
 }  // namespace moesim::model

@@ -64,7 +64,7 @@ inline constexpr std::size_t kGroupCount = 4;
 struct TrafficMatrix {
   int n = 0;
   std::vector<double> bytes;
-  double payload = 0;  // what members send to other members (the diagonal stays local)
+  double payload = 0;    // what members send to other members (the diagonal stays local)
   std::uint32_t id = 0;  // dense, in order of first appearance; equal ids = equal bytes
   double at(int src, int dst) const {
     return bytes[static_cast<std::size_t>(src) * static_cast<std::size_t>(n) +
@@ -79,6 +79,11 @@ struct Collective {
   std::shared_ptr<const TrafficMatrix> matrix;  // all-to-all
 };
 
+// What a collective becomes in the backward pass: gradients flow back the way the data came
+// (an all-gather's gradient is a reduce-scatter and the reverse; an all-to-all's matrix is
+// transposed by the caller, which keeps matrices).
+net::CollectiveKind backward_kind(net::CollectiveKind forward);
+
 struct Node {
   Stream stream = Stream::kCompute;
   Category category = Category::kOther;
@@ -87,8 +92,8 @@ struct Node {
   std::optional<Collective> collective;       // a collective instead of kernels
   std::vector<int> deps;                      // nodes on other streams it waits for
   int block = -1;                             // transformer block (-1: embedding, head)
-  int host_waits_for = -1;  // a node whose result the host reads before issuing this one
-  bool mirrored = true;     // has a backward counterpart (a collective; kernels: see backward)
+  int host_waits_for = -1;      // a node whose result the host reads before issuing this one
+  bool mirrored = true;         // has a backward counterpart (a collective; kernels: see backward)
   bool attention_core = false;  // recomputed by selective activation recomputation
 };
 

@@ -66,11 +66,7 @@ std::vector<Step> steps_of(const model::Program& program, bool backward) {
     if (n.collective) {
       auto c = *n.collective;
       if (backward) {
-        if (c.kind == net::CollectiveKind::kAllGather) {
-          c.kind = net::CollectiveKind::kReduceScatter;
-        } else if (c.kind == net::CollectiveKind::kReduceScatter) {
-          c.kind = net::CollectiveKind::kAllGather;
-        }
+        c.kind = model::backward_kind(c.kind);
         if (c.matrix) c.matrix = transpose(*c.matrix);
       }
       s.collective = std::move(c);
