@@ -68,12 +68,16 @@ class Time {
   constexpr double milliseconds() const { return static_cast<double>(ps_) / kPsPerMs; }
 
   constexpr auto operator<=>(const Time&) const = default;
-  constexpr Time operator+(Time o) const { return Time(ps_ + o.ps_); }
-  constexpr Time operator-(Time o) const { return Time(ps_ - o.ps_); }
-  constexpr Time& operator+=(Time o) {
-    ps_ += o.ps_;
-    return *this;
+  // Sums that leave the clock's range are refused, not wrapped (a study too long to simulate).
+  constexpr Time operator+(Time o) const {
+    Rep sum = 0;
+    if (__builtin_add_overflow(ps_, o.ps_, &sum)) {
+      throw TimeRangeError((static_cast<double>(ps_) + static_cast<double>(o.ps_)) / kPsPerS);
+    }
+    return Time(sum);
   }
+  constexpr Time operator-(Time o) const { return Time(ps_ - o.ps_); }
+  constexpr Time& operator+=(Time o) { return *this = *this + o; }
   constexpr Time& operator-=(Time o) {
     ps_ -= o.ps_;
     return *this;

@@ -39,3 +39,16 @@ TEST(Time, FromSecondsRejectsWhatDoesNotFit) {
 
 }  // namespace
 }  // namespace moesim::core
+
+namespace moesim::core {
+namespace {
+// A sum past the clock's range is refused, never wrapped into the past.
+TEST(TimeOverflow, SumsBeyondTheClockAreRefused) {
+  const Time big = Time::max() - Time::ps(10);
+  EXPECT_EQ((big + Time::ps(10)).count(), Time::max().count());
+  EXPECT_THROW((void)(big + Time::ps(11)), TimeRangeError);
+  Time t = big;
+  EXPECT_THROW(t += Time::ps(11), TimeRangeError);
+}
+}  // namespace
+}  // namespace moesim::core
