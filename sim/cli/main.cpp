@@ -295,6 +295,21 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+  } catch (const CLI::RequiredError& e) {
+    // No subcommand, or an unknown word where one belongs: say which exist.
+    if (app.get_subcommands().empty()) {
+      std::string names;
+      for (const auto* sub : app.get_subcommands({})) {
+        names += (names.empty() ? "" : ", ") + sub->get_name();
+      }
+      std::cerr << "moesim: error: "
+                << (argc > 1 && argv[1][0] != '-'
+                        ? fmt::format("'{}' is not a command", argv[1])
+                        : std::string("a command is required"))
+                << "; the commands: " << names << " (moesim COMMAND --help for each)\n";
+      return kExitUserError;
+    }
+    return app.exit(e) == 0 ? 0 : kExitUserError;
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : kExitUserError;
   }

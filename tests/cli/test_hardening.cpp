@@ -141,6 +141,16 @@ TEST_F(Cli, BadTextAndBadValuesAreNamedForWhatTheyAre) {
   EXPECT_THAT(r.err, HasSubstr("--trace: a sweep writes one summary.csv"));
 }
 
+// An unknown or missing command says which exist.
+TEST_F(Cli, AnUnknownCommandListsTheCommands) {
+  auto r = run("frobnicate");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("'frobnicate' is not a command; the commands: run, sweep"));
+  r = run("");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("a command is required; the commands: run,"));
+}
+
 // A preset name given with its extension is found; what was tried is listed once each.
 TEST_F(Cli, MissingFilesListWhatWasTriedOnce) {
   auto r = run("topo show nowhere.yaml");
