@@ -12,7 +12,9 @@ namespace {
 constexpr float kGeluCoefficient = 0.044715f;
 constexpr float kSqrtTwoOverPi = 0.7978845608028654f;
 
-blasint as_blas(std::int64_t v) { return static_cast<blasint>(v); }
+blasint as_blas(std::int64_t v) {
+  return static_cast<blasint>(v);
+}
 }  // namespace
 
 void gemm_cpu(std::int64_t m, std::int64_t n, std::int64_t k, std::span<const float> a,
@@ -90,8 +92,8 @@ void attention_cpu(std::span<const float> q, std::span<const float> k, std::span
                 as_blas(head_dim), 0.0f, scores.data(), as_blas(seq));
     softmax_rows_cpu(scores, seq, seq, causal);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, as_blas(seq), as_blas(head_dim),
-                as_blas(seq), 1.0f, scores.data(), as_blas(seq), v.data() + off,
-                as_blas(head_dim), 0.0f, out.data() + off, as_blas(head_dim));
+                as_blas(seq), 1.0f, scores.data(), as_blas(seq), v.data() + off, as_blas(head_dim),
+                0.0f, out.data() + off, as_blas(head_dim));
   }
 }
 
@@ -110,13 +112,17 @@ void expert_ffn_cpu(std::span<const float> x, std::span<const std::int64_t> rows
   for (std::int64_t e = 0; e < experts; ++e) {
     const auto m = rows[static_cast<std::size_t>(e)];
     std::vector<float> hidden(static_cast<std::size_t>(m * inner));
-    gemm_cpu(m, inner, width, x.subspan(static_cast<std::size_t>(at * width), static_cast<std::size_t>(m * width)),
-             w1.subspan(static_cast<std::size_t>(e * width * inner), static_cast<std::size_t>(width * inner)),
+    gemm_cpu(m, inner, width,
+             x.subspan(static_cast<std::size_t>(at * width), static_cast<std::size_t>(m * width)),
+             w1.subspan(static_cast<std::size_t>(e * width * inner),
+                        static_cast<std::size_t>(width * inner)),
              hidden);
     gelu_cpu(hidden, hidden);
-    gemm_cpu(m, width, inner, hidden,
-             w2.subspan(static_cast<std::size_t>(e * inner * width), static_cast<std::size_t>(inner * width)),
-             out.subspan(static_cast<std::size_t>(at * width), static_cast<std::size_t>(m * width)));
+    gemm_cpu(
+        m, width, inner, hidden,
+        w2.subspan(static_cast<std::size_t>(e * inner * width),
+                   static_cast<std::size_t>(inner * width)),
+        out.subspan(static_cast<std::size_t>(at * width), static_cast<std::size_t>(m * width)));
     at += m;
   }
 }

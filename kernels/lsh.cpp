@@ -62,7 +62,8 @@ std::vector<float> centroids_cpu(std::span<const float> rows, std::int64_t width
   for (std::int64_t b = 0; b < buckets.count; ++b) {
     for (std::int64_t c = 0; c < width; ++c) {
       const auto i = static_cast<std::size_t>(b * width + c);
-      out[i] = static_cast<float>(sum[i] / static_cast<double>(members[static_cast<std::size_t>(b)]));
+      out[i] =
+          static_cast<float>(sum[i] / static_cast<double>(members[static_cast<std::size_t>(b)]));
     }
   }
   return out;
@@ -75,7 +76,8 @@ std::vector<float> residuals_cpu(std::span<const float> rows, std::int64_t width
     const auto b = static_cast<std::size_t>(buckets.id[t]);
     for (std::int64_t c = 0; c < width; ++c) {
       const auto i = t * static_cast<std::size_t>(width) + static_cast<std::size_t>(c);
-      out[i] = rows[i] - centroids[b * static_cast<std::size_t>(width) + static_cast<std::size_t>(c)];
+      out[i] =
+          rows[i] - centroids[b * static_cast<std::size_t>(width) + static_cast<std::size_t>(c)];
     }
   }
   return out;

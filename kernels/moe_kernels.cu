@@ -135,7 +135,8 @@ __global__ void softmax_kernel(float* x, std::int64_t rows, std::int64_t cols, b
   for (std::int64_t c = used; c < cols; ++c) row[c] = 0;
 }
 
-__global__ void layer_norm_kernel(const float* x, std::int64_t rows, std::int64_t cols, float* out) {
+__global__ void layer_norm_kernel(const float* x, std::int64_t rows, std::int64_t cols,
+                                  float* out) {
   const std::int64_t r = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
   if (r >= rows) return;
   const float* row = x + r * cols;
@@ -145,7 +146,8 @@ __global__ void layer_norm_kernel(const float* x, std::int64_t rows, std::int64_
   for (std::int64_t c = 0; c < cols; ++c) var += (row[c] - mean) * (row[c] - mean);
   var /= static_cast<double>(cols);
   const double inv = 1.0 / sqrt(var + kNormEpsilon);
-  for (std::int64_t c = 0; c < cols; ++c) out[r * cols + c] = static_cast<float>((row[c] - mean) * inv);
+  for (std::int64_t c = 0; c < cols; ++c)
+    out[r * cols + c] = static_cast<float>((row[c] - mean) * inv);
 }
 
 __global__ void gelu_kernel(const float* x, std::int64_t count, float* out) {

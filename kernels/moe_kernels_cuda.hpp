@@ -23,7 +23,6 @@ void gelu_cuda(const float* x, std::int64_t count, float* out, cudaStream_t stre
 void empty_kernel_cuda(cudaStream_t stream);
 // fill_value(seed, i) (fill.hpp) into `count` elements of the given type.
 enum FillElement { kFillFp32, kFillBf16, kFillFp16, kFillFp8 };
-void fill_cuda(void* out, std::int64_t count, int element, std::uint64_t seed,
-               cudaStream_t stream);
+void fill_cuda(void* out, std::int64_t count, int element, std::uint64_t seed, cudaStream_t stream);
 
 }  // namespace moesim::kernels

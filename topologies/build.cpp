@@ -276,7 +276,8 @@ Cluster build_cluster(const ClusterSpec& spec, const Document& doc) {
     throw doc.error_at("collectives.nvls", "NVLink SHARP needs hopper or later GPUs");
   }
   if (c.nvls && generated && spec.node->fabric != NodeFabric::kNvswitch) {
-    throw doc.error_at("collectives.nvls", "NVLink SHARP needs an NVSwitch node (fabric: nvswitch)");
+    throw doc.error_at("collectives.nvls",
+                       "NVLink SHARP needs an NVSwitch node (fabric: nvswitch)");
   }
   cluster.set_collectives({c.arch, c.nvls, c.sharp, c.cpu});
   return cluster;

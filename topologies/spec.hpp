@@ -148,8 +148,9 @@ struct CollectivesSpec {
   CpuVendor cpu = CpuVendor::kIntel;
   template <class V>
   void fields(V& v) {
-    v.field("arch", arch, "GPU generation, for NCCL's per-generation constants: volta, ampere, "
-                          "hopper, blackwell");
+    v.field("arch", arch,
+            "GPU generation, for NCCL's per-generation constants: volta, ampere, "
+            "hopper, blackwell");
     v.field("nvls", nvls,
             "NVLink SHARP: the NVSwitch reduces and multicasts (third-generation NVSwitch with "
             "Hopper or later)");

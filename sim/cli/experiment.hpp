@@ -4,14 +4,14 @@
 // more schedules. With no file, `moesim run` uses the synthetic demo.
 #include <array>
 #include <optional>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/check.hpp"
 #include "model/config.hpp"
-#include "network_cases.hpp"
 #include "model/simulate.hpp"
+#include "network_cases.hpp"
 #include "synthetic/synthetic.hpp"
 
 namespace moesim::cli {
@@ -106,8 +106,7 @@ struct FidelityConfig {
   template <class V>
   void fields(V& v) {
     using config::Check;
-    v.field("source", source, "where the published number was read",
-            Check::none().required());
+    v.field("source", source, "where the published number was read", Check::none().required());
     v.field("quote", quote, "the table row or sentence it stands in");
     v.field("metric", metric, "what it measures");
     v.field("published", published, "the published value, in the metric's unit",

@@ -63,8 +63,8 @@ void check_case(const Case& c, const config::Document& document) {
     throw document.error_at("fidelity", "a fidelity case needs its published measurement");
   }
   if (e.sweep || e.synthetic) {
-    throw config::ConfigError(
-        fmt::format("{}: a fidelity case is one study, without sweep or synthetic", c.file.string()));
+    throw config::ConfigError(fmt::format(
+        "{}: a fidelity case is one study, without sweep or synthetic", c.file.string()));
   }
   const auto metric = e.fidelity->metric;
   if (e.collective && e.dispatch) {
@@ -77,9 +77,9 @@ void check_case(const Case& c, const config::Document& document) {
                                          : "time_us, algbw_gbps and busbw_gbps need a collective");
   }
   if (e.dispatch.has_value() != (metric == FidelityMetric::kDispatchGbps)) {
-    throw document.error_at(e.dispatch ? "fidelity.metric" : "dispatch",
-                            e.dispatch ? "a dispatch is measured in dispatch_gbps"
-                                       : "dispatch_gbps needs a dispatch");
+    throw document.error_at(
+        e.dispatch ? "fidelity.metric" : "dispatch",
+        e.dispatch ? "a dispatch is measured in dispatch_gbps" : "dispatch_gbps needs a dispatch");
   }
   if (e.collective || e.dispatch) return;
   if (e.schedules.size() > 1) {
@@ -87,9 +87,8 @@ void check_case(const Case& c, const config::Document& document) {
   }
   const bool first_token = e.fidelity->metric == FidelityMetric::kFirstTokenMs;
   if (first_token != (e.mode == model::Mode::kInfer)) {
-    throw document.error_at("fidelity.metric",
-                            first_token ? "first_token_ms needs mode: infer"
-                                        : "a training metric needs mode: train");
+    throw document.error_at("fidelity.metric", first_token ? "first_token_ms needs mode: infer"
+                                                           : "a training metric needs mode: train");
   }
   if (first_token && e.inference.generate != 0) {
     throw document.error_at("inference.generate",
@@ -122,8 +121,7 @@ std::vector<Case> load_cases(const FidelityOptions& o) {
       throw config::ConfigError(fmt::format("{}: no such file or folder", root.string()));
     }
     for (const auto& file : files) {
-      const auto document =
-          config::Document::load_file(file.string(), data_dir() / kModelPresets);
+      const auto document = config::Document::load_file(file.string(), data_dir() / kModelPresets);
       Case c{file, file.parent_path().filename().string(), file.stem().string(),
              config::read_document<ExperimentConfig>(document)};
       check_case(c, document);
@@ -293,8 +291,8 @@ void fidelity(const FidelityOptions& o, std::ostream& out, std::ostream& err) {
   dir.commit();
   out << fmt::format("wrote {}\n", written.string());
   if (!over.empty()) {
-    throw Error(fmt::format("fidelity: median |error| above {:.1f}%: {}", o.max_median_error,
-                            over));
+    throw Error(
+        fmt::format("fidelity: median |error| above {:.1f}%: {}", o.max_median_error, over));
   }
 }
 

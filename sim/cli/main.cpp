@@ -8,10 +8,8 @@
 
 #include "build_info.hpp"
 #include "calibrate_command.hpp"
-#include "validate_command.hpp"
-#include "report/interrupts.hpp"
-#include "config/error.hpp"
 #include "config/count.hpp"
+#include "config/error.hpp"
 #include "fidelity_command.hpp"
 #include "figures_command.hpp"
 #include "model/moe_shape.hpp"
@@ -19,8 +17,10 @@
 #include "network_commands.hpp"
 #include "predict_command.hpp"
 #include "profile_command.hpp"
+#include "report/interrupts.hpp"
 #include "run_command.hpp"
 #include "sweep_command.hpp"
+#include "validate_command.hpp"
 
 namespace {
 
@@ -191,31 +191,37 @@ int main(int argc, char** argv) {
       "calibrate",
       "Measure this machine's GPU (one rank per GPU under mpirun for the collectives) and write "
       "a measured profile and network overlay");
-  calibrate->add_option("--model", calibrate_options.model,
-                        "Model whose GEMM shapes and layer sizes the sweeps take: " +
-                            moesim::cli::preset_names(moesim::cli::kModelPresets) + ", or a file")
+  calibrate
+      ->add_option("--model", calibrate_options.model,
+                   "Model whose GEMM shapes and layer sizes the sweeps take: " +
+                       moesim::cli::preset_names(moesim::cli::kModelPresets) + ", or a file")
       ->capture_default_str();
-  calibrate->add_option("--cluster", calibrate_options.cluster,
-                        "Cluster the model is laid out on to read its shapes (its parallel "
-                        "layout must fit)")
+  calibrate
+      ->add_option("--cluster", calibrate_options.cluster,
+                   "Cluster the model is laid out on to read its shapes (its parallel "
+                   "layout must fit)")
       ->capture_default_str();
   calibrate->add_flag("--quick", calibrate_options.quick,
                       "Fewer sizes and repetitions (minutes on one GPU, seconds on the host)");
   calibrate->add_option("--out", calibrate_options.out, "Output folder")->capture_default_str();
-  calibrate->add_option("--device", calibrate_options.device,
-                        "cuda (this rank's GPU) or host (the CPU and MPI: tests the pipeline)")
+  calibrate
+      ->add_option("--device", calibrate_options.device,
+                   "cuda (this rank's GPU) or host (the CPU and MPI: tests the pipeline)")
       ->capture_default_str();
-  calibrate->add_option("--link", calibrate_options.link,
-                        "Link class the collectives cross: auto (network across hosts, else "
-                        "nvlink or pcie as the GPUs reach each other), nvlink, pcie, network")
+  calibrate
+      ->add_option("--link", calibrate_options.link,
+                   "Link class the collectives cross: auto (network across hosts, else "
+                   "nvlink or pcie as the GPUs reach each other), nvlink, pcie, network")
       ->capture_default_str();
-  calibrate->add_option("--launch", calibrate_options.launch,
-                        "stream (each run between CUDA events) or graph (replays of a CUDA graph)")
+  calibrate
+      ->add_option("--launch", calibrate_options.launch,
+                   "stream (each run between CUDA events) or graph (replays of a CUDA graph)")
       ->capture_default_str();
   calibrate->add_option("--name", calibrate_options.name,
                         "The profile's name (default: the device's)");
-  calibrate->add_flag("--no-figure", [&](std::int64_t) { calibrate_options.figure = false; },
-                      "Do not draw calibration.png");
+  calibrate->add_flag(
+      "--no-figure", [&](std::int64_t) { calibrate_options.figure = false; },
+      "Do not draw calibration.png");
 
   moesim::cli::ValidateOptions validate_options;
   auto* validate = app.add_subcommand(
@@ -229,8 +235,9 @@ int main(int argc, char** argv) {
                    "GPU profile the prediction uses: a file (e.g. moesim calibrate's) or a name "
                    "in calibrate/profiles")
       ->required();
-  validate->add_option("--device", validate_options.device,
-                       "cuda (this rank's GPU) or host (the CPU and MPI: tests the pipeline)")
+  validate
+      ->add_option("--device", validate_options.device,
+                   "cuda (this rank's GPU) or host (the CPU and MPI: tests the pipeline)")
       ->capture_default_str();
   validate->add_option("--out", validate_options.out, "Output folder")->capture_default_str();
   validate->add_option("--set", validate_options.overrides,
@@ -242,8 +249,9 @@ int main(int argc, char** argv) {
   validate->add_option("--tokens", validate_options.tokens,
                        "Saved activations for the LSH rate: raw little-endian fp32, tokens x "
                        "hidden");
-  validate->add_flag("--no-figure", [&](std::int64_t) { validate_options.figure = false; },
-                     "Do not draw validation.png");
+  validate->add_flag(
+      "--no-figure", [&](std::int64_t) { validate_options.figure = false; },
+      "Do not draw validation.png");
   validate->add_flag("-q,--quiet", validate_options.quiet, "No progress lines");
 
   moesim::cli::TopoOptions topo_options;
@@ -303,9 +311,8 @@ int main(int argc, char** argv) {
         names += (names.empty() ? "" : ", ") + sub->get_name();
       }
       std::cerr << "moesim: error: "
-                << (argc > 1 && argv[1][0] != '-'
-                        ? fmt::format("'{}' is not a command", argv[1])
-                        : std::string("a command is required"))
+                << (argc > 1 && argv[1][0] != '-' ? fmt::format("'{}' is not a command", argv[1])
+                                                  : std::string("a command is required"))
                 << "; the commands: " << names << " (moesim COMMAND --help for each)\n";
       return kExitUserError;
     }

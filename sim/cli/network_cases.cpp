@@ -60,11 +60,11 @@ Played play_collective(const topo::Cluster& cluster, const topo::RoutingOptions&
   const auto* algorithm =
       c.algorithm.empty() ? &info.algorithms.front() : net::find_algorithm(info, c.algorithm);
   if (algorithm == nullptr) {
-    throw config::ConfigError(fmt::format(
-        "--algo {}: expected {}", c.algorithm,
-        info.algorithms.size() == 1
-            ? fmt::format("{} ({}'s only one)", info.algorithms.front().name, c.op)
-            : fmt::format("{} for {}", net::algorithm_names(info), c.op)));
+    throw config::ConfigError(
+        fmt::format("--algo {}: expected {}", c.algorithm,
+                    info.algorithms.size() == 1
+                        ? fmt::format("{} ({}'s only one)", info.algorithms.front().name, c.op)
+                        : fmt::format("{} for {}", net::algorithm_names(info), c.op)));
   }
   const auto ranks = every_gpu(cluster);
   auto request = request_on(cluster, ranks);
@@ -99,9 +99,9 @@ DispatchPlayed play_dispatch(const topo::Cluster& cluster, const DispatchCase& d
   const auto ranks = every_gpu(cluster);
   const int n = static_cast<int>(ranks.size());
   if (d.experts % n != 0) {
-    throw config::ConfigError(fmt::format(
-        "dispatch.experts: {} experts do not spread evenly over the cluster's {} GPUs", d.experts,
-        n));
+    throw config::ConfigError(
+        fmt::format("dispatch.experts: {} experts do not spread evenly over the cluster's {} GPUs",
+                    d.experts, n));
   }
   model::ModelConfig m;
   m.hidden = d.hidden;
@@ -119,7 +119,8 @@ DispatchPlayed play_dispatch(const topo::Cluster& cluster, const DispatchCase& d
   auto request = request_on(cluster, ranks);
   request.kind = net::CollectiveKind::kAllToAll;
   request.matrix = [&matrix](int a, int b) { return matrix->at(a, b); };
-  const auto graph = net::collective(net::CollectiveKind::kAllToAll).algorithms.front().build(request);
+  const auto graph =
+      net::collective(net::CollectiveKind::kAllToAll).algorithms.front().build(request);
   DispatchPlayed out;
   out.seconds = play(cluster, {}, graph, ranks, "flow", {});
   // Rank 0's bytes as the benchmark counts them (DeepEP's tests/test_internode.py), in the

@@ -32,7 +32,8 @@ struct CollectiveCase {
     v.field("op", op, "all_to_all, all_reduce, all_gather, reduce_scatter or send_recv",
             Check::none().required());
     v.field("size", size, "nccl-tests' size column", Check::non_negative().required());
-    v.field("algorithm", algorithm, "the collective's algorithm (empty: its first, auto for NCCL's)");
+    v.field("algorithm", algorithm,
+            "the collective's algorithm (empty: its first, auto for NCCL's)");
     v.field("protocol", protocol, "NCCL's protocol: auto, LL, LL128 or Simple");
     v.field("window", window, "all-to-all peers in flight per rank; 0: every peer",
             Check::non_negative());

@@ -6,13 +6,13 @@
 #include <ostream>
 
 #include "config/document.hpp"
+#include "config/enum_name.hpp"
 #include "config/error.hpp"
 #include "config/quantity.hpp"
-#include "config/enum_name.hpp"
 #include "net/collectives.hpp"
-#include "network_cases.hpp"
 #include "net/nccl.hpp"
 #include "net/network_model.hpp"
+#include "network_cases.hpp"
 #include "report/output_dir.hpp"
 #include "study.hpp"
 #include "topologies/analysis.hpp"

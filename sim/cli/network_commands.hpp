@@ -23,7 +23,7 @@ struct CollectiveOptions {
   std::string protocol = "auto";  // NCCL's algorithms: auto (its tuner), LL, LL128 or Simple
   std::string model = "flow";
   std::vector<std::string> sizes{"1 MiB", "16 MiB", "256 MiB"};  // nccl-tests "size"
-  int window = 8;                 // all-to-all: peers in flight per rank (NCCL batches 8); 0: all
+  int window = 8;  // all-to-all: peers in flight per rank (NCCL batches 8); 0: all
   std::string overhead = "0 us";
 };
 void collective(const CollectiveOptions& options, std::ostream& out);

@@ -8,10 +8,10 @@
 #include "config/document.hpp"
 #include "config/reader.hpp"
 #include "config/writer.hpp"
+#include "model/moe_shape.hpp"
 #include "plot_runner.hpp"
 #include "report/output_dir.hpp"
 #include "run_command.hpp"
-#include "model/moe_shape.hpp"
 #include "study.hpp"
 
 namespace moesim::cli {
@@ -57,7 +57,8 @@ void predict(const PredictOptions& o, std::ostream& out, std::ostream& err) {
       throw config::ConfigError(fmt::format(
           "--schedules {}: an empty name; expected names separated by ','", o.schedules));
     }
-    experiment.schedules.push_back(model::schedule_from_name(o.schedules.substr(start, end - start)));
+    experiment.schedules.push_back(
+        model::schedule_from_name(o.schedules.substr(start, end - start)));
     start = end + 1;
   }
   schedules_of(experiment);  // names distinct, checked before anything runs

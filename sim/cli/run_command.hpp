@@ -31,8 +31,7 @@ void run(const RunOptions& options, std::ostream& out, std::ostream& err);
 std::vector<PointResult> run_study(const ExperimentConfig& e, const std::filesystem::path& base_dir,
                                    const StudyOutputs& outputs, bool progress, std::ostream& err,
                                    int jobs = 1);
-void write_study(report::OutputDir& dir, const ExperimentConfig& e,
-                 const std::string& resolved, const std::vector<PointResult>& results,
-                 std::ostream& out);
+void write_study(report::OutputDir& dir, const ExperimentConfig& e, const std::string& resolved,
+                 const std::vector<PointResult>& results, std::ostream& out);
 
 }  // namespace moesim::cli

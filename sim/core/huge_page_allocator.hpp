@@ -20,13 +20,21 @@ inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;  // x86-64 a
 template <class T>
 struct HugePageAllocator {
   using value_type = T;
+  static constexpr bool kOverAligned = alignof(T) > __STDCPP_DEFAULT_NEW_ALIGNMENT__;
   HugePageAllocator() = default;
   template <class U>
   HugePageAllocator(const HugePageAllocator<U>&) {}  // NOLINT: allocators convert implicitly
 
   T* allocate(std::size_t n) {
     const std::size_t bytes = n * sizeof(T);
-    if (bytes < kHugePageBytes) return static_cast<T*>(::operator new(bytes));
+    if (bytes < kHugePageBytes) {
+      // Over-aligned types (alignas(32) records) need the aligned form of operator new.
+      if constexpr (kOverAligned) {
+        return static_cast<T*>(::operator new(bytes, std::align_val_t{alignof(T)}));
+      } else {
+        return static_cast<T*>(::operator new(bytes));
+      }
+    }
     const std::size_t rounded = (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
     void* p = std::aligned_alloc(kHugePageBytes, rounded);
     if (p == nullptr) throw std::bad_alloc();
@@ -37,7 +45,11 @@ struct HugePageAllocator {
   }
   void deallocate(T* p, std::size_t n) noexcept {
     if (n * sizeof(T) < kHugePageBytes) {
-      ::operator delete(p);
+      if constexpr (kOverAligned) {
+        ::operator delete(p, std::align_val_t{alignof(T)});
+      } else {
+        ::operator delete(p);
+      }
     } else {
       std::free(p);
     }

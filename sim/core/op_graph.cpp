@@ -276,7 +276,10 @@ void OpGraph::build_links(const std::vector<std::uint32_t>& succ_offsets) {
                          op_next_on_stream_[op], kNoId};
   }
   for (GangId g = 0; g < gang_count(); ++g) {
-    for (const OpId op : gang_members(g)) links_[op].gang = g;
+    // A member that does not exist is reported by check_gangs(); it has no link to mark.
+    for (const OpId op : gang_members(g)) {
+      if (op < n) links_[op].gang = g;
+    }
   }
   op_next_on_stream_ = {};  // links_ holds it now
 }

@@ -162,9 +162,8 @@ double CostModel::shape_factor(const Work& work) const {
   const double k = static_cast<double>(work.gemm.k);
   // The pipeline's fill: (stages - 1) K-steps of 64 before the first is computed.
   constexpr double kStepK = 64;
-  const double fill = tiling->pipeline_stages > 0
-                          ? static_cast<double>(tiling->pipeline_stages - 1)
-                          : 0.0;
+  const double fill =
+      tiling->pipeline_stages > 0 ? static_cast<double>(tiling->pipeline_stages - 1) : 0.0;
   const auto pipelined = [&](double depth_k) {
     const double steps = std::ceil(depth_k / kStepK);
     return steps / (steps + fill);
@@ -191,14 +190,12 @@ double CostModel::shape_factor(const Work& work) const {
 
 double CostModel::kernel_efficiency(const Work& work) const {
   double eff = compute_efficiency(work.flops) * shape_factor(work);
-  const bool attention =
-      work.kind == OpKind::kAttention || work.kind == OpKind::kAttentionBackward;
+  const bool attention = work.kind == OpKind::kAttention || work.kind == OpKind::kAttentionBackward;
   if (attention && profile_.compute.flash) {
     const auto& a = work.attention;
-    const auto pass =
-        work.kind == OpKind::kAttention ? FlashPass::kForward : FlashPass::kBackward;
-    if (const auto flash =
-            profile_.compute.flash->fraction(a.flash_version, pass, a.causal, a.head_dim, a.seq_kv)) {
+    const auto pass = work.kind == OpKind::kAttention ? FlashPass::kForward : FlashPass::kBackward;
+    if (const auto flash = profile_.compute.flash->fraction(a.flash_version, pass, a.causal,
+                                                            a.head_dim, a.seq_kv)) {
       eff = *flash;
     }
   } else if (work.dtype == Dtype::kFp8 && profile_.compute.dtype_efficiency.fp8) {

@@ -69,8 +69,9 @@ std::optional<double> FlashTable::fraction(int version, FlashPass pass, bool cau
     const double d = static_cast<double>(head_dim);
     if (d <= by_width.front().first) return by_width.front().second;
     if (d >= by_width.back().first) return by_width.back().second;
-    const auto hi = std::upper_bound(by_width.begin(), by_width.end(), std::pair(d, 0.0),
-                                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    const auto hi =
+        std::upper_bound(by_width.begin(), by_width.end(), std::pair(d, 0.0),
+                         [](const auto& a, const auto& b) { return a.first < b.first; });
     const auto lo = hi - 1;
     const double t = (d - lo->first) / (hi->first - lo->first);
     return lo->second + t * (hi->second - lo->second);
@@ -96,7 +97,8 @@ std::optional<double> FlashTable::fraction(int version, FlashPass pass, bool cau
   if (!rate) {
     // The other mask's series, scaled as the forward's causal over non-causal where both exist.
     if (const auto other = with_mask(pass, !causal)) {
-      const auto fc = measured(FlashPass::kForward, true), fn = measured(FlashPass::kForward, false);
+      const auto fc = measured(FlashPass::kForward, true),
+                 fn = measured(FlashPass::kForward, false);
       const double scale = fc && fn ? (causal ? *fc / *fn : *fn / *fc) : 1.0;
       rate = *other * scale;
     }

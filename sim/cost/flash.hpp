@@ -40,10 +40,8 @@ struct FlashSeries {
     v.field("pass", pass, "forward, backward, or forward_backward (timed together)");
     v.field("causal", causal, "with a causal mask (its FLOPs counted half)");
     v.field("head_dim", head_dim, "width of a head", Check::at_least(1));
-    v.field("seq_len", seq_len, "sequence lengths measured, increasing",
-            Check::none().required());
-    v.field("tflops", tflops, "measured TFLOP/s at each sequence length",
-            Check::none().required());
+    v.field("seq_len", seq_len, "sequence lengths measured, increasing", Check::none().required());
+    v.field("tflops", tflops, "measured TFLOP/s at each sequence length", Check::none().required());
   }
 };
 

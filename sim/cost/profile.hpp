@@ -12,9 +12,9 @@
 #include "config/check.hpp"
 #include "config/document.hpp"
 #include "config/quantity.hpp"
-#include "flash.hpp"
 #include "core/time.hpp"
 #include "dtype.hpp"
+#include "flash.hpp"
 
 namespace moesim::cost {
 
@@ -191,8 +191,9 @@ struct AttentionPoint {
     v.field("seq", seq, "sequence length (queries = keys)", dim);
     v.field("head_dim", head_dim, "dimension per head", dim);
     v.field("causal", causal, "causal mask");
-    v.field("fused", fused,
-            "one fused kernel (priced for fused attention), or scores materialised (recorded only)");
+    v.field(
+        "fused", fused,
+        "one fused kernel (priced for fused attention), or scores materialised (recorded only)");
     v.field("dtype", dtype, "element type");
     v.field("time", time, "measured forward kernel time", config::Check::positive().required());
   }

@@ -224,8 +224,7 @@ Work memcpy(std::int64_t bytes) {
   return w;
 }
 
-Work batched_gemm(std::int64_t batch, std::int64_t m, std::int64_t n, std::int64_t k,
-                  Dtype dtype) {
+Work batched_gemm(std::int64_t batch, std::int64_t m, std::int64_t n, std::int64_t k, Dtype dtype) {
   Work w = gemm(m, n, k, dtype);
   w.kind = OpKind::kBatchedGemm;
   w.flops *= d(batch);

@@ -149,8 +149,7 @@ Work bias_gradient(std::int64_t rows, std::int64_t cols, Dtype dtype);
 // log-softmax, gather; and back): forward casts (reads dtype, writes fp32) then log-softmax
 // (reads and writes fp32); backward log-softmax backward (reads two fp32, writes fp32) then
 // casts back (reads fp32, writes dtype).
-Work cross_entropy(std::int64_t tokens, std::int64_t vocab, Dtype dtype, bool fused,
-                   bool backward);
+Work cross_entropy(std::int64_t tokens, std::int64_t vocab, Dtype dtype, bool fused, bool backward);
 // A radix sort of `keys` keys of `key_bytes` with `value_bytes` payloads, as CUB's onesweep
 // runs it: one pass per 8 bits of key, each reading and writing keys and values, after a
 // histogram pass that reads the keys.

@@ -63,8 +63,8 @@ Kernels attention_scores(const LayerContext& c, std::int64_t batch, std::int64_t
   return k;
 }
 
-std::vector<int> attention_block(Program& p, const LayerContext& c, int block,
-                                 std::int64_t batch, std::int64_t seq_q, std::int64_t seq_kv) {
+std::vector<int> attention_block(Program& p, const LayerContext& c, int block, std::int64_t batch,
+                                 std::int64_t seq_q, std::int64_t seq_kv) {
   const auto& m = c.model;
   const auto t = c.dtype();
   const auto tp = c.tp;
@@ -89,7 +89,8 @@ std::vector<int> attention_block(Program& p, const LayerContext& c, int block,
   if (m.qk_norm) {  // per-head norms of q and k
     for (const auto heads : {m.heads, m.kv()}) {
       qkv.forward.push_back(work::layer_norm(full * heads / tp, hd, t));
-      qkv.backward.insert(qkv.backward.begin(), work::layer_norm_backward(full * heads / tp, hd, t));
+      qkv.backward.insert(qkv.backward.begin(),
+                          work::layer_norm_backward(full * heads / tp, hd, t));
     }
   }
   if (!c.training) qkv.forward.push_back(work::kv_cache_write(full, m.kv() * hd / tp, t));
@@ -98,9 +99,8 @@ std::vector<int> attention_block(Program& p, const LayerContext& c, int block,
   ids.push_back(p.add(std::move(qkv_node)));
   Kernels core;
   if (flash_attention(c)) {
-    cost::AttentionShape shape{batch,  m.heads / tp, m.kv() / tp,
-                               seq_q,  seq_kv,       hd,
-                               m.causal, c.impl.attention.flash_version};
+    cost::AttentionShape shape{batch,  m.heads / tp, m.kv() / tp, seq_q,
+                               seq_kv, hd,           m.causal,    c.impl.attention.flash_version};
     core = {{work::attention(shape, t)}, {work::attention_backward(shape, t)}};
   } else {
     core = attention_scores(c, batch, seq_q, seq_kv);
@@ -111,8 +111,8 @@ std::vector<int> attention_block(Program& p, const LayerContext& c, int block,
   const auto out = linear(c, full, h, m.heads * hd / tp, false);  // its bias joins the residual
   ids.push_back(p.add(compute(Category::kAttention, pre + "out", out.forward, out.backward)));
   if (tp > 1) {
-    ids.push_back(p.add(tp_collective(pre, c.closing(), static_cast<double>(full * h) * c.elem(),
-                                      ids.back())));
+    ids.push_back(p.add(
+        tp_collective(pre, c.closing(), static_cast<double>(full * h) * c.elem(), ids.back())));
   }
   auto join = residual_join(c, local, m.bias);
   if (m.windowed) {  // windows put back

@@ -13,8 +13,8 @@
 
 namespace moesim::model {
 
-std::vector<int> attention_block(Program& p, const LayerContext& c, int block,
-                                 std::int64_t batch, std::int64_t seq_q, std::int64_t seq_kv);
+std::vector<int> attention_block(Program& p, const LayerContext& c, int block, std::int64_t batch,
+                                 std::int64_t seq_q, std::int64_t seq_kv);
 
 // Whether the attention of `c` runs as one fused kernel.
 bool flash_attention(const LayerContext& c);

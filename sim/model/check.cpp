@@ -61,8 +61,8 @@ void check_built(const Study& s, const MoeShape& shape, const RankLayout& layout
     if (m.global_batch % per_step != 0) {
       throw config::ConfigError::about(
           "model.global_batch",
-          fmt::format("{} is not a multiple of micro_batch {} x ep {} x dp {} = {}",
-                      m.global_batch, m.micro_batch, s.parallel.ep, s.parallel.dp, per_step));
+          fmt::format("{} is not a multiple of micro_batch {} x ep {} x dp {} = {}", m.global_batch,
+                      m.micro_batch, s.parallel.ep, s.parallel.dp, per_step));
     }
   }
   if (shape.algorithm == ExchangeAlgorithm::kHierarchical &&

@@ -212,7 +212,7 @@ struct RoutingConfig {
   RoutingKind kind = RoutingKind::kBalanced;
   double zipf_exponent = 1.0;  // popularity of the i-th most popular expert ~ 1/i^s
   std::int64_t seed = 1;
-  std::string trace;  // CSV: layer,source,expert,tokens
+  std::string trace;            // CSV: layer,source,expert,tokens
   std::int64_t node_limit = 0;  // a token's experts on at most this many nodes; 0: any
 
   template <class V>
@@ -256,8 +256,7 @@ struct LshConfig {
   void fields(V& v) {
     using config::Check;
     v.field("hashes", hashes, "hash functions L", Check::at_least(1));
-    v.field("rate", rate, "compression rate rho: fraction of rows sent",
-            Check::above_up_to(0, 1));
+    v.field("rate", rate, "compression rate rho: fraction of rows sent", Check::above_up_to(0, 1));
     v.field("structured", structured, "structured fast rotation (O(L h log h) per token)");
   }
 };

@@ -24,7 +24,8 @@ constexpr int kIndexBytes = 8;
 
 // The slots of GShard-style gating: a one-hot and cumsum for each of the k choices.
 void locations(Kernels& k, const DispatchShape& s) {
-  for (std::int64_t i = 0; i < s.k; ++i) k.forward.push_back(work::one_hot_cumsum(s.tokens, s.experts));
+  for (std::int64_t i = 0; i < s.k; ++i)
+    k.forward.push_back(work::one_hot_cumsum(s.tokens, s.experts));
 }
 }  // namespace
 

@@ -15,7 +15,7 @@
 namespace moesim::model {
 
 struct DispatchShape {
-  std::int64_t tokens = 0;    // tokens this rank routes (the whole sequence)
+  std::int64_t tokens = 0;  // tokens this rank routes (the whole sequence)
   std::int64_t experts = 0;
   std::int64_t k = 1;
   std::int64_t rows = 0;      // rows it sends (capacity-padded when there is a capacity factor)

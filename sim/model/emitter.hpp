@@ -45,8 +45,7 @@ class Emitter {
   }
 
   core::OpId collective(int rank, Stream stream, Category c, const std::string& name,
-                        const Collective& collective,
-                        core::Time host_extra = core::Time::zero());
+                        const Collective& collective, core::Time host_extra = core::Time::zero());
   core::OpId kernels(int rank, Stream stream, Category c, const std::string& name,
                      const std::vector<cost::Work>& works);
   void depend(core::OpId op, core::OpId on) { w_.graph.add_dependency(op, on); }

@@ -26,8 +26,9 @@ std::uint32_t GraphCatalogue::graph(const Collective& c, const std::vector<int>&
   const int n = static_cast<int>(gpus.size());
   const int per_node = gpus_per_node(cluster_, gpus);
   const bool a2a = c.kind == CollectiveKind::kAllToAll;
-  const auto key = std::make_tuple(static_cast<int>(c.kind), n, per_node,
-                                   a2a ? std::uint64_t{c.matrix->id} : std::bit_cast<std::uint64_t>(c.bytes));
+  const auto key =
+      std::make_tuple(static_cast<int>(c.kind), n, per_node,
+                      a2a ? std::uint64_t{c.matrix->id} : std::bit_cast<std::uint64_t>(c.bytes));
   if (const auto found = index_.find(key); found != index_.end()) return found->second;
 
   const bool whole_nodes = per_node > 0 && per_node < n;  // and more than one
@@ -47,8 +48,8 @@ std::uint32_t GraphCatalogue::graph(const Collective& c, const std::vector<int>&
     two_level = whole_nodes && algorithm_ == ExchangeAlgorithm::kHierarchical;
   }
   const auto& info = net::collective(c.kind);
-  const auto& algorithm = two_level ? *net::find_algorithm(info, "hierarchical")
-                                    : info.algorithms.front();
+  const auto& algorithm =
+      two_level ? *net::find_algorithm(info, "hierarchical") : info.algorithms.front();
   graphs_.push_back(algorithm.build(request));
   payload_.push_back(a2a ? c.matrix->payload : 0.0);
   const auto id = static_cast<std::uint32_t>(graphs_.size() - 1);

@@ -30,8 +30,7 @@ Program ProgramBuilder::forward(int rank, std::int64_t batch, std::int64_t seq_q
   const auto full = batch * seq_q;
   // A decode step may hold fewer tokens than tensor-parallel ranks: no sequence split then.
   const LayerContext c{model, study_.implementation, tp,
-                       tp > 1 && study_.parallel.sp && full % tp == 0,
-                       study_.mode == Mode::kTrain};
+                       tp > 1 && study_.parallel.sp && full % tp == 0, study_.mode == Mode::kTrain};
   Program p;
   embedding(p, c, full);
   std::vector<ShortcutPath> shortcut_paths;

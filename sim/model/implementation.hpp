@@ -49,8 +49,8 @@ struct AttentionImplementation {
   // B x heads x s_q x s_kv scores. A model whose attention a flash kernel cannot run (cosine
   // attention, a bias added to the scores) runs unfused whatever this says.
   AttentionKernel kernel = AttentionKernel::kFlash;
-  int flash_version = 3;       // flash: the FlashAttention generation (1, 2, 3)
-  bool fused_softmax = true;   // unfused: scale, mask and softmax in one kernel
+  int flash_version = 3;           // flash: the FlashAttention generation (1, 2, 3)
+  bool fused_softmax = true;       // unfused: scale, mask and softmax in one kernel
   std::int64_t layout_copies = 0;  // unfused: token-by-hidden copies splitting or merging heads
   std::optional<cost::Dtype> scores_dtype;  // unfused: the scores' type (absent: the model's)
 
@@ -73,10 +73,10 @@ struct AttentionImplementation {
 // Elementwise chains a framework fuses (true) or runs as separate kernels (false).
 struct Fusions {
   std::int64_t activation_ops = 1;  // pointwise ops an MLP activation is written as (1: a kernel)
-  bool bias_activation = true;   // the bias add inside the MLP's activation kernel
-  bool bias_dropout_add = true;  // bias, dropout and residual add in one kernel
-  bool bias_gradient = true;     // bias gradients reduced inside the GEMM (no extra kernel)
-  bool cross_entropy = true;     // the loss in one kernel each way, in fp32 registers
+  bool bias_activation = true;      // the bias add inside the MLP's activation kernel
+  bool bias_dropout_add = true;     // bias, dropout and residual add in one kernel
+  bool bias_gradient = true;        // bias gradients reduced inside the GEMM (no extra kernel)
+  bool cross_entropy = true;        // the loss in one kernel each way, in fp32 registers
 
   template <class V>
   void fields(V& v) {
@@ -96,7 +96,8 @@ struct HostImplementation {
   // and cudaLaunchKernel). Zero: the host is never behind (the "fused_ideal" assumption).
   core::Time launch = core::Time::zero();
   bool cuda_graphs = false;  // kernels replayed from a CUDA graph: no per-kernel host cost
-  core::Time sync = core::Time::zero();  // a host synchronisation's round trip (cudaEventSynchronize)
+  core::Time sync =
+      core::Time::zero();  // a host synchronisation's round trip (cudaEventSynchronize)
 
   template <class V>
   void fields(V& v) {
@@ -115,9 +116,9 @@ struct HostImplementation {
 struct DispatcherImplementation {
   Permutation permutation = Permutation::kGather;
   CountExchange counts = CountExchange::kNone;
-  bool host_sync = false;  // the host reads the counts (or a capacity) before the exchange
-  bool upcast_bf16 = false;  // a bf16 model's dispatch and combine buffers are fp32 (Tutel)
-  bool aux_loss = true;      // load-balancing loss kernels in training
+  bool host_sync = false;         // the host reads the counts (or a capacity) before the exchange
+  bool upcast_bf16 = false;       // a bf16 model's dispatch and combine buffers are fp32 (Tutel)
+  bool aux_loss = true;           // load-balancing loss kernels in training
   std::int64_t gate_kernels = 1;  // kernels the gate runs after its GEMM (softmax, top-k, masks)
 
   template <class V>
@@ -128,8 +129,7 @@ struct DispatcherImplementation {
     v.field("counts", counts,
             "exchanged before each all-to-all: none, all_gather (tokens per expert) or "
             "all_reduce (the largest count, for a capacity that drops nothing)");
-    v.field("host_sync", host_sync,
-            "the host waits for the counts before issuing the exchange");
+    v.field("host_sync", host_sync, "the host waits for the counts before issuing the exchange");
     v.field("upcast_bf16", upcast_bf16,
             "a bf16 model's dispatch and combine buffers (and exchanges) are fp32");
     v.field("aux_loss", aux_loss, "load-balancing loss kernels in training");
@@ -149,9 +149,9 @@ struct Implementation {
   HostImplementation host;
   DispatcherImplementation dispatcher;
   std::optional<cost::Dtype> grad_dtype;  // gradient accumulation and reduction
-  bool autocast = false;      // fp32 weights under torch.autocast: each cast per forward GEMM
-  bool residual_fp32 = false;  // the residual stream (and layer norms on it) in fp32
-  bool prefill_all_logits = false;        // inference: the LM head over every prompt token
+  bool autocast = false;            // fp32 weights under torch.autocast: each cast per forward GEMM
+  bool residual_fp32 = false;       // the residual stream (and layer norms on it) in fp32
+  bool prefill_all_logits = false;  // inference: the LM head over every prompt token
 
   template <class V>
   void fields(V& v) {

@@ -42,7 +42,8 @@ Kernels linear(const LayerContext& c, std::int64_t rows, std::int64_t out, std::
   }
   k.forward.push_back(work::gemm(rows, out, in, g));
   for (const auto& w : gemm_backward(rows, out, in, g)) k.backward.push_back(w);
-  if (biased && !c.impl.fusions.bias_gradient) k.backward.push_back(work::bias_gradient(rows, out, t));
+  if (biased && !c.impl.fusions.bias_gradient)
+    k.backward.push_back(work::bias_gradient(rows, out, t));
   return k;
 }
 
@@ -52,12 +53,13 @@ Kernels residual_join(const LayerContext& c, std::int64_t rows, bool biased) {
   const auto n = rows * c.model.hidden;
   // The add reads the residual (its type) and the branch (the model's), writes the residual.
   auto add = work::elementwise_add(n, r);
-  add.bytes = static_cast<double>(n) *
-              (2 * cost::bytes_per_element(r) + cost::bytes_per_element(t));
+  add.bytes =
+      static_cast<double>(n) * (2 * cost::bytes_per_element(r) + cost::bytes_per_element(t));
   Kernels k;
   if (c.impl.fusions.bias_dropout_add) {
-    if (c.dropout()) add.bytes += work::bias_dropout_add(n, true, t).bytes -
-                                  work::bias_dropout_add(n, false, t).bytes;
+    if (c.dropout())
+      add.bytes +=
+          work::bias_dropout_add(n, true, t).bytes - work::bias_dropout_add(n, false, t).bytes;
     k.forward.push_back(add);
   } else {
     if (biased) k.forward.push_back(work::elementwise(n, 1, 1, t));
@@ -85,8 +87,8 @@ Kernels layer_norm(const LayerContext& c, std::int64_t rows) {
     k.forward.push_back(work::cast(rows * h, r, t));
     k.backward.insert(k.backward.begin(), work::cast(rows * h, t, r));
   } else {
-    k.forward.back().bytes -= static_cast<double>(rows * h) *
-                              (cost::bytes_per_element(r) - cost::bytes_per_element(t));
+    k.forward.back().bytes -=
+        static_cast<double>(rows * h) * (cost::bytes_per_element(r) - cost::bytes_per_element(t));
   }
   return k;
 }
@@ -144,8 +146,8 @@ void mlp_block(Program& p, const LayerContext& c, int block, std::int64_t full) 
   const std::string pre = fmt::format("L{}.", block);
   const int ln = p.add(node_of(Category::kOther, pre + "mlp.ln", layer_norm(c, local)));
   const auto mlp = dense_mlp(p, c, pre + "mlp.", c.model.dense_ffn(), full, true, ln);
-  auto residual = node_of(Category::kOther, pre + "mlp.residual",
-                          residual_join(c, local, c.model.bias));
+  auto residual =
+      node_of(Category::kOther, pre + "mlp.residual", residual_join(c, local, c.model.bias));
   residual.deps = {mlp.back()};  // its output may come back through a TP collective
   p.add(std::move(residual));
 }
@@ -157,7 +159,8 @@ void embedding(Program& p, const LayerContext& c, std::int64_t full) {
   Kernels k{{work::memcpy(bytes)}, {work::memcpy(bytes)}};
   if (c.dropout()) {
     k.forward.push_back(work::dropout(local * c.model.hidden, c.dtype()));
-    k.backward.insert(k.backward.begin(), work::dropout_backward(local * c.model.hidden, c.dtype()));
+    k.backward.insert(k.backward.begin(),
+                      work::dropout_backward(local * c.model.hidden, c.dtype()));
   }
   p.add(node_of(Category::kOther, "embedding", std::move(k)));
 }

@@ -17,8 +17,8 @@ struct LayerContext {
   const ModelConfig& model;
   const Implementation& impl;
   std::int64_t tp = 1;
-  bool sp = false;        // the sequence is split over the tensor-parallel group (this program)
-  bool training = true;   // a training micro-batch (dropout, loss), else inference
+  bool sp = false;       // the sequence is split over the tensor-parallel group (this program)
+  bool training = true;  // a training micro-batch (dropout, loss), else inference
 
   double elem() const { return cost::bytes_per_element(model.dtype); }
   cost::Dtype dtype() const { return model.dtype; }

@@ -11,7 +11,7 @@ namespace moesim::model {
 namespace work = cost::work;
 
 DispatchShape MoeBlock::dispatch_shape(const LayerContext& c, int rank, int moe_layer, int path,
-                                      std::int64_t full) {
+                                       std::int64_t full) {
   const auto& rows = traffic_.rows(layout_.ep_group_of(rank), moe_layer, path, full, shape_.k);
   DispatchShape d;
   d.tokens = full;
@@ -19,7 +19,7 @@ DispatchShape MoeBlock::dispatch_shape(const LayerContext& c, int rank, int moe_
   d.k = shape_.k;
   d.width = shape_.width;
   d.dtype = c.impl.dispatcher.upcast_bf16 && c.dtype() == cost::Dtype::kBf16 ? cost::Dtype::kFp32
-                                                                              : c.dtype();
+                                                                             : c.dtype();
   for (const auto n : rows[static_cast<std::size_t>(layout_.ep_index(rank))]) d.rows += n;
   // A padded buffer holds the capacity, or without one (dropless) the largest count.
   for (const auto& source : rows) {
@@ -60,10 +60,10 @@ void MoeBlock::pre_exchange(Program& p, const LayerContext& c, const std::string
     exchange.stream = Stream::kEp;
     exchange.category = Category::kA2aDispatch;
     exchange.name = pre + "counts";
-    exchange.collective = Collective{counts == CountExchange::kAllGather
-                                         ? net::CollectiveKind::kAllGather
-                                         : net::CollectiveKind::kAllReduce,
-                                     Group::kEp, bytes, nullptr};
+    exchange.collective =
+        Collective{counts == CountExchange::kAllGather ? net::CollectiveKind::kAllGather
+                                                       : net::CollectiveKind::kAllReduce,
+                   Group::kEp, bytes, nullptr};
     exchange.deps = {r.pre.back()};
     exchange.mirrored = false;  // the backward exchange reuses the forward's sizes
     r.counts = p.make(std::move(exchange));
@@ -127,8 +127,7 @@ void MoeBlock::post_exchange(Program& p, const LayerContext& c, const std::strin
 
 std::vector<std::int64_t> MoeBlock::expert_rows(int rank, int moe_layer, int path,
                                                 std::int64_t full) {
-  const auto& rows =
-      traffic_.rows(layout_.ep_group_of(rank), moe_layer, path, full, shape_.k);
+  const auto& rows = traffic_.rows(layout_.ep_group_of(rank), moe_layer, path, full, shape_.k);
   const auto local = model_.moe.experts / parallel_.ep;
   const auto first = layout_.ep_index(rank) * local;
   std::vector<std::int64_t> received(static_cast<std::size_t>(local), 0);
@@ -170,11 +169,10 @@ RoutedPath MoeBlock::routed_path(Program& p, const LayerContext& c, int rank, in
   const auto out_type = shape_.dispatch_dtype.value_or(d.dtype);
   const auto back_type = shape_.combine_dtype.value_or(out_type);
   const auto group = layout_.ep_group_of(rank);
-  const auto dispatched = traffic_.dispatch(group, moe_layer, path, full, shape_.k,
-                                            per_row(out_type), shape_.dispatch);
-  const auto combined = traffic_.transpose(
-      *traffic_.dispatch(group, moe_layer, path, full, shape_.k, per_row(back_type),
-                         shape_.dispatch));
+  const auto dispatched =
+      traffic_.dispatch(group, moe_layer, path, full, shape_.k, per_row(out_type), shape_.dispatch);
+  const auto combined = traffic_.transpose(*traffic_.dispatch(
+      group, moe_layer, path, full, shape_.k, per_row(back_type), shape_.dispatch));
   const auto exchange = [&](Category category, std::string name, const auto& matrix, int after) {
     Node n;
     n.stream = Stream::kEp;
@@ -192,14 +190,13 @@ RoutedPath MoeBlock::routed_path(Program& p, const LayerContext& c, int rank, in
     if (c.impl.dispatcher.host_sync) {
       p.node(r.dispatch.back()).host_waits_for = r.counts >= 0 ? r.counts : r.pre.front();
     }
-    auto expert =
-        compute(Category::kExpertFfn, pre + "experts" + suffix,
-                {work::grouped_gemm(received, up, w, t), work::activation(act, model_.gated_mlp, t),
-                 work::grouped_gemm(received, w, inner, t)},
-                {work::grouped_gemm(received, up, w, t), work::grouped_gemm(received, up, w, t),
-                 work::activation(act, model_.gated_mlp, t),
-                 work::grouped_gemm(received, w, inner, t),
-                 work::grouped_gemm(received, w, inner, t)});
+    auto expert = compute(
+        Category::kExpertFfn, pre + "experts" + suffix,
+        {work::grouped_gemm(received, up, w, t), work::activation(act, model_.gated_mlp, t),
+         work::grouped_gemm(received, w, inner, t)},
+        {work::grouped_gemm(received, up, w, t), work::grouped_gemm(received, up, w, t),
+         work::activation(act, model_.gated_mlp, t), work::grouped_gemm(received, w, inner, t),
+         work::grouped_gemm(received, w, inner, t)});
     expert.deps = {r.dispatch.back()};
     r.experts.push_back(p.make(std::move(expert)));
     r.combine.push_back(
@@ -217,8 +214,8 @@ void MoeBlock::shared_experts(Program& p, const LayerContext& c, int block, std:
   }
 }
 
-std::vector<ShortcutPath> MoeBlock::lay_out(Program& p, const LayerContext& c, int rank,
-                                            int block, int moe_layer, std::int64_t full,
+std::vector<ShortcutPath> MoeBlock::lay_out(Program& p, const LayerContext& c, int rank, int block,
+                                            int moe_layer, std::int64_t full,
                                             const std::vector<std::size_t>& block_start,
                                             const std::vector<std::size_t>& attention_end) {
   const auto t = model_.dtype;

@@ -15,9 +15,9 @@ namespace {
 // schedules.md 1, 2 and 5: what each block structure routes, and how.
 struct StructureRow {
   Structure structure;
-  std::int64_t k;            // routed experts per token; 0: top_k (the schedule's, else the model's)
-  bool shared_expert;        // has at least one shared expert, whatever the model says
-  int paths;                 // routed paths
+  std::int64_t k;      // routed experts per token; 0: top_k (the schedule's, else the model's)
+  bool shared_expert;  // has at least one shared expert, whatever the model says
+  int paths;           // routed paths
   std::array<bool, 2> shortcut;  // by path: reads the preceding block's representation
 };
 constexpr std::array<StructureRow, 5> kStructures{{
@@ -52,20 +52,18 @@ constexpr std::array<SchedulePart, 14> kParts{{
      false, true, [](ScheduleConfig& s, std::int64_t) { set_structure(s, Structure::kScMoE); }},
     {"scmoe2", "ScMoE-2: as scmoe with top-2 routing", false, true,
      [](ScheduleConfig& s, std::int64_t) { set_structure(s, Structure::kScMoE2); }},
-    {"dgmoe", "DGMoE: two top-1 gates, on the preceding and on the current representation",
-     false, true, [](ScheduleConfig& s, std::int64_t) { set_structure(s, Structure::kDgMoE); }},
+    {"dgmoe", "DGMoE: two top-1 gates, on the preceding and on the current representation", false,
+     true, [](ScheduleConfig& s, std::int64_t) { set_structure(s, Structure::kDgMoE); }},
     {"shared_expert", "shared expert + top-1 routed, both on the current representation", false,
-     true,
-     [](ScheduleConfig& s, std::int64_t) { set_structure(s, Structure::kSharedExpert); }},
+     true, [](ScheduleConfig& s, std::int64_t) { set_structure(s, Structure::kSharedExpert); }},
     {"2d", "hierarchical all-to-all: inside each node, then along each rail", false, false,
      [](ScheduleConfig& s, std::int64_t) { s.all_to_all = ExchangeAlgorithm::kHierarchical; }},
     {"per_expert", "dispatch a token once per routed expert (whatever the model's dispatcher)",
      false, false, [](ScheduleConfig& s, std::int64_t) { s.dispatch = DispatchMode::kPerExpert; }},
     {"per_rank", "dispatch a token once per destination rank, not once per expert", false, false,
      [](ScheduleConfig& s, std::int64_t) { s.dispatch = DispatchMode::kPerRank; }},
-    {"per_node",
-     "dispatch a token once per destination node, forwarded there over NVLink (DeepEP)", false,
-     false, [](ScheduleConfig& s, std::int64_t) { s.dispatch = DispatchMode::kPerNode; }},
+    {"per_node", "dispatch a token once per destination node, forwarded there over NVLink (DeepEP)",
+     false, false, [](ScheduleConfig& s, std::int64_t) { s.dispatch = DispatchMode::kPerNode; }},
     {"pipe", "pipelining: the exchanges in N chunks overlapping the experts", true, false,
      [](ScheduleConfig& s, std::int64_t n) { s.pipeline = n; }},
     {"top", "N routed experts per token instead of the model's top_k", true, false,
@@ -130,7 +128,8 @@ std::string schedule_part_list() {
   std::size_t width = 0;
   for (const auto& p : kParts) width = std::max(width, written(p).size());
   std::string out;
-  for (const auto& p : kParts) out += fmt::format("  {:<{}}  {}\n", written(p), width, p.description);
+  for (const auto& p : kParts)
+    out += fmt::format("  {:<{}}  {}\n", written(p), width, p.description);
   return out;
 }
 
@@ -154,9 +153,9 @@ ScheduleConfig schedule_from_name(const std::string& full) {
         const auto count = config::count_from(std::string_view(part).substr(p.name.size()));
         const bool position = p.name == "pos";
         if (!count || (position && *count > kLastShortcutPosition)) {
-          throw config::ConfigError(fmt::format(
-              "--schedules: '{}' in '{}': expected {}<N> with N a whole number {}", part, full,
-              p.name, position ? "from 1 to 3" : "of at least 1"));
+          throw config::ConfigError(
+              fmt::format("--schedules: '{}' in '{}': expected {}<N> with N a whole number {}",
+                          part, full, p.name, position ? "from 1 to 3" : "of at least 1"));
         }
         n = *count;
       }

@@ -41,7 +41,7 @@ MoeShape moe_shape(const ModelConfig& model, const ScheduleConfig& schedule);
 struct SchedulePart {
   std::string_view name;
   std::string_view description;
-  bool numbered = false;  // takes a whole number N >= 1 after its name
+  bool numbered = false;   // takes a whole number N >= 1 after its name
   bool structure = false;  // sets the block structure (a schedule has one)
   void (*apply)(ScheduleConfig& schedule, std::int64_t n);
 };

@@ -7,12 +7,11 @@ namespace moesim::model {
 core::Time Pricer::price(const std::vector<cost::Work>& works, std::string* detail) {
   core::Time total = core::Time::zero();
   for (const auto& wk : works) {
-    std::string key =
-        fmt::format("{}|{}|{}|{}|{},{},{},{}|{},{},{},{},{},{},{}", static_cast<int>(wk.kind),
-                    static_cast<int>(wk.dtype), wk.flops, wk.bytes, wk.gemm.m, wk.gemm.n, wk.gemm.k,
-                    wk.gemm.batch, wk.attention.batch, wk.attention.heads, wk.attention.kv_heads,
-                    wk.attention.seq_q, wk.attention.seq_kv, wk.attention.head_dim,
-                    wk.attention.flash_version);
+    std::string key = fmt::format(
+        "{}|{}|{}|{}|{},{},{},{}|{},{},{},{},{},{},{}", static_cast<int>(wk.kind),
+        static_cast<int>(wk.dtype), wk.flops, wk.bytes, wk.gemm.m, wk.gemm.n, wk.gemm.k,
+        wk.gemm.batch, wk.attention.batch, wk.attention.heads, wk.attention.kv_heads,
+        wk.attention.seq_q, wk.attention.seq_kv, wk.attention.head_dim, wk.attention.flash_version);
     for (const auto g : wk.groups) key += fmt::format(",{}", g);
     auto it = cache_.find(key);
     if (it == cache_.end()) it = cache_.emplace(key, cost_.estimate(wk)).first;

@@ -27,8 +27,8 @@ Reach reach(const ExpertCounts& rows, std::int64_t tokens, std::int64_t local,
       total += static_cast<double>(rows[e]);
     }
     for (std::size_t v = 0; v < share.size(); ++v) {
-      picked[v] = total > 0 ? std::min(1.0, static_cast<double>(node_limit) * share[v] / total)
-                            : 0.0;
+      picked[v] =
+          total > 0 ? std::min(1.0, static_cast<double>(node_limit) * share[v] / total) : 0.0;
     }
   }
   // Misses: the chance a token picks none of a member's (a node's) experts, given its node.
@@ -45,7 +45,8 @@ Reach reach(const ExpertCounts& rows, std::int64_t tokens, std::int64_t local,
   for (std::size_t m = 0; m < n; ++m) {
     r.member.push_back(picked[static_cast<std::size_t>(node_of[m])] * (1 - miss_member[m]));
   }
-  for (std::size_t v = 0; v < miss_node.size(); ++v) r.node.push_back(picked[v] * (1 - miss_node[v]));
+  for (std::size_t v = 0; v < miss_node.size(); ++v)
+    r.node.push_back(picked[v] * (1 - miss_node[v]));
   return r;
 }
 

@@ -5,9 +5,10 @@
 // a member's token picks expert e with probability p_e = rows_e / tokens, independently of its
 // other picks (exact for balanced routing up to sampling without replacement, within 1% at
 // 256 experts and top-8); under node-limited routing it first picks nodes, node v with
-// probability s_v = min(1, limit x v's share of the rows), then experts there with p_e / s_v. A matrix is built once per (group, layer, path, row
-// size) and interned by its bytes, so that every member's program, and every layer and group with
-// the same routing (all of them, when routing is balanced), share one.
+// probability s_v = min(1, limit x v's share of the rows), then experts there with p_e / s_v. A
+// matrix is built once per (group, layer, path, row size) and interned by its bytes, so that every
+// member's program, and every layer and group with the same routing (all of them, when routing is
+// balanced), share one.
 #include <cstdint>
 #include <map>
 #include <memory>

@@ -99,10 +99,10 @@ void Training::reduce_gradients(int rank, const std::vector<core::OpId>& last_bw
   double dense = 0, expert = 0;
   core::OpId last = core::kNoId;
   const auto reduce = [&](Group group, const char* kind, double& elements) {
-    const auto op = emitter_.collective(
-        rank, Stream::kDp, Category::kDp,
-        fmt::format("grad.{}{}{}", kind, out.buckets.size(), suffix),
-        Collective{reduction, group, elements * e, nullptr});
+    const auto op =
+        emitter_.collective(rank, Stream::kDp, Category::kDp,
+                            fmt::format("grad.{}{}{}", kind, out.buckets.size(), suffix),
+                            Collective{reduction, group, elements * e, nullptr});
     emitter_.depend(op, last);
     out.ops.push_back(op);
     out.buckets.emplace_back(group, elements);

@@ -13,8 +13,8 @@
 #include <span>
 #include <vector>
 
-#include "core/engine.hpp"
 #include "collectives.hpp"
+#include "core/engine.hpp"
 #include "core/huge_page_allocator.hpp"
 #include "network_model.hpp"
 #include "route_book.hpp"

@@ -370,9 +370,8 @@ namespace {
 MessageCost p2p_costs(const CollectiveRequest& r) {
   if (r.nodes.empty()) return {};
   return [nodes = r.nodes, cpu = r.comm.cpu](int a, int b) {
-    return nccl_p2p_message_cost(nodes[static_cast<std::size_t>(a)] !=
-                                     nodes[static_cast<std::size_t>(b)],
-                                 cpu);
+    return nccl_p2p_message_cost(
+        nodes[static_cast<std::size_t>(a)] != nodes[static_cast<std::size_t>(b)], cpu);
   };
 }
 TransferGraph direct_a2a(const CollectiveRequest& r) {
@@ -413,10 +412,10 @@ TransferGraph nccl_build(const CollectiveRequest& r, std::optional<NcclAlgorithm
     throw std::invalid_argument(fmt::format(
         "{} is not available here (NCCL offers it only on {})",
         a ? config::enum_name(*a) : "no NCCL algorithm",
-        a == NcclAlgorithm::kNvls       ? "NVSwitch nodes with NVLink SHARP, and across nodes "
-                                          "with in-network reduction"
-        : a == NcclAlgorithm::kNvlsTree ? "several NVSwitch nodes with NVLink SHARP"
-        : a == NcclAlgorithm::kPat      ? "one GPU per node"
+        a == NcclAlgorithm::kNvls            ? "NVSwitch nodes with NVLink SHARP, and across nodes "
+                                               "with in-network reduction"
+        : a == NcclAlgorithm::kNvlsTree      ? "several NVSwitch nodes with NVLink SHARP"
+        : a == NcclAlgorithm::kPat           ? "one GPU per node"
         : a == NcclAlgorithm::kCollNetDirect ? "NVSwitch nodes on a network with SHARP"
                                              : "this communicator"));
   }
@@ -457,23 +456,21 @@ constexpr std::array kAllGather{
     kAuto, nccl_algorithm<NcclAlgorithm::kRing>("ring", "NCCL's rings"),
     nccl_algorithm<NcclAlgorithm::kNvls>("nvls", "NVLink SHARP: the NVSwitch multicasts"),
     nccl_algorithm<NcclAlgorithm::kPat>("pat", "NCCL's PAT (one GPU per node)"),
-    AlgorithmInfo{"hierarchical", "2-D: along each rail, then inside each node",
-                  [](const CollectiveRequest& r) {
-                    return all_gather(r.n, r.bytes, r.gpus_per_node);
-                  }}};
+    AlgorithmInfo{
+        "hierarchical", "2-D: along each rail, then inside each node",
+        [](const CollectiveRequest& r) { return all_gather(r.n, r.bytes, r.gpus_per_node); }}};
 
 constexpr std::array kReduceScatter{
     kAuto, nccl_algorithm<NcclAlgorithm::kRing>("ring", "NCCL's rings"),
     nccl_algorithm<NcclAlgorithm::kNvls>("nvls", "NVLink SHARP: the NVSwitch reduces"),
     nccl_algorithm<NcclAlgorithm::kPat>("pat", "NCCL's PAT (one GPU per node)"),
-    AlgorithmInfo{"hierarchical", "2-D: inside each node, then along each rail",
-                  [](const CollectiveRequest& r) {
-                    return reduce_scatter(r.n, r.bytes, r.gpus_per_node);
-                  }}};
+    AlgorithmInfo{
+        "hierarchical", "2-D: inside each node, then along each rail",
+        [](const CollectiveRequest& r) { return reduce_scatter(r.n, r.bytes, r.gpus_per_node); }}};
 
-constexpr std::array kSendRecv{AlgorithmInfo{
-    "direct", "participant 0 sends S to participant 1",
-    [](const CollectiveRequest& r) { return send_recv(r.bytes); }}};
+constexpr std::array kSendRecv{
+    AlgorithmInfo{"direct", "participant 0 sends S to participant 1",
+                  [](const CollectiveRequest& r) { return send_recv(r.bytes); }}};
 
 double all_reduce_busbw(int n) {
   return 2.0 * (n - 1) / n;
@@ -549,9 +546,9 @@ std::string_view name(AllToAllAlgorithm a) {
 
 std::string plan_name(const AlgorithmInfo& a, const CollectiveRequest& r) {
   if (a.nccl == AlgorithmInfo::Nccl::kNone) return std::string(a.name);
-  const auto plan = nccl_plan(r, a.nccl == AlgorithmInfo::Nccl::kOne
-                                     ? std::optional<NcclAlgorithm>(a.algorithm)
-                                     : std::nullopt);
+  const auto plan =
+      nccl_plan(r, a.nccl == AlgorithmInfo::Nccl::kOne ? std::optional<NcclAlgorithm>(a.algorithm)
+                                                       : std::nullopt);
   if (!plan) {
     a.build(r);  // throws, saying why
     return std::string(a.name);

@@ -30,7 +30,7 @@ using MessageCost = std::function<core::Time(int src, int dst)>;
 
 struct AllToAllOptions {
   AllToAllAlgorithm algorithm = AllToAllAlgorithm::kDirect;
-  int window = 0;                 // direct: peers in flight per rank (0: every peer, as NCCL)
+  int window = 0;  // direct: peers in flight per rank (0: every peer, as NCCL)
   MessageCost message_cost;
   int gpus_per_node = 1;          // participants per node, node-major order (2-D; peer order)
   double relayout_bandwidth = 0;  // hierarchical: B/s of the local re-layout copies; 0 = free
@@ -61,8 +61,8 @@ enum class CollectiveKind { kAllToAll, kAllReduce, kAllGather, kReduceScatter, k
 struct CollectiveRequest {
   CollectiveKind kind = CollectiveKind::kAllReduce;
   int n = 2;
-  double bytes = 0;   // all-reduce, all-gather, reduce-scatter, send/recv: the size S
-  ByteMatrix matrix;  // all-to-all: what each participant sends each other
+  double bytes = 0;               // all-reduce, all-gather, reduce-scatter, send/recv: the size S
+  ByteMatrix matrix;              // all-to-all: what each participant sends each other
   int gpus_per_node = 1;          // participants per node, node-major (2-D algorithms)
   int window = 0;                 // all-to-all: peers in flight per rank (0: all, as NCCL)
   double relayout_bandwidth = 0;  // hierarchical all-to-all: B/s of its local copies

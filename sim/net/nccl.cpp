@@ -14,20 +14,39 @@ namespace {
 
 constexpr double kGB = 1e9;
 constexpr int kAlgorithms = 7, kProtocols = 3;
-constexpr auto idx(NcclAlgorithm a) { return static_cast<std::size_t>(a); }
-constexpr auto idx(NcclProtocol p) { return static_cast<std::size_t>(p); }
-constexpr auto idx(topo::GpuArch a) { return static_cast<std::size_t>(a); }
+constexpr auto idx(NcclAlgorithm a) {
+  return static_cast<std::size_t>(a);
+}
+constexpr auto idx(NcclProtocol p) {
+  return static_cast<std::size_t>(p);
+}
+constexpr auto idx(topo::GpuArch a) {
+  return static_cast<std::size_t>(a);
+}
 
 // --- NCCL 2.30.7's tuner constants (src/graph/tuning.cc, ncclTunerConstantsDefaults) ---------
 // By algorithm in NCCL's order, then LL, LL128, Simple; microseconds.
 constexpr double kBaseLatency[kAlgorithms][kProtocols] = {
-    {6.8, 14.0, 8.4}, {6.6, 14.0, 8.4}, {0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {0, 0, 0}, {8.0, 8.0, 8.0}};
+    {6.8, 14.0, 8.4}, {6.6, 14.0, 8.4}, {0, 0, 0},      {0, 0, 0},
+    {0, 0, 0},        {0, 0, 0},        {8.0, 8.0, 8.0}};
 // Per hop or step, by hardware: NVLink, PCIe, network.
 enum Hw { kNvlinkHw, kPciHw, kNetHw };
 constexpr double kHwLatency[3][kAlgorithms][kProtocols] = {
-    {{0.6, 1.25, 4.0}, {0.6, 1.9, 3.4}, {0, 0, 3.7}, {0, 0, 2.8}, {0, 0, 25}, {0, 0, 25}, {0, 0, 4.0}},
+    {{0.6, 1.25, 4.0},
+     {0.6, 1.9, 3.4},
+     {0, 0, 3.7},
+     {0, 0, 2.8},
+     {0, 0, 25},
+     {0, 0, 25},
+     {0, 0, 4.0}},
     {{1.0, 1.9, 4.0}, {1.0, 2.5, 5.7}, {0, 0, 3.7}, {0, 0, 2.8}, {0, 0, 0}, {0, 0, 0}, {0, 0, 4.0}},
-    {{5.0, 8.5, 14}, {2.7, 4.0, 14.0}, {0, 0, 31}, {0, 0, 30}, {0, 0, 18}, {0, 0, 20.9}, {0, 0, 14}}};
+    {{5.0, 8.5, 14},
+     {2.7, 4.0, 14.0},
+     {0, 0, 31},
+     {0, 0, 30},
+     {0, 0, 18},
+     {0, 0, 20.9},
+     {0, 0, 14}}};
 // GB/s caps, by [generation or CPU row][1 node, 2 nodes, more]: LL's row is the GPU generation
 // on one node and the CPU vendor (Intel 0, AMD 1) across nodes.
 constexpr double kLlMaxBw[4][3] = {
@@ -44,22 +63,25 @@ constexpr double kNvlsEfficiency[4] = {0.0, 0.0, 0.85, 0.74};
 // "Trees are not perfectly sticking to the model for medium sizes": by protocol, for sizes
 // 64 B x 2^i.
 constexpr double kTreeCorrection[kProtocols][24] = {
-    {1.0, 1.0, 1.0, 1.0, .9, .8, .7, .7, .7, .7, .6, .5, .4, .4, .5, .6, .7, .8, .9, 1.0, 1.0, 1.0, 1.0, 1.0},
-    {1.0, 1.0, 1.0, 1.0, 1.0, .9, .8, .8, .8, .7, .6, .6, .6, .6, .6, .6, .8, .9, .9, .9, .9, 1.0, 1.0, 1.0},
-    {.9, .9, .9, .9, .9, .9, .9, .8, .7, .6, .6, .5, .5, .5, .5, .6, .7, .8, .7, .7, .8, .9, .9, .9}};
+    {1.0, 1.0, 1.0, 1.0, .9, .8, .7, .7,  .7,  .7,  .6,  .5,
+     .4,  .4,  .5,  .6,  .7, .8, .9, 1.0, 1.0, 1.0, 1.0, 1.0},
+    {1.0, 1.0, 1.0, 1.0, 1.0, .9, .8, .8, .8, .7,  .6,  .6,
+     .6,  .6,  .6,  .6,  .8,  .9, .9, .9, .9, 1.0, 1.0, 1.0},
+    {.9, .9, .9, .9, .9, .9, .9, .8, .7, .6, .6, .5,
+     .5, .5, .5, .6, .7, .8, .7, .7, .8, .9, .9, .9}};
 // Launch sizes (src/include/device.h, comm.h): threads per channel by protocol, and the bytes
 // each thread wants before another channel is worth launching.
-constexpr double kMaxThreads = 512;     // NCCL_LL_MAX_NTHREADS, NCCL_SIMPLE_MAX_NTHREADS
-constexpr double kLl128Threads = 640;   // NCCL_LL128_MAX_NTHREADS
+constexpr double kMaxThreads = 512;    // NCCL_LL_MAX_NTHREADS, NCCL_SIMPLE_MAX_NTHREADS
+constexpr double kLl128Threads = 640;  // NCCL_LL128_MAX_NTHREADS
 constexpr double kThreadThreshold[kProtocols] = {8, 8, 64};
-constexpr int kThreadStep = 128;        // threads halve while a multiple of 128
-constexpr double kLlEfficiency = 0.5;        // 8-byte lines: 4 of data, 4 of flag
-constexpr double kLl128Efficiency = 0.92;    // 120 of 128 bytes, rounded by NCCL
+constexpr int kThreadStep = 128;           // threads halve while a multiple of 128
+constexpr double kLlEfficiency = 0.5;      // 8-byte lines: 4 of data, 4 of flag
+constexpr double kLl128Efficiency = 0.92;  // 120 of 128 bytes, rounded by NCCL
 constexpr double kTreeEfficiency = 0.92;
 constexpr double kTreeLlEfficiency = 1 / 3.8;
 constexpr double kTreeLl128OneNode = 7.0 / 9, kTreeLl128Nodes = 120.0 / 128;
 constexpr double kPatEfficiency = 0.75;
-constexpr double kCollNetArity = 0.4;        // us per local rank, arity serialisation
+constexpr double kCollNetArity = 0.4;  // us per local rank, arity serialisation
 constexpr double kCollNetHopperEfficiency = 0.85;
 constexpr double kPatRankLatency = 2.8, kPatNetDivisor = 3.5;
 constexpr double kRingPlateau[2] = {1.9, 1.4};  // before / from Ampere, ring Simple multi-node
@@ -70,23 +92,29 @@ constexpr double kSimpleNetOverheadFactor = 3;
 
 // --- the topology search's speed ladders (src/graph/search.cc), GB/s per channel ------------
 constexpr double kSpeedIntra[] = {40, 30, 20, 18, 15, 12, 10, 9, 7, 6, 5, 4, 3};
-constexpr double kSpeedInter[] = {48, 30, 28, 24, 20, 18, 15, 12, 10, 9, 7, 6, 5, 4, 3, 2.4, 1.2, 0.24, 0.12};
+constexpr double kSpeedInter[] = {48, 30, 28, 24, 20, 18,  15,  12,   10,  9,
+                                  7,  6,  5,  4,  3,  2.4, 1.2, 0.24, 0.12};
 constexpr double kSm90SpeedIntra[] = {60, 50, 40, 30, 24, 20, 15, 12, 11, 6, 3};
-constexpr double kSm90SpeedInter[] = {48, 45, 42, 40, 30, 24, 22, 20, 17.5, 15, 12, 6, 3, 2.4, 1.2, 0.24, 0.12};
-constexpr int kMaxSearchChannels = 32;          // MAXCHANNELS / 2
-constexpr double kLadderStep = 0.49;            // keep trying lower speeds while above this ratio
-constexpr double kDupMinBw = 25;                // ncclTopoDupChannels
+constexpr double kSm90SpeedInter[] = {48, 45, 42, 40, 30,  24,  22,   20,  17.5,
+                                      15, 12, 6,  3,  2.4, 1.2, 0.24, 0.12};
+constexpr int kMaxSearchChannels = 32;  // MAXCHANNELS / 2
+constexpr double kLadderStep = 0.49;    // keep trying lower speeds while above this ratio
+constexpr double kDupMinBw = 25;        // ncclTopoDupChannels
 constexpr double kDupHopperBw = 50;
 constexpr int kDupHopperChannels = 4;
-constexpr int kMaxNvlsArity = 32;               // NCCL_MAX_NVLS_ARITY
+constexpr int kMaxNvlsArity = 32;  // NCCL_MAX_NVLS_ARITY
 // p2p per-message costs: inside a node, derived from an 8-GPU NVLink alltoall_perf (H20):
 // 10.3 us for 128 B to 4 KB against 3.1 us for 0 B over 7 peers, about 1 us per message
 // (github.com/deepseek-ai/DeepEP/issues/303).
 constexpr double kIntraMessageUs = 1.0;
 
-int log2i(double x) { return x < 1 ? -1 : static_cast<int>(std::floor(std::log2(x))); }
+int log2i(double x) {
+  return x < 1 ? -1 : static_cast<int>(std::floor(std::log2(x)));
+}
 
-bool hopper_or_later(topo::GpuArch a) { return a >= topo::GpuArch::kHopper; }
+bool hopper_or_later(topo::GpuArch a) {
+  return a >= topo::GpuArch::kHopper;
+}
 
 // The widest (channels x speed) a ladder offers within `total`, NCCL's way: from the first speed
 // that fits, down while a speed is more than 0.49 of the first, each as many channels as fit.
@@ -103,7 +131,9 @@ std::pair<int, double> search(std::span<const double> ladder, double total, int 
   return best;
 }
 
-std::size_t nodes_index(int nodes) { return nodes <= 2 ? static_cast<std::size_t>(nodes - 1) : 2; }
+std::size_t nodes_index(int nodes) {
+  return nodes <= 2 ? static_cast<std::size_t>(nodes - 1) : 2;
+}
 
 }  // namespace
 
@@ -156,8 +186,8 @@ NcclGraph nccl_ring_graph(const NcclComm& c) {
   } else {
     // One channel per NIC at a network speed the NIC and every GPU's NVLink or PCIe can carry.
     const int nics = c.nics_per_node;
-    const std::span<const double> ladder = sm90 ? std::span<const double>(kSm90SpeedInter)
-                                                : std::span<const double>(kSpeedInter);
+    const std::span<const double> ladder =
+        sm90 ? std::span<const double>(kSm90SpeedInter) : std::span<const double>(kSpeedInter);
     double speed = ladder.back();
     for (const double s : ladder) {
       if (s <= c.nic_gbps && s * nics <= c.intra_gbps) {
@@ -227,22 +257,24 @@ std::vector<NcclEstimate> nccl_estimates(CollectiveKind kind, double bytes, cons
     const NcclGraph& graph = nvls_like ? nvls : ring;
     for (int pi = 0; pi < kProtocols; ++pi) {
       const auto p = static_cast<NcclProtocol>(pi);
-      if ((nvls_like || collnet || a == NcclAlgorithm::kPat) && p != NcclProtocol::kSimple) continue;
+      if ((nvls_like || collnet || a == NcclAlgorithm::kPat) && p != NcclProtocol::kSimple)
+        continue;
       if (p == NcclProtocol::kLL128 && !ll128_enabled) continue;
       double bw = nodes <= 2 || collnet ? graph.bw_intra : graph.bw_inter;
       if (nvls_like) {
         if (graph.channels < 2) continue;
-        double intra = graph.bw_intra * kNvlsEfficiency[arch] * (graph.channels - 1) / graph.channels;
+        double intra =
+            graph.bw_intra * kNvlsEfficiency[arch] * (graph.channels - 1) / graph.channels;
         intra *= all_reduce ? 2.0 : (ppn - 1) / ppn;  // all-reduce pipelines two operations
-        const double inter =
-            graph.bw_inter * (nodes <= 2 && a == NcclAlgorithm::kNvlsTree ? 2 : 1);
+        const double inter = graph.bw_inter * (nodes <= 2 && a == NcclAlgorithm::kNvlsTree ? 2 : 1);
         bw = std::min({intra, nodes > 1 ? inter : intra,
                        a == NcclAlgorithm::kNvlsTree ? kPerChMaxNvlsTree[arch][ni]
                                                      : std::numeric_limits<double>::max()});
       }
       double bus = graph.channels * bw;
       const double ch = graph.channels;
-      if (a == NcclAlgorithm::kRing && p == NcclProtocol::kLL) bus = std::min(kLlMaxBw[ll_row][ni], bus * kLlEfficiency);
+      if (a == NcclAlgorithm::kRing && p == NcclProtocol::kLL)
+        bus = std::min(kLlMaxBw[ll_row][ni], bus * kLlEfficiency);
       if (a == NcclAlgorithm::kRing && p == NcclProtocol::kLL128)
         bus = std::min(bus * kLl128Efficiency, ch * kPerChMaxRingLL128[arch][ni]);
       if (a == NcclAlgorithm::kTree && all_reduce)

@@ -49,12 +49,12 @@ struct NcclComm {
   int nodes = 1;
   topo::GpuArch arch = topo::GpuArch::kAmpere;
   topo::CpuVendor cpu = topo::CpuVendor::kIntel;
-  bool nvlink = true;      // the GPUs of a node meet over NVLink (else PCIe)
-  bool nvswitch = false;   // through NVSwitches
-  bool nvls = false;       // NVLink SHARP
-  bool collnet = false;    // in-network reduction (SHARP)
-  double intra_gbps = 0;   // per GPU, GB/s: to the other GPUs of its node (NCCL's totalBw)
-  double nic_gbps = 0;     // per NIC, GB/s, the wire rate NCCL reads (speed_Mbps / 8000)
+  bool nvlink = true;     // the GPUs of a node meet over NVLink (else PCIe)
+  bool nvswitch = false;  // through NVSwitches
+  bool nvls = false;      // NVLink SHARP
+  bool collnet = false;   // in-network reduction (SHARP)
+  double intra_gbps = 0;  // per GPU, GB/s: to the other GPUs of its node (NCCL's totalBw)
+  double nic_gbps = 0;    // per NIC, GB/s, the wire rate NCCL reads (speed_Mbps / 8000)
   int nics_per_node = 0;
   double nic_capacity_gbps = 0;  // per NIC, GB/s, what transfers share (wire x efficiency)
   int ppn() const { return ranks / nodes; }

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <limits>
 #include <map>
-#include <utility>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace moesim::net {
@@ -25,7 +25,9 @@ Layout layout_of(const CollectiveRequest& r) {
   return {r.n, r.n / g, g};
 }
 
-bool all_reduce(const CollectiveRequest& r) { return r.kind == CollectiveKind::kAllReduce; }
+bool all_reduce(const CollectiveRequest& r) {
+  return r.kind == CollectiveKind::kAllReduce;
+}
 
 // The traffic's bound on the links: the algorithm's algorithm bandwidth (GB/s) with every link
 // at its capacity, for the bytes the graph below puts on them.
@@ -109,7 +111,8 @@ void between_nodes(Loads& loads, int nodes, double bytes, Head head) {
 // loads on the GPUs' NVLink ports).
 void nvls_inside(Loads& loads, const Layout& l, double bytes) {
   for (int k = 0; k < l.nodes; ++k) {
-    for (int i = 0; i < l.per_node; ++i) send(loads, l.at(k, i), l.at(k, (i + 1) % l.per_node), bytes);
+    for (int i = 0; i < l.per_node; ++i)
+      send(loads, l.at(k, i), l.at(k, (i + 1) % l.per_node), bytes);
   }
 }
 
@@ -153,7 +156,8 @@ TransferGraph nccl_graph(const CollectiveRequest& r, const NcclPlan& plan) {
             send(loads, up, down, s / rails);
           }
         }
-        between_nodes(loads, l.nodes, s / rails, [&](int node) { return l.at(node, c % l.per_node); });
+        between_nodes(loads, l.nodes, s / rails,
+                      [&](int node) { return l.at(node, c % l.per_node); });
       }
       break;
     }

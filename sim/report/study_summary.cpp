@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
-#include <algorithm>
 #include <iterator>
 #include <stdexcept>
 
@@ -26,8 +26,8 @@ std::vector<CategoryInfo> categories(bool host) {
   for (std::size_t c = 0; c < model::kCategoryCount; ++c) {
     const auto cat = static_cast<model::Category>(c);
     if (model::is_host(cat) && !host) continue;
-    out.push_back({std::string(model::name(cat)), model::is_communication(cat),
-                   model::is_host(cat)});
+    out.push_back(
+        {std::string(model::name(cat)), model::is_communication(cat), model::is_host(cat)});
   }
   return out;
 }
@@ -118,9 +118,8 @@ PointResult point_result(const model::Study& study, const model::Simulation& sim
   }
   PointResult r;
   r.schedule = study.schedule;
-  const bool host =
-      std::find(sim.workload->category.begin(), sim.workload->category.end(),
-                model::Category::kHost) != sim.workload->category.end();
+  const bool host = std::find(sim.workload->category.begin(), sim.workload->category.end(),
+                              model::Category::kHost) != sim.workload->category.end();
   r.breakdown = breakdown(sim.workload->graph, sim.timeline, category, categories(host));
   r.a2a_bytes = sim.workload->a2a_bytes;
   r.memory = model::memory_floor(study, *sim.workload);
@@ -188,14 +187,13 @@ namespace {
 constexpr std::array<std::string_view, 5> kLeadingColumns{"experiment", "point", "schedule", "mode",
                                                           "implementation"};
 constexpr std::array<std::string_view, 13> kValueColumns{
-    "gpus",       "time_ms",      "speedup", "a2a_ms",     "a2a_exposed_ms",
-    "compute_ms", "tp_comm_ms",   "dp_comm_ms", "idle_ms",  "tokens_per_s",
-    "a2a_gib",    "memory_gib",   "host_ms"};
+    "gpus",       "time_ms",    "speedup",    "a2a_ms",  "a2a_exposed_ms",
+    "compute_ms", "tp_comm_ms", "dp_comm_ms", "idle_ms", "tokens_per_s",
+    "a2a_gib",    "memory_gib", "host_ms"};
 }  // namespace
 
 bool is_summary_column(std::string_view name) {
-  return std::find(kLeadingColumns.begin(), kLeadingColumns.end(), name) !=
-             kLeadingColumns.end() ||
+  return std::find(kLeadingColumns.begin(), kLeadingColumns.end(), name) != kLeadingColumns.end() ||
          std::find(kValueColumns.begin(), kValueColumns.end(), name) != kValueColumns.end();
 }
 

@@ -45,8 +45,8 @@ PointResult point_result(const model::Study& study, const model::Simulation& sim
 
 // The numeric cells of a summary.csv row (NaN: empty), in the order of its columns from `gpus`
 // on, without `speedup`: gpus, time_ms, a2a_ms, a2a_exposed_ms, compute_ms, tp_comm_ms,
-// dp_comm_ms, idle_ms, tokens_per_s (inference only), a2a_gib, memory_gib (model::MemoryFloor), host_ms,
-// then compute by category.
+// dp_comm_ms, idle_ms, tokens_per_s (inference only), a2a_gib, memory_gib (model::MemoryFloor),
+// host_ms, then compute by category.
 std::vector<double> summary_values(model::Mode mode, const PointResult& r, std::int64_t gpus);
 std::size_t summary_value_count();
 inline constexpr std::size_t kSummaryTimeColumn = 1, kSummaryTokensColumn = 8,
@@ -64,7 +64,8 @@ struct SummaryRow {
 // One row per schedule of one study; the point is the schedule's name, the first the baseline.
 std::vector<SummaryRow> summary_rows(model::Mode mode, const std::string& implementation,
                                      std::int64_t gpus, const std::vector<PointResult>& results);
-// experiment,point,schedule,mode,implementation,<extra columns>,gpus,time_ms,speedup,a2a_ms,a2a_exposed_ms,
+// experiment,point,schedule,mode,implementation,<extra
+// columns>,gpus,time_ms,speedup,a2a_ms,a2a_exposed_ms,
 // compute_ms,tp_comm_ms,dp_comm_ms,idle_ms,tokens_per_s,a2a_gib,memory_gib,host_ms, then compute by
 // category.
 // Whether summary.csv has a column of that name of its own (an extra column may not repeat it).

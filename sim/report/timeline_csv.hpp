@@ -16,5 +16,4 @@ std::string timeline_csv(const core::OpGraph& graph, const core::Timeline& timel
 // An op's labels, ';'-separated.
 std::string op_labels_text(const core::OpGraph& graph, core::OpId op);
 
-
 }  // namespace moesim::report

@@ -8,9 +8,9 @@
 #include <map>
 
 #include "core/error.hpp"
+#include "report/csv.hpp"
 #include "report/csv_reader.hpp"
 #include "report/text_table.hpp"
-#include "report/csv.hpp"
 
 namespace moesim::validate {
 

@@ -214,7 +214,8 @@ TEST_F(Cli, CollectiveChecksItsCountsAndSizesBeforePrinting) {
   // Nothing to move takes no time; nccl-tests prints 0 GB/s for it, not a division by zero.
   const auto empty = run("collective " + node + " --sizes 0B");
   ASSERT_EQ(empty.exit_code, 0) << empty.err;
-  EXPECT_THAT(empty.out, HasSubstr("              0         0.00          0.00          0.00  direct\n"));
+  EXPECT_THAT(empty.out,
+              HasSubstr("              0         0.00          0.00          0.00  direct\n"));
 }
 
 // NCCL's rings over whole nodes cross on every rail, so a reduce-scatter over two DGX H100 nodes
@@ -507,7 +508,8 @@ TEST_F(Cli, SweepRunsEveryPointOfTheGridInOrder) {
   EXPECT_THAT(csv, StartsWith("experiment,point,schedule,mode,implementation,case,model.moe.top_k,"
                               "cluster.node.nics_per_node,gpus,time_ms,speedup"));
   // Points first, then the axes, the first varying slowest; every schedule of each.
-  const auto first = csv.find("grid,small/top1/nics_per_node=1/cdac,cdac,train,megatron,small,1,1,8,");
+  const auto first =
+      csv.find("grid,small/top1/nics_per_node=1/cdac,cdac,train,megatron,small,1,1,8,");
   const auto second = csv.find("grid,small/top1/nics_per_node=1/dcca,dcca");
   const auto last = csv.find("grid,wide/top2/nics_per_node=2/dcca,dcca,train,megatron,wide,2,2,8,");
   EXPECT_NE(first, std::string::npos) << csv;

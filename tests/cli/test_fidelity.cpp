@@ -10,8 +10,8 @@
 #include <string>
 
 #include "cli/fidelity_command.hpp"
-#include "config/error.hpp"
 #include "cli/study.hpp"
+#include "config/error.hpp"
 
 namespace moesim::cli {
 namespace {
@@ -155,8 +155,7 @@ struct BadCase {
   friend void PrintTo(const BadCase& c, std::ostream* os) { *os << c.message; }
 };
 
-class FidelityRejects : public FidelityCommand,
-                        public ::testing::WithParamInterface<BadCase> {};
+class FidelityRejects : public FidelityCommand, public ::testing::WithParamInterface<BadCase> {};
 
 TEST_P(FidelityRejects, NamesTheFileAndTheKey) {
   const auto file = write("bad.yaml", GetParam().text);

@@ -191,10 +191,10 @@ TEST(CostModel, GemmShapeFactorIsTileAndWaveQuantisationAgainstASquare) {
   const std::vector<std::int64_t> eight(8, 64);
   EXPECT_DOUBLE_EQ(tiled.shape_factor(work::grouped_gemm(eight, 512, 256, Dtype::kBf16)), 1.0);
   // Compute is priced at the curve's efficiency times the factor.
-  EXPECT_NEAR(tiled.estimate(skinny).time.seconds(),
-              std::max(skinny.flops / (100e12 * std::pow(2.0, -1.0 / 3)), skinny.bytes / 1e12) +
-                  5e-6,
-              1e-12);
+  EXPECT_NEAR(
+      tiled.estimate(skinny).time.seconds(),
+      std::max(skinny.flops / (100e12 * std::pow(2.0, -1.0 / 3)), skinny.bytes / 1e12) + 5e-6,
+      1e-12);
   // No tiling in the profile: the FLOPs alone.
   EXPECT_EQ(round_model().shape_factor(skinny), 1.0);
 }
@@ -215,15 +215,15 @@ FlashSeries flash_series(int version, FlashPass pass, bool causal, std::int64_t 
 // the peak it was measured against; a version the GPU lacks falls back to the newest older one.
 TEST(CostModel, FusedAttentionRunsAtItsGenerationsMeasuredThroughput) {
   auto profile = round_model().profile();  // 100 TFLOP/s, curve 1 everywhere
-  profile.compute.flash = FlashTable{
-      config::FlopRate{200e12},
-      {flash_series(1, FlashPass::kForwardBackward, false, 128, {40, 50, 60}),
-       flash_series(2, FlashPass::kForwardBackward, false, 128, {80, 100, 120})}};
+  profile.compute.flash =
+      FlashTable{config::FlopRate{200e12},
+                 {flash_series(1, FlashPass::kForwardBackward, false, 128, {40, 50, 60}),
+                  flash_series(2, FlashPass::kForwardBackward, false, 128, {80, 100, 120})}};
   const CostModel model(profile);
   AttentionShape shape{8, 16, 16, 4096, 4096, 128, false, 2};
   const auto w = work::attention(shape, Dtype::kBf16);
   EXPECT_DOUBLE_EQ(model.kernel_efficiency(w), 0.5);  // 100 of 200
-  shape.flash_version = 3;  // no FlashAttention-3 measured: the second
+  shape.flash_version = 3;                            // no FlashAttention-3 measured: the second
   EXPECT_DOUBLE_EQ(model.kernel_efficiency(work::attention(shape, Dtype::kBf16)), 0.5);
   shape.flash_version = 1;
   EXPECT_DOUBLE_EQ(model.kernel_efficiency(work::attention_backward(shape, Dtype::kBf16)), 0.25);
@@ -238,12 +238,11 @@ TEST(CostModel, FusedAttentionRunsAtItsGenerationsMeasuredThroughput) {
 
 // The passes and masks a table lacks are derived from those it has.
 TEST(FlashTable, DerivesMissingPassesMasksAndHeadWidths) {
-  const FlashTable t{
-      config::FlopRate{100e12},
-      {flash_series(2, FlashPass::kForwardBackward, false, 64, {35, 35, 35}),
-       flash_series(2, FlashPass::kForward, false, 64, {50, 50, 50}),
-       flash_series(2, FlashPass::kForward, true, 64, {40, 40, 40}),
-       flash_series(2, FlashPass::kForward, false, 128, {70, 70, 70})}};
+  const FlashTable t{config::FlopRate{100e12},
+                     {flash_series(2, FlashPass::kForwardBackward, false, 64, {35, 35, 35}),
+                      flash_series(2, FlashPass::kForward, false, 64, {50, 50, 50}),
+                      flash_series(2, FlashPass::kForward, true, 64, {40, 40, 40}),
+                      flash_series(2, FlashPass::kForward, false, 128, {70, 70, 70})}};
   // Backward from both: 3.5 / 35 = 1 / 50 + 2.5 / b, so b = 2.5 / (0.1 - 0.02) = 31.25.
   EXPECT_NEAR(*t.fraction(2, FlashPass::kBackward, false, 64, 4096), 0.3125, 1e-12);
   // A causal backward: the non-causal one times the forward's 40 / 50.

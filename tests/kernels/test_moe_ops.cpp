@@ -34,7 +34,8 @@ TEST(Gate, GroupLimitedPicksTheBestGroupsFirst) {
   EXPECT_THAT(gate_topk_cpu(logits, {1, 6, 2, 3, 2}).experts, ElementsAre(5, 2));
   EXPECT_THAT(gate_topk_cpu(logits, {1, 6, 2, 3, 0}).experts, ElementsAre(5, 2));
   EXPECT_THROW(gate_topk_cpu(logits, {1, 6, 3, 3, 1}), std::invalid_argument);  // 2 < k
-  EXPECT_THROW(gate_topk_cpu(logits, {1, 6, 2, 4, 1}), std::invalid_argument);  // 4 does not divide 6
+  EXPECT_THROW(gate_topk_cpu(logits, {1, 6, 2, 4, 1}),
+               std::invalid_argument);  // 4 does not divide 6
 }
 
 TEST(Permute, GroupsRowsByExpertPadsAndDropsAtTheCapacity) {
@@ -58,8 +59,8 @@ TEST(Permute, GroupsRowsByExpertPadsAndDropsAtTheCapacity) {
 
 TEST(Lsh, CodesBucketsCentroidsAndCompensation) {
   // 3 tokens, 2 hashes of 2 dims each.
-  const std::vector<float> projected{1, -3, 2, 1,   // token 0: hash 0 -> dim 1 negative: 3;
-                                     -2, 1, 0, 5,   //          hash 1 -> dim 0 positive: 0
+  const std::vector<float> projected{1,    -3, 2, 1,  // token 0: hash 0 -> dim 1 negative: 3;
+                                     -2,   1,  0, 5,  //          hash 1 -> dim 0 positive: 0
                                      0.5f, -3, 4, 1};
   const auto codes = cross_polytope_codes_cpu(projected, 3, 2, 2);
   EXPECT_THAT(codes, ElementsAre(3, 0, 1, 2, 3, 0));

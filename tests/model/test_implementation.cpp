@@ -55,8 +55,8 @@ Program program(const Study& s) {
 }
 
 const Node& named(const Program& p, const std::string& name) {
-  const auto it = std::find_if(p.nodes.begin(), p.nodes.end(),
-                               [&](const Node& n) { return n.name == name; });
+  const auto it =
+      std::find_if(p.nodes.begin(), p.nodes.end(), [&](const Node& n) { return n.name == name; });
   EXPECT_NE(it, p.nodes.end()) << name;
   return *it;
 }
@@ -123,15 +123,14 @@ TEST(Implementation, UnfusedAttentionMaterialisesTheScores) {
                                      OpKind::kDropout, OpKind::kBatchedGemm));
   constexpr double kScores = 4.0 * 256 * 256;  // 1 sequence x 4 heads x 256 x 256
   const auto& qk = core.forward[1];
-  EXPECT_EQ(qk.flops, 2.0 * 4 * 256 * 256 * 64);  // every score, masked or not
+  EXPECT_EQ(qk.flops, 2.0 * 4 * 256 * 256 * 64);        // every score, masked or not
   EXPECT_EQ(core.forward[4].bytes, kScores * (2 + 2));  // bf16 scores in, probabilities out
   EXPECT_EQ(core.forward[5].bytes, kScores * (2 * 2 + 1));
   // Backward: dV and dP, dropout, softmax, scale, dQ and dK, the copy.
   EXPECT_THAT(kinds(core.backward),
               ::testing::ElementsAre(OpKind::kBatchedGemm, OpKind::kBatchedGemm, OpKind::kDropout,
-                                     OpKind::kSoftmax, OpKind::kElementwise,
-                                     OpKind::kBatchedGemm, OpKind::kBatchedGemm,
-                                     OpKind::kLayoutCopy));
+                                     OpKind::kSoftmax, OpKind::kElementwise, OpKind::kBatchedGemm,
+                                     OpKind::kBatchedGemm, OpKind::kLayoutCopy));
   // Fused softmax: scale and mask inside it; fp32 scores: cast in and out of them.
   s.implementation.attention.fused_softmax = true;
   s.implementation.attention.scores_dtype = cost::Dtype::kFp32;
@@ -150,11 +149,11 @@ TEST(Implementation, CosineAttentionWithAPositionBiasRunsUnfused) {
   s.model.attention.kind = AttentionKind::kCosine;
   s.model.attention.position_bias = true;
   const auto core = named(program(s), "L0.attn.core");
-  EXPECT_THAT(kinds(core.forward),
-              ::testing::ElementsAre(OpKind::kElementwise, OpKind::kElementwise,
-                                     OpKind::kBatchedGemm, OpKind::kElementwise,
-                                     OpKind::kElementwise, OpKind::kElementwise, OpKind::kSoftmax,
-                                     OpKind::kBatchedGemm));
+  EXPECT_THAT(
+      kinds(core.forward),
+      ::testing::ElementsAre(OpKind::kElementwise, OpKind::kElementwise, OpKind::kBatchedGemm,
+                             OpKind::kElementwise, OpKind::kElementwise, OpKind::kElementwise,
+                             OpKind::kSoftmax, OpKind::kBatchedGemm));
   // The bias table's gradient sums 1 sequence's 4 x 256 x 256 scores.
   EXPECT_EQ(std::count_if(core.backward.begin(), core.backward.end(),
                           [](const cost::Work& w) { return w.kind == OpKind::kReduction; }),
@@ -173,12 +172,10 @@ TEST(Implementation, ResidualJoinFusedOrEachStepItsOwnKernel) {
   s.implementation.fusions.bias_dropout_add = false;
   s.implementation.fusions.bias_gradient = false;
   const auto split = named(program(s), "L0.attn.residual");
-  EXPECT_THAT(kinds(split.forward),
-              ::testing::ElementsAre(OpKind::kElementwise, OpKind::kDropout,
-                                     OpKind::kElementwiseAdd));
-  EXPECT_THAT(kinds(split.backward),
-              ::testing::ElementsAre(OpKind::kDropout, OpKind::kReduction,
-                                     OpKind::kElementwiseAdd));
+  EXPECT_THAT(kinds(split.forward), ::testing::ElementsAre(OpKind::kElementwise, OpKind::kDropout,
+                                                           OpKind::kElementwiseAdd));
+  EXPECT_THAT(kinds(split.backward), ::testing::ElementsAre(OpKind::kDropout, OpKind::kReduction,
+                                                            OpKind::kElementwiseAdd));
   // A model without biases has no bias add.
   s.model.bias = false;
   EXPECT_EQ(named(program(s), "L0.attn.residual").forward.size(), 2u);

@@ -400,8 +400,8 @@ TEST(Simulation, EveryScheduleRunsInTrainingAndInferenceWithTheBytesOfItsStructu
       // MoE block and path a dispatch and a combine; forward and backward in training.
       const double per_exchange = 8 * 256.0 * c.k * 0.75 * 64 * 2;
       const double expected = per_exchange * 2 * c.paths * 2 * (mode == Mode::kTrain ? 2 : 1);
-      const auto what = fmt::format("{} {}", config::enum_name(c.structure),
-                                    config::enum_name(mode));
+      const auto what =
+          fmt::format("{} {}", config::enum_name(c.structure), config::enum_name(mode));
       EXPECT_NEAR(sim.workload->a2a_bytes, expected, 1e-9 * expected) << what;
       const auto& g = sim.workload->graph;
       core::Time compute = core::Time::zero();

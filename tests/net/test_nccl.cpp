@@ -30,7 +30,9 @@ std::vector<int> all_gpus(const topo::Cluster& c) {
   return r;
 }
 
-NcclComm comm_of(const topo::Cluster& c) { return nccl_comm(c, all_gpus(c)); }
+NcclComm comm_of(const topo::Cluster& c) {
+  return nccl_comm(c, all_gpus(c));
+}
 
 NcclEstimate estimate(CollectiveKind kind, double bytes, const NcclComm& comm, NcclAlgorithm a,
                       NcclProtocol p) {
@@ -83,14 +85,14 @@ TEST(Nccl, RingGraphsAreNcclsSearchResults) {
 TEST(Nccl, RingLl128AllReduceTimeIsItsFormula) {
   const auto comm = comm_of(preset("nodes/dgx_a100"));
   const double bytes = 8.0 * 1048576;
-  const auto e = estimate(CollectiveKind::kAllReduce, bytes, comm, NcclAlgorithm::kRing,
-                          NcclProtocol::kLL128);
+  const auto e =
+      estimate(CollectiveKind::kAllReduce, bytes, comm, NcclAlgorithm::kRing, NcclProtocol::kLL128);
   EXPECT_NEAR(e.latency_us, 40.6, 1e-9);
   EXPECT_NEAR(e.bandwidth_gbps, 220.8 * 8 / 14, 1e-9);
   EXPECT_NEAR(e.time_us, 40.6 + bytes / (1000 * 220.8 * 8 / 14), 1e-9);
   // LL: min(llMaxBw 87.7, 240 x 0.5); latency 6.6 + 14 x 0.6.
-  const auto ll = estimate(CollectiveKind::kAllReduce, bytes, comm, NcclAlgorithm::kRing,
-                           NcclProtocol::kLL);
+  const auto ll =
+      estimate(CollectiveKind::kAllReduce, bytes, comm, NcclAlgorithm::kRing, NcclProtocol::kLL);
   EXPECT_NEAR(ll.bandwidth_gbps, 87.7 * 8 / 14, 1e-9);
   EXPECT_NEAR(ll.latency_us, 6.6 + 14 * 0.6, 1e-9);
 }
@@ -100,8 +102,8 @@ TEST(Nccl, RingLl128AllReduceTimeIsItsFormula) {
 // 480 and 273-275, github.com/NVIDIA/nccl-tests/issues/212).
 TEST(Nccl, NvlsIsOfferedOnHopperNvswitchAndReachesItsBusBandwidth) {
   const auto h100 = comm_of(preset("nodes/dgx_h100"));
-  const auto e = estimate(CollectiveKind::kAllReduce, 1e9, h100, NcclAlgorithm::kNvls,
-                          NcclProtocol::kSimple);
+  const auto e =
+      estimate(CollectiveKind::kAllReduce, 1e9, h100, NcclAlgorithm::kNvls, NcclProtocol::kSimple);
   EXPECT_NEAR(e.bandwidth_gbps, 8 * 40 * 0.85 * 7 / 8 * 2 * 8 / 14, 1e-9);
   EXPECT_NEAR(e.latency_us, 25, 1e-9);
   EXPECT_FALSE(nccl_choose(CollectiveKind::kAllReduce, 1e9, comm_of(preset("nodes/dgx_a100")),

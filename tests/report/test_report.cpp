@@ -1,8 +1,8 @@
 #include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
@@ -141,7 +141,7 @@ TEST(Report, OutputDirWritesWholeFilesAndLeavesNoTemporaries) {
   }
   EXPECT_EQ(read_text(root / "nested" / "a.csv"), "y\n");
   EXPECT_EQ(entries(root / "nested"), 2u);  // and the marker
-  EXPECT_EQ(entries(root), 1u);  // no staging folder left beside it
+  EXPECT_EQ(entries(root), 1u);             // no staging folder left beside it
   std::filesystem::remove_all(root);
 }
 

@@ -30,10 +30,8 @@ TEST(Time, ArrivalRoundsUpToTheNextWholePicosecond) {
 }
 
 TEST(Time, FromSecondsRejectsWhatDoesNotFit) {
-  EXPECT_THROW((void)Time::from_seconds(std::numeric_limits<double>::infinity()),
-               TimeRangeError);
-  EXPECT_THROW((void)Time::from_seconds(std::numeric_limits<double>::quiet_NaN()),
-               TimeRangeError);
+  EXPECT_THROW((void)Time::from_seconds(std::numeric_limits<double>::infinity()), TimeRangeError);
+  EXPECT_THROW((void)Time::from_seconds(std::numeric_limits<double>::quiet_NaN()), TimeRangeError);
   EXPECT_THROW((void)Time::from_seconds(1e9), TimeRangeError);  // 31 years > int64 ps
 }
 
