@@ -125,7 +125,7 @@ std::vector<cost::Work> works_of(const Measurement& m) {
   const Dtype fp32 = Dtype::kFp32;
   if (m.op == "gemm") return {w::gemm(m.m, m.n, m.k, dtype_of(m.dtype))};
   if (m.op == "copy") return {w::memcpy(static_cast<std::int64_t>(m.bytes / 2))};
-  if (m.op == "launch") return {cost::Work{cost::OpKind::kElementwise, fp32, 0, 0, {}, {}, {}}};
+  if (m.op == "launch") return {cost::Work{cost::OpKind::kElementwise, fp32, 0, 0, {}, {}, {}, {}}};
   if (m.op == "layer_norm") return {w::layer_norm(m.m, m.n, fp32)};
   if (m.op == "gelu") return {w::activation(m.m, false, fp32)};
   if (m.op == "softmax") return {w::softmax(m.m, m.n, fp32, fp32)};

@@ -170,6 +170,7 @@ Work activation(std::int64_t elements, bool gated, Dtype dtype) {
 
 Work gating(std::int64_t tokens, std::int64_t experts, std::int64_t top_k, Dtype dtype) {
   Work w = begin(OpKind::kGating, dtype);
+  w.row = {tokens, experts, top_k};
   w.flops = kSoftmaxFlopsPerLogit * d(tokens) * d(experts);
   w.bytes = d(tokens) * d(experts) * bytes_per_element(dtype) * 2 +
             d(tokens) * d(top_k) * (kIndexBytes + kFp32Bytes);
@@ -178,6 +179,7 @@ Work gating(std::int64_t tokens, std::int64_t experts, std::int64_t top_k, Dtype
 
 Work permute(std::int64_t rows, std::int64_t width, Dtype dtype) {
   Work w = begin(OpKind::kPermute, dtype);
+  w.row = {rows, width, 0};
   w.bytes = 2 * d(rows) * d(width) * bytes_per_element(dtype) + d(rows) * kIndexBytes;
   return w;
 }

@@ -54,6 +54,13 @@ struct AttentionShape {
   int flash_version = 0;  // the FlashAttention generation that runs it (0: not said)
 };
 
+// The rows a row-wise kernel works on, kept so that a device replay can run it at its shape
+// (pricing reads bytes and FLOPs only): gating (rows = tokens, width = experts, k = top-k),
+// permute (rows gathered, width of a row).
+struct RowShape {
+  std::int64_t rows = 0, width = 0, k = 0;
+};
+
 struct Work {
   OpKind kind = OpKind::kGemm;
   Dtype dtype = Dtype::kBf16;
@@ -62,6 +69,7 @@ struct Work {
   GemmShape gemm;                    // kGemm
   std::vector<std::int64_t> groups;  // kGroupedGemm: rows per expert (m_e), with gemm.n, gemm.k
   AttentionShape attention;          // kAttention, kAttentionBackward
+  RowShape row;                      // kGating, kPermute
 };
 
 namespace work {

@@ -120,6 +120,23 @@ kernels::Buffer& Replayer::scratch(int which, std::size_t bytes) {
   return *b;
 }
 
+// A scattered permutation of `rows` rows (a stride coprime with rows), uploaded once per row
+// count: the first (warm-up) replay pays for it.
+const kernels::Buffer& Replayer::permutation(std::int64_t rows) {
+  auto& slot = permutations_[rows];
+  if (!slot) {
+    std::vector<std::int32_t> index(static_cast<std::size_t>(rows));
+    constexpr std::int64_t kStride = 7919;  // a prime: coprime with any count it does not divide
+    const std::int64_t stride = rows % kStride == 0 ? 1 : kStride;
+    for (std::int64_t i = 0; i < rows; ++i) {
+      index[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i * stride % rows);
+    }
+    slot = backend_.alloc(index.size() * sizeof(std::int32_t));
+    backend_.upload_ints(*slot, index);
+  }
+  return *slot;
+}
+
 void Replayer::gemm(std::int64_t m, std::int64_t n, std::int64_t k, cost::Dtype dtype) {
   if (m <= 0 || n <= 0 || k <= 0) return;
   const auto p = precision_of(dtype, backend_);
@@ -156,11 +173,36 @@ void Replayer::kernel(const cost::Work& w) {
       for (const auto rows : w.groups) gemm(rows, w.gemm.n, w.gemm.k, w.dtype);
       return;
     case OpKind::kLshHash:
-      if (w.gemm.m > 0) {
+      if (w.gemm.m > 0) {  // the projection, then the signed argmax per hash
         gemm(w.gemm.m, w.gemm.n, w.gemm.k, w.dtype);
+        const std::int64_t dims = w.gemm.k, hashes = w.gemm.n / std::max<std::int64_t>(dims, 1);
+        const auto rows = static_cast<std::size_t>(w.gemm.m);
+        backend_.lsh_codes(scratch(kC, rows * static_cast<std::size_t>(w.gemm.n) * kFloatBytes),
+                           w.gemm.m, hashes, dims,
+                           scratch(kD, rows * static_cast<std::size_t>(hashes) * kFloatBytes));
         return;
       }
       break;  // structured: memory-bound stand-in below
+    case OpKind::kGating:
+      if (w.row.rows > 0 && w.row.k >= 1 && w.row.k <= w.row.width) {
+        const auto logits = static_cast<std::size_t>(w.row.rows * w.row.width);
+        const auto chosen = static_cast<std::size_t>(w.row.rows * w.row.k);
+        backend_.gate(scratch(kA, logits * kFloatBytes),
+                      kernels::GateShape{w.row.rows, w.row.width, w.row.k, 1, 0},
+                      scratch(kB, chosen * kFloatBytes), scratch(kC, chosen * kFloatBytes));
+        return;
+      }
+      break;
+    case OpKind::kPermute:
+      if (w.row.rows > 0 && w.row.width > 0) {
+        const auto row_bytes =
+            w.row.width * static_cast<std::int64_t>(cost::bytes_per_element(w.dtype));
+        const auto bytes = static_cast<std::size_t>(w.row.rows * row_bytes);
+        backend_.gather(scratch(kA, bytes), w.row.rows, permutation(w.row.rows), w.row.rows,
+                        row_bytes, scratch(kB, bytes));
+        return;
+      }
+      break;
     case OpKind::kAttention: {
       const auto& s = w.attention;
       if (s.seq_q == s.seq_kv && s.seq_q > 0) {

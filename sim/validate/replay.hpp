@@ -10,16 +10,21 @@
 //                                      GEMM per expert of a grouped GEMM, a batch as its rows
 //                                      stacked; the model's dtype (fp8 where the device has it,
 //                                      else bf16)
-//   dense lsh_hash                     its projection GEMM
+//   dense lsh_hash                     its projection GEMM, then the cross-polytope codes kernel
+//   gating                             the gating kernel (softmax over the experts, top-k)
+//   permute                            the row gather, over a scattered permutation
 //   attention (seq_q = seq_kv)         scores, softmax and weighted sum as separate kernels (no
 //                                      fused attention is available to the backends)
 //   attention otherwise, its backward  GEMMs of the same FLOPs over the scores' shape
-//   every memory-bound kernel          a device copy that reads and writes the kernel's bytes
+//   every other memory-bound kernel    a device copy that reads and writes the kernel's bytes
+//                                      (norms, activations, casts, LSH's segmented mean and
+//                                      compensation, ...)
 // Collectives: all-to-all with this rank's row of the program's byte matrix, all-reduce,
 // all-gather, reduce-scatter of the program's size, over the whole world or (a group of one)
 // not at all; a program whose groups are other subsets of the ranks is refused. With one process
 // and a larger group, the exchange degenerates to a local copy of what this rank would send.
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -72,12 +77,14 @@ class Replayer {
   void gemm(std::int64_t m, std::int64_t n, std::int64_t k, cost::Dtype dtype);
   void flop_equivalent_gemms(const cost::Work& w);
   kernels::Buffer& scratch(int which, std::size_t bytes);
+  const kernels::Buffer& permutation(std::int64_t rows);
 
   kernels::Backend& backend_;
   kernels::Communicator& comm_;
   GroupMembers members_;
   bool local_exchanges_ = false;
   std::vector<std::unique_ptr<kernels::Buffer>> scratch_;
+  std::map<std::int64_t, std::unique_ptr<kernels::Buffer>> permutations_;  // by row count
 };
 
 }  // namespace moesim::validate

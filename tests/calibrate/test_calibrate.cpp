@@ -161,7 +161,7 @@ TEST(FitProfile, RecoversTheCurvesOfAKnownProfile) {
   };
   Measurement launch;
   launch.op = "launch";
-  add(launch, cost::Work{cost::OpKind::kElementwise, cost::Dtype::kFp32, 0, 0, {}, {}, {}});
+  add(launch, cost::Work{cost::OpKind::kElementwise, cost::Dtype::kFp32, 0, 0, {}, {}, {}, {}});
   for (std::int64_t bytes = 4096; bytes <= (std::int64_t{1} << 30); bytes *= 2) {
     Measurement m;
     m.op = "copy";

@@ -179,8 +179,11 @@ TEST(Replayer, RunsAProgramOnTheHostAndTimesEveryStep) {
   auto steps = steps_of(small_program(), false);
   auto backward = steps_of(small_program(), true);
   steps.insert(steps.end(), backward.begin(), backward.end());
-  // A memory-bound kernel and an attention run as well.
+  // A memory-bound kernel, the MoE kernels (gating, permute, LSH) and attention run as well.
   steps[2].kernels.push_back(cost::work::layer_norm(64, 128, cost::Dtype::kBf16));
+  steps[2].kernels.push_back(cost::work::gating(64, 8, 2, cost::Dtype::kBf16));
+  steps[2].kernels.push_back(cost::work::permute(128, 32, cost::Dtype::kBf16));
+  steps[2].kernels.push_back(cost::work::lsh_hash(128, 32, 2, false, cost::Dtype::kBf16));
   cost::AttentionShape a{1, 2, 2, 16, 16, 8, true, 0};
   steps[0].kernels.push_back(cost::work::attention(a, cost::Dtype::kBf16));
   steps[0].kernels.push_back(cost::work::attention_backward(a, cost::Dtype::kBf16));
