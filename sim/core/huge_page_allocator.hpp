@@ -30,7 +30,7 @@ struct HugePageAllocator {
     if (bytes < kHugePageBytes) {
       // Over-aligned types (alignas(32) records) need the aligned form of operator new.
       if constexpr (kOverAligned) {
-        return static_cast<T*>(::operator new(bytes, std::align_val_t{alignof(T)}));
+        return static_cast<T*>(::operator new (bytes, std::align_val_t{alignof(T)}));
       } else {
         return static_cast<T*>(::operator new(bytes));
       }
@@ -46,7 +46,7 @@ struct HugePageAllocator {
   void deallocate(T* p, std::size_t n) noexcept {
     if (n * sizeof(T) < kHugePageBytes) {
       if constexpr (kOverAligned) {
-        ::operator delete(p, std::align_val_t{alignof(T)});
+        ::operator delete (p, std::align_val_t{alignof(T)});
       } else {
         ::operator delete(p);
       }
