@@ -104,12 +104,6 @@ validate::GroupMembers members_of(const model::RankLayout& layout, int rank) {
   };
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const auto n = v.size();
-  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 struct Measured {
   std::array<double, kCategoryCount> ms{};  // the largest over ranks; by category
   std::array<bool, kCategoryCount> replayed{};
@@ -140,11 +134,11 @@ Measured replay(const ValidateOptions& o, const model::Study& study, const Exper
   m.steps = steps.size();
   for (std::size_t s = 0; s < steps.size(); ++s) {
     const auto c = static_cast<std::size_t>(steps[s].category);
-    m.ms[c] += median(per_step[s]) * 1e3;
+    m.ms[c] += *validate::median(per_step[s]) * 1e3;
     m.replayed[c] = true;
   }
   for (auto& v : m.ms) v = comm.max_over_ranks(v);
-  m.total_ms = comm.max_over_ranks(median(totals) * 1e3);
+  m.total_ms = comm.max_over_ranks(*validate::median(totals) * 1e3);
   return m;
 }
 

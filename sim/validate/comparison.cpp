@@ -16,13 +16,6 @@ namespace moesim::validate {
 
 namespace {
 
-std::optional<double> median(std::vector<double> v) {
-  if (v.empty()) return std::nullopt;
-  std::sort(v.begin(), v.end());
-  const auto n = v.size();
-  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 std::string cell(const std::optional<double>& v, int digits) {
   return v ? fmt::format("{:.{}f}", *v, digits) : std::string();
 }
@@ -39,6 +32,13 @@ double number(const std::string& text, const std::filesystem::path& path, std::s
 }
 
 }  // namespace
+
+std::optional<double> median(std::vector<double> v) {
+  if (v.empty()) return std::nullopt;
+  std::sort(v.begin(), v.end());
+  const auto n = v.size();
+  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
 
 std::optional<double> error_percent(const PhaseRow& row) {
   if (!row.measured_ms || *row.measured_ms <= 0) return std::nullopt;

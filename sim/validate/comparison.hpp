@@ -23,6 +23,9 @@ struct PhaseRow {
   double predicted_ms = 0;
 };
 
+// The median of `values` (the mean of the middle two for an even count); empty for none.
+std::optional<double> median(std::vector<double> values);
+
 // (predicted - measured) / measured, in percent; empty without a positive measurement.
 std::optional<double> error_percent(const PhaseRow& row);
 
