@@ -129,7 +129,12 @@ void Reader::read(const YAML::Node& node, const std::string& path, T& value,
                   value.has_value();
                   value.reset();
                 }) {
-    typename T::value_type inner{};  // std::optional: present means set
+    // std::optional: present means set; null (`null`, `~`) means absent, as if not written.
+    if (node.IsNull()) {
+      value.reset();
+      return;
+    }
+    typename T::value_type inner{};
     read(node, path, inner, check);
     value = std::move(inner);
   } else if constexpr (ConfigStruct<T>) {

@@ -1,0 +1,131 @@
+// What `predict` says when schedules are compared: how far --schedules and --set reach into a
+// schedule, which schedules change the model against the baseline, and which settings change
+// nothing.
+#include "cli_fixture.hpp"
+
+namespace moesim_cli_test {
+namespace {
+
+std::string small_model() {
+  return (fs::path(MOESIM_SOURCE_DIR) / "tests/golden/moe_small.yaml").string();
+}
+
+// The time_ms cell of a schedule's row in summary.csv.
+std::string time_of(const std::string& summary, const std::string& schedule) {
+  std::istringstream in(summary);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find("," + schedule + ",") == std::string::npos) continue;
+    // experiment,point,schedule,mode,implementation,gpus,time_ms,...
+    std::istringstream cells(line);
+    std::string cell;
+    for (int i = 0; i <= 6 && std::getline(cells, cell, ','); ++i) {
+    }
+    return cell;
+  }
+  return "";
+}
+
+TEST_F(Cli, SchedulesTakeTheirFractionsInTheirNames) {
+  const auto r = run("predict -q --no-figure --model '" + small_model() +
+                     "' --schedules cdac,dcca,dcca0.5,lsh,lsh0.1 --out p");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto summary = slurp(work_ / "p/summary.csv");
+  EXPECT_NE(time_of(summary, "dcca"), time_of(summary, "dcca0.5"));
+  EXPECT_NE(time_of(summary, "lsh"), time_of(summary, "lsh0.1"));
+  const auto resolved = slurp(work_ / "p/resolved.yaml");
+  EXPECT_THAT(resolved, HasSubstr("dcca: 0.5"));
+  EXPECT_THAT(resolved, HasSubstr("rate: 0.1"));
+
+  const auto bad = run("predict -q --no-figure --model '" + small_model() +
+                       "' --schedules cdac,dcca1.5");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("'dcca1.5' in 'dcca1.5': expected dcca or dcca<f> with f a "
+                                 "fraction in (0, 1]"));
+}
+
+TEST_F(Cli, PredictSetsAScheduleKeyByItsPlaceInTheList) {
+  const auto set = run("predict -q --no-figure --model '" + small_model() +
+                       "' --schedules cdac,lsh --set 'schedules[1].lsh.rate=0.1' --out set");
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  const auto named = run("predict -q --no-figure --model '" + small_model() +
+                         "' --schedules cdac,lsh0.1 --out named");
+  ASSERT_EQ(named.exit_code, 0) << named.err;
+  EXPECT_EQ(time_of(slurp(work_ / "set/summary.csv"), "lsh"),
+            time_of(slurp(work_ / "named/summary.csv"), "lsh0.1"));
+
+  const auto range = run("predict -q --no-figure --model '" + small_model() +
+                         "' --schedules cdac,lsh --set 'schedules[1].lsh.rate=2'");
+  EXPECT_EQ(range.exit_code, 2);
+  EXPECT_THAT(range.err, HasSubstr("--set schedules[1].lsh.rate=2: schedules[1].lsh.rate"));
+  const auto missing = run("predict -q --no-figure --model '" + small_model() +
+                           "' --schedules cdac --set 'schedules[1].dcca=0.5'");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("'schedules' has 1 item(s), numbered from 0: there is no [1]"));
+  const auto whole = run("predict -q --no-figure --model '" + small_model() +
+                         "' --set 'schedules=[]'");
+  EXPECT_EQ(whole.exit_code, 2);
+  EXPECT_THAT(whole.err, HasSubstr("predict takes its list of schedules from --schedules"));
+}
+
+TEST_F(Cli, TopNIsHonouredByEveryStructureAndModelChangesAreMarked) {
+  const auto r = run("predict -q --no-figure --model '" + small_model() +
+                     "' --schedules cdac,scmoe,scmoe+top2,dgmoe+top2,2d --out p");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto summary = slurp(work_ / "p/summary.csv");
+  EXPECT_NE(time_of(summary, "scmoe"), time_of(summary, "scmoe+top2"));
+  // ScMoE's top-1 routing and shared expert are a different model; the 2-D exchange is not.
+  EXPECT_THAT(r.out, HasSubstr("scmoe*"));
+  EXPECT_THAT(r.out, HasSubstr("* changes the model against cdac"));
+  EXPECT_THAT(r.out, HasSubstr("  scmoe: 1 routed expert(s) per token (2); 1 shared expert(s) (0)"));
+  EXPECT_THAT(r.out, HasSubstr("  scmoe+top2: 1 shared expert(s) (0)"));
+  EXPECT_THAT(r.out, HasSubstr("  dgmoe+top2: 4 routed expert(s) per token (2)"));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("  2d:")));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("2d*")));
+}
+
+TEST_F(Cli, SettingsThatChangeNothingAreSaidOnce) {
+  // moe_small is MoE every second block: a shortcut position matters there ...
+  const auto mixed = run("predict --no-figure --model '" + small_model() +
+                         "' --schedules scmoe+pos1,scmoe+pos3 --out mixed");
+  ASSERT_EQ(mixed.exit_code, 0) << mixed.err;
+  EXPECT_THAT(mixed.err, ::testing::Not(HasSubstr("shortcut position")));
+  // ... but not where every block is a MoE block.
+  const auto all_moe = run("predict --no-figure --model '" + small_model() +
+                           "' --set model.moe.every=1 --set model.moe.first=0"
+                           " --schedules cdac,scmoe+pos1,scmoe+pos3,cdac+pos3 --out all");
+  ASSERT_EQ(all_moe.exit_code, 0) << all_moe.err;
+  EXPECT_THAT(all_moe.err, HasSubstr("note: schedule scmoe+pos3: the shortcut position changes "
+                                     "nothing on tiny-moe: every MoE block follows a MoE block"));
+  EXPECT_THAT(all_moe.err, HasSubstr("note: schedule cdac+pos3: the shortcut position (3) "
+                                     "changes nothing: its blocks have no shortcut"));
+  // Zipf skew under capacity padding; fewer ranks than the cluster's GPUs, said once.
+  const auto padded = run("predict --no-figure --model '" + small_model() +
+                          "' --set model.moe.capacity_factor=1.0 --schedules cdac,dcca --out pad");
+  ASSERT_EQ(padded.exit_code, 0) << padded.err;
+  EXPECT_THAT(padded.err, HasSubstr("note: routing.kind zipf changes nothing: "
+                                    "model.moe.capacity_factor 1 pads and caps every expert"));
+  const std::string fewer = "note: the study uses 8 of the cluster's 32 GPUs";
+  const auto at = padded.err.find(fewer);
+  ASSERT_NE(at, std::string::npos) << padded.err;
+  EXPECT_EQ(padded.err.find(fewer, at + 1), std::string::npos) << "said more than once";
+}
+
+TEST_F(Cli, DroplessIsNullOnTheCommandLine) {
+  const auto padded = run("predict -q --no-figure --model '" + small_model() +
+                          "' --set model.moe.capacity_factor=1.0 --schedules cdac --out pad");
+  const auto dropless = run("predict -q --no-figure --model '" + small_model() +
+                            "' --set model.moe.capacity_factor=1.0"
+                            " --set model.moe.capacity_factor=null --schedules cdac --out free");
+  const auto plain = run("predict -q --no-figure --model '" + small_model() +
+                         "' --schedules cdac --out plain");
+  ASSERT_EQ(dropless.exit_code, 0) << dropless.err;
+  ASSERT_EQ(padded.exit_code, 0) << padded.err;
+  EXPECT_EQ(time_of(slurp(work_ / "free/summary.csv"), "cdac"),
+            time_of(slurp(work_ / "plain/summary.csv"), "cdac"));
+  EXPECT_NE(time_of(slurp(work_ / "pad/summary.csv"), "cdac"),
+            time_of(slurp(work_ / "plain/summary.csv"), "cdac"));
+}
+
+}  // namespace
+}  // namespace moesim_cli_test
