@@ -166,7 +166,9 @@ int main(int argc, char** argv) {
       ->excludes(train_flag);
   predict
       ->add_option("--set", predict_options.overrides,
-                   "Override a key: --set parallel.ep=16 (repeatable)")
+                   "Override a key: --set parallel.ep=16; a schedule's by its place in "
+                   "--schedules: --set 'schedules[1].lsh.rate=0.1'; null removes a key: --set "
+                   "model.moe.capacity_factor=null (repeatable)")
       ->take_all();
   predict->add_option("--out", predict_options.out, "Output folder")->capture_default_str();
   bool no_figure = false;

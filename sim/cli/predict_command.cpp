@@ -33,13 +33,36 @@ void predict(const PredictOptions& o, std::ostream& out, std::ostream& err) {
       fs::absolute(resolve_file(o.implementation, ".", kImplementationPresets, "--implementation"))
           .string());
   if (o.infer) document.apply_override("mode=infer");
-  for (const auto& assignment : o.overrides) {
-    // The schedules come from --schedules alone; an assignment to them would be dropped.
-    const auto key = std::string_view(assignment).substr(0, assignment.find_first_of(".[="));
-    if (key == "schedules") {
+  // The schedules come from --schedules, written into the document so that --set can reach
+  // their keys (schedules[1].lsh.rate=0.1) as it does in an experiment file.
+  std::vector<model::ScheduleConfig> schedules;
+  std::size_t start = 0;
+  while (start <= o.schedules.size()) {
+    const auto end = std::min(o.schedules.find(',', start), o.schedules.size());
+    if (end == start) {
       throw config::ConfigError(fmt::format(
-          "--set {}: predict takes its schedules from --schedules (e.g. --schedules cdac,dcca); "
-          "to set a schedule's keys, write them in an experiment file for `moesim run`",
+          "--schedules {}: an empty name; expected names separated by ','", o.schedules));
+    }
+    schedules.push_back(model::schedule_from_name(o.schedules.substr(start, end - start)));
+    start = end + 1;
+  }
+  document.apply_override("schedules=" + config::list_to_yaml(schedules),
+                          "--schedules " + o.schedules);
+  // Assignments to the schedules after the others: they address the list --schedules made.
+  std::vector<std::string> assignments;
+  for (const auto& a : o.overrides) {
+    if (!std::string_view(a).starts_with("schedules")) assignments.push_back(a);
+  }
+  for (const auto& a : o.overrides) {
+    if (std::string_view(a).starts_with("schedules")) assignments.push_back(a);
+  }
+  for (const auto& assignment : assignments) {
+    const auto key = std::string_view(assignment).substr(0, assignment.find_first_of(".[="));
+    if (key == "schedules" && assignment.find('[') != key.size()) {
+      throw config::ConfigError(fmt::format(
+          "--set {}: predict takes its list of schedules from --schedules; set one schedule's "
+          "keys by its place in that list, e.g. --schedules cdac,lsh --set "
+          "'schedules[1].lsh.rate=0.1'",
           assignment));
     }
     apply_assignment(document, assignment);
@@ -48,18 +71,6 @@ void predict(const PredictOptions& o, std::ostream& out, std::ostream& err) {
   if (experiment.synthetic) {
     throw config::ConfigError(
         fmt::format("--model {}: a synthetic experiment has no schedules", o.model));
-  }
-  experiment.schedules.clear();
-  std::size_t start = 0;
-  while (start <= o.schedules.size()) {
-    const auto end = std::min(o.schedules.find(',', start), o.schedules.size());
-    if (end == start) {
-      throw config::ConfigError(fmt::format(
-          "--schedules {}: an empty name; expected names separated by ','", o.schedules));
-    }
-    experiment.schedules.push_back(
-        model::schedule_from_name(o.schedules.substr(start, end - start)));
-    start = end + 1;
   }
   schedules_of(experiment);  // names distinct, checked before anything runs
   const std::string resolved = config::to_yaml(
@@ -70,11 +81,7 @@ void predict(const PredictOptions& o, std::ostream& out, std::ostream& err) {
     try {
       return run_study(experiment, ".", {}, o.progress, err, o.jobs);
     } catch (const config::ConfigError& e) {
-      // The schedules came from --schedules, not from the document.
-      if (e.key().starts_with("schedules[")) {
-        throw config::ConfigError(fmt::format("--schedules {}: {}", o.schedules, e.problem()));
-      }
-      throw document.located(e);  // where the model file or a --set gave the key
+      throw document.located(e);  // where the model file, --schedules or a --set gave the key
     }
   }();
   report::OutputDir dir(o.out);

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include <yaml-cpp/yaml.h>
 
@@ -107,6 +108,17 @@ std::string to_yaml(const T& config, std::string_view header,
   Writer writer(out, lists);
   writer.write(config);
   return std::string(out.c_str()) + "\n";
+}
+
+// A list of sections as one line of YAML (flow style, no help), e.g. to place it in a document
+// with Document::apply_override.
+template <WritableStruct T>
+std::string list_to_yaml(const std::vector<T>& items) {
+  YAML::Emitter out;
+  out << YAML::Flow;
+  Writer writer(out, ListStyle::kCompactLists);
+  writer.write(items);
+  return out.c_str();
 }
 
 }  // namespace moesim::config

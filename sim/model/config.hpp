@@ -269,7 +269,7 @@ struct ScheduleConfig {
   Structure structure = Structure::kStandard;
   std::int64_t shortcut = 2;          // ScMoE/DGMoE/ScMoE-2: shortcut position 1, 2 or 3
   std::int64_t pipeline = 1;          // all-to-all chunks d (1 = no pipelining)
-  std::optional<std::int64_t> top_k;  // overrides model.moe.top_k (standard structure)
+  std::optional<std::int64_t> top_k;  // overrides the structure's and the model's top-k (per gate)
   ExchangeAlgorithm all_to_all = ExchangeAlgorithm::kFlat;
   std::optional<DispatchMode> dispatch;       // absent: model.moe.dispatch
   std::optional<cost::Dtype> dispatch_dtype;  // absent: the model's (or the dispatcher's upcast)
@@ -287,7 +287,9 @@ struct ScheduleConfig {
             "ScMoE shortcut position (1, 2 or 3); 1 wherever the preceding block is a MoE block",
             Check::between(1, 3));
     v.field("pipeline", pipeline, "pipelining degree d of the exchanges", Check::at_least(1));
-    v.field("top_k", top_k, "routed experts per token, instead of model.moe.top_k",
+    v.field("top_k", top_k,
+            "routed experts per token (per gate), instead of the structure's (scmoe: 1, "
+            "scmoe2: 2) or model.moe.top_k",
             Check::at_least(1));
     v.field("all_to_all", all_to_all, "flat or hierarchical (2-D) all-to-all");
     v.field("dispatch", dispatch,

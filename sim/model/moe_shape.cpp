@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 #include "config/count.hpp"
@@ -41,39 +42,98 @@ void set_structure(ScheduleConfig& s, Structure value) {
   s.structure = value;
 }
 
+using A = PartArgument;
 constexpr std::array<SchedulePart, 14> kParts{{
-    {"cdac", "fine-grained baseline: exchange tokens at the full width h", false, false,
-     [](ScheduleConfig&, std::int64_t) {}},
-    {"dcca", "BigMac: shared descend/ascend projections, exchange at width r*h (r = 0.25)", false,
-     false, [](ScheduleConfig& s, std::int64_t) { s.dcca = kDccaRatio; }},
-    {"lsh", "LSH-MoE: exchange cluster centroids (rho = 0.2, 6 cross-polytope hashes)", false,
-     false, [](ScheduleConfig& s, std::int64_t) { s.lsh = LshConfig{}; }},
+    {"cdac", "fine-grained baseline: exchange tokens at the full width h", A::kNone, false, 0,
+     [](ScheduleConfig&, double) {}},
+    {"dcca",
+     "BigMac: shared descend/ascend projections, exchange at width r*h (dcca0.5: r = 0.5; "
+     "default 0.25)",
+     A::kFraction, false, kDccaRatio, [](ScheduleConfig& s, double r) { s.dcca = r; }},
+    {"lsh",
+     "LSH-MoE: exchange cluster centroids, a fraction rho of the rows (lsh0.1: rho = 0.1; "
+     "default 0.2), 6 cross-polytope hashes",
+     A::kFraction, false, LshConfig{}.rate,
+     [](ScheduleConfig& s, double rate) {
+       s.lsh = LshConfig{};
+       s.lsh->rate = rate;
+     }},
     {"scmoe", "ScMoE: shared expert + top-1 routed on the preceding block, exchange overlapped",
-     false, true, [](ScheduleConfig& s, std::int64_t) { set_structure(s, Structure::kScMoE); }},
-    {"scmoe2", "ScMoE-2: as scmoe with top-2 routing", false, true,
-     [](ScheduleConfig& s, std::int64_t) { set_structure(s, Structure::kScMoE2); }},
-    {"dgmoe", "DGMoE: two top-1 gates, on the preceding and on the current representation", false,
-     true, [](ScheduleConfig& s, std::int64_t) { set_structure(s, Structure::kDgMoE); }},
-    {"shared_expert", "shared expert + top-1 routed, both on the current representation", false,
-     true, [](ScheduleConfig& s, std::int64_t) { set_structure(s, Structure::kSharedExpert); }},
-    {"2d", "hierarchical all-to-all: inside each node, then along each rail", false, false,
-     [](ScheduleConfig& s, std::int64_t) { s.all_to_all = ExchangeAlgorithm::kHierarchical; }},
+     A::kNone, true, 0, [](ScheduleConfig& s, double) { set_structure(s, Structure::kScMoE); }},
+    {"scmoe2", "ScMoE-2: as scmoe with top-2 routing", A::kNone, true, 0,
+     [](ScheduleConfig& s, double) { set_structure(s, Structure::kScMoE2); }},
+    {"dgmoe", "DGMoE: two top-1 gates, on the preceding and on the current representation",
+     A::kNone, true, 0, [](ScheduleConfig& s, double) { set_structure(s, Structure::kDgMoE); }},
+    {"shared_expert", "shared expert + top-1 routed, both on the current representation", A::kNone,
+     true, 0, [](ScheduleConfig& s, double) { set_structure(s, Structure::kSharedExpert); }},
+    {"2d", "hierarchical all-to-all: inside each node, then along each rail", A::kNone, false, 0,
+     [](ScheduleConfig& s, double) { s.all_to_all = ExchangeAlgorithm::kHierarchical; }},
     {"per_expert", "dispatch a token once per routed expert (whatever the model's dispatcher)",
-     false, false, [](ScheduleConfig& s, std::int64_t) { s.dispatch = DispatchMode::kPerExpert; }},
-    {"per_rank", "dispatch a token once per destination rank, not once per expert", false, false,
-     [](ScheduleConfig& s, std::int64_t) { s.dispatch = DispatchMode::kPerRank; }},
+     A::kNone, false, 0, [](ScheduleConfig& s, double) { s.dispatch = DispatchMode::kPerExpert; }},
+    {"per_rank", "dispatch a token once per destination rank, not once per expert", A::kNone, false,
+     0, [](ScheduleConfig& s, double) { s.dispatch = DispatchMode::kPerRank; }},
     {"per_node", "dispatch a token once per destination node, forwarded there over NVLink (DeepEP)",
-     false, false, [](ScheduleConfig& s, std::int64_t) { s.dispatch = DispatchMode::kPerNode; }},
-    {"pipe", "pipelining: the exchanges in N chunks overlapping the experts", true, false,
-     [](ScheduleConfig& s, std::int64_t n) { s.pipeline = n; }},
-    {"top", "N routed experts per token instead of the model's top_k", true, false,
-     [](ScheduleConfig& s, std::int64_t n) { s.top_k = n; }},
-    {"pos", "shortcut position N (1, 2 or 3) of scmoe, scmoe2 and dgmoe", true, false,
-     [](ScheduleConfig& s, std::int64_t n) { s.shortcut = n; }},
+     A::kNone, false, 0, [](ScheduleConfig& s, double) { s.dispatch = DispatchMode::kPerNode; }},
+    {"pipe", "pipelining: the exchanges in N chunks overlapping the experts", A::kCount, false, 0,
+     [](ScheduleConfig& s, double n) { s.pipeline = static_cast<std::int64_t>(n); }},
+    {"top", "N routed experts per token (per gate) instead of the structure's or model's top-k",
+     A::kCount, false, 0,
+     [](ScheduleConfig& s, double n) { s.top_k = static_cast<std::int64_t>(n); }},
+    {"pos", "shortcut position N (1, 2 or 3) of scmoe, scmoe2 and dgmoe", A::kCount, false, 0,
+     [](ScheduleConfig& s, double n) { s.shortcut = static_cast<std::int64_t>(n); }},
 }};
 
 std::string written(const SchedulePart& p) {
-  return p.numbered ? fmt::format("{}<N>", p.name) : std::string(p.name);
+  switch (p.argument) {
+    case A::kCount:
+      return fmt::format("{}<N>", p.name);
+    case A::kFraction:
+      return fmt::format("{}[<f>]", p.name);
+    case A::kNone:
+      break;
+  }
+  return std::string(p.name);
+}
+
+// The value written after a part's name ("4" in pipe4, "0.5" in dcca0.5), or an error naming
+// what was expected.
+double part_value(const SchedulePart& p, std::string_view text, const std::string& part,
+                  const std::string& full) {
+  if (p.argument == A::kFraction) {
+    if (text.empty()) return p.fallback;
+    double v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || end != text.data() + text.size() || !(v > 0 && v <= 1)) {
+      throw config::ConfigError(fmt::format(
+          "--schedules: '{}' in '{}': expected {} or {}<f> with f a fraction in (0, 1], e.g. "
+          "{}0.5",
+          part, full, p.name, p.name, p.name));
+    }
+    return v;
+  }
+  const auto count = config::count_from(text);
+  const bool position = p.name == "pos";
+  if (!count || (position && *count > kLastShortcutPosition)) {
+    throw config::ConfigError(
+        fmt::format("--schedules: '{}' in '{}': expected {}<N> with N a whole number {}", part,
+                    full, p.name, position ? "from 1 to 3" : "of at least 1"));
+  }
+  return static_cast<double>(*count);
+}
+
+// Whether `part` is `p`, with what may follow its name.
+bool names(const SchedulePart& p, std::string_view part) {
+  if (!part.starts_with(p.name)) return false;
+  const auto rest = part.substr(p.name.size());
+  switch (p.argument) {
+    case A::kNone:
+      return rest.empty();
+    case A::kCount:
+      return !rest.empty() && rest.find_first_not_of("0123456789") == std::string_view::npos;
+    case A::kFraction:
+      return rest.empty() || rest.find_first_not_of("0123456789.eE-+") == std::string_view::npos;
+  }
+  return false;
 }
 
 }  // namespace
@@ -92,12 +152,16 @@ MoeShape moe_shape(const ModelConfig& model, const ScheduleConfig& schedule) {
     shape.expert_inner = std::max<std::int64_t>(1, std::llround(static_cast<double>(f) / r));
     shape.projections = true;
   }
-  if (structure.k > 0) {
+  // A schedule's top-k wins; else the structure's own routing (ScMoE's top-1); else the model's.
+  if (schedule.top_k) {
+    shape.k = *schedule.top_k;
+    shape.k_key = "schedule.top_k";
+  } else if (structure.k > 0) {
     shape.k = structure.k;
     shape.k_key = "schedule.structure";
   } else {
-    shape.k = schedule.top_k.value_or(model.moe.top_k);
-    shape.k_key = schedule.top_k ? "schedule.top_k" : "model.moe.top_k";
+    shape.k = model.moe.top_k;
+    shape.k_key = "model.moe.top_k";
   }
   shape.shared_experts = structure.shared_expert
                              ? std::max<std::int64_t>(1, model.moe.shared_experts)
@@ -143,23 +207,13 @@ ScheduleConfig schedule_from_name(const std::string& full) {
     const std::string part = full.substr(start, end - start);
     start = end + 1;
     const SchedulePart* found = nullptr;
-    std::int64_t n = 0;
+    double value = 0;
     for (const auto& p : kParts) {
-      if (!p.numbered && part == p.name) {
-        found = &p;
-      } else if (p.numbered && part.size() > p.name.size() && part.starts_with(p.name) &&
-                 part.find_first_not_of("0123456789", p.name.size()) == std::string::npos) {
-        found = &p;
-        const auto count = config::count_from(std::string_view(part).substr(p.name.size()));
-        const bool position = p.name == "pos";
-        if (!count || (position && *count > kLastShortcutPosition)) {
-          throw config::ConfigError(
-              fmt::format("--schedules: '{}' in '{}': expected {}<N> with N a whole number {}",
-                          part, full, p.name, position ? "from 1 to 3" : "of at least 1"));
-        }
-        n = *count;
-      }
-      if (found) break;
+      // The longest name that matches: "scmoe2" is not scmoe followed by a number.
+      if (names(p, part) && (found == nullptr || p.name.size() > found->name.size())) found = &p;
+    }
+    if (found != nullptr && found->argument != A::kNone) {
+      value = part_value(*found, std::string_view(part).substr(found->name.size()), part, full);
     }
     if (found == nullptr) {
       throw config::ConfigError(
@@ -174,7 +228,7 @@ ScheduleConfig schedule_from_name(const std::string& full) {
       }
       structure = part;
     }
-    found->apply(s, n);
+    found->apply(s, value);
     if (end == full.size()) break;
   }
   return s;

@@ -37,22 +37,29 @@ MoeShape moe_shape(const ModelConfig& model, const ScheduleConfig& schedule);
 
 // The parts a schedule's name joins with '+' (`moesim predict --schedules dcca+scmoe`): the one
 // list that name parsing, --help and the README take. A part with a number is written
-// <name><N> (pipe4, top1, pos3).
+// <name><N> (pipe4, top1, pos3); a part with a fraction may be followed by one (dcca0.5,
+// lsh0.1), else it takes its paper's default.
+enum class PartArgument {
+  kNone,
+  kCount,     // a whole number N >= 1 follows the name (required)
+  kFraction,  // a fraction in (0, 1] may follow the name
+};
 struct SchedulePart {
   std::string_view name;
   std::string_view description;
-  bool numbered = false;   // takes a whole number N >= 1 after its name
+  PartArgument argument = PartArgument::kNone;
   bool structure = false;  // sets the block structure (a schedule has one)
-  void (*apply)(ScheduleConfig& schedule, std::int64_t n);
+  double fallback = 0;     // kFraction: the value when none is written
+  void (*apply)(ScheduleConfig& schedule, double value);
 };
 std::span<const SchedulePart> schedule_parts();
-// "cdac, dcca, lsh, ..., pipe<N>, top<N>, pos1/pos2/pos3" as names are written.
+// "cdac, dcca[<r>], lsh[<rho>], ..., pipe<N>, top<N>, pos<N>" as names are written.
 std::string schedule_part_names();
 // One line per part, "  name  description", for --help and the README.
 std::string schedule_part_list();
 
-// "cdac", "dcca+scmoe", "lsh+pipe4", "top1", ...: a schedule from its name. Throws ConfigError
-// naming the part for an unknown one.
+// "cdac", "dcca+scmoe", "dcca0.5", "lsh0.1+pipe4", "top1", ...: a schedule from its name. Throws
+// ConfigError naming the part for an unknown one.
 ScheduleConfig schedule_from_name(const std::string& name);
 
 }  // namespace moesim::model

@@ -452,11 +452,11 @@ TEST_F(Cli, PredictRejectsSchedulesThatCannotBeMeant) {
   const auto clash = run("run -q '" + model + "' --set 'schedules=[{name: a/b}, {name: a_b}]'");
   EXPECT_EQ(clash.exit_code, 2);
   EXPECT_THAT(clash.err, HasSubstr("'a/b' and 'a_b' would both write breakdown_a_b.csv"));
-  // predict's schedules come from --schedules alone: an assignment to them used to be dropped.
-  const auto dropped =
-      run("predict -q --no-figure --model '" + model + "' --set 'schedules[1].dcca=0.5' --out bad");
-  EXPECT_EQ(dropped.exit_code, 2);
-  EXPECT_THAT(dropped.err, HasSubstr("predict takes its schedules from --schedules"));
+  // predict's --set reaches the schedules --schedules made, and no further.
+  const auto beyond = run("predict -q --no-figure --model '" + model +
+                          "' --schedules cdac --set 'schedules[1].dcca=0.5' --out bad");
+  EXPECT_EQ(beyond.exit_code, 2);
+  EXPECT_THAT(beyond.err, HasSubstr("'schedules' has 1 item(s), numbered from 0: there is no [1]"));
   EXPECT_FALSE(fs::exists(work_ / "bad"));
 }
 
@@ -567,7 +567,7 @@ TEST_F(Cli, EveryPointAndScheduleIsCheckedBeforeAnyRuns) {
   const auto predict = run("predict --no-figure --model '" + model +
                            "' --schedules cdac,dcca,top17 --out p");  // 16 experts
   EXPECT_EQ(predict.exit_code, 2);
-  EXPECT_THAT(predict.err, HasSubstr("--schedules cdac,dcca,top17: schedule 'top17' sends each "
-                                     "token to 17 distinct experts"));
+  EXPECT_THAT(predict.err, HasSubstr("--schedules cdac,dcca,top17: schedules[2].top_k: schedule "
+                                     "'top17' sends each token to 17 distinct experts"));
   EXPECT_THAT(predict.err, ::testing::Not(HasSubstr("building")));  // not even the first
 }

@@ -80,8 +80,8 @@ std::vector<std::string> issued(const Program& p, const std::string& prefix) {
 }
 
 const Node& named(const Program& p, const std::string& name) {
-  const auto it = std::find_if(p.nodes.begin(), p.nodes.end(),
-                               [&](const Node& n) { return n.name == name; });
+  const auto it =
+      std::find_if(p.nodes.begin(), p.nodes.end(), [&](const Node& n) { return n.name == name; });
   EXPECT_NE(it, p.nodes.end()) << name;
   return *it;
 }
@@ -103,10 +103,10 @@ TEST(Program, CdacExchangesTokensAtFullWidth) {
   // Every node is issued once; the dense block 0 has no exchange.
   EXPECT_EQ(p.order.size(), p.nodes.size());
   EXPECT_THAT(issued(p, "L0.moe"), ::testing::IsEmpty());
-  EXPECT_THAT(issued(p, "L1.moe"),
-              ElementsAre("L1.moe.ln", "L1.moe.gate", "L1.moe.permute", "L1.moe.dispatch",
-                          "L1.moe.experts", "L1.moe.combine", "L1.moe.unpermute",
-                          "L1.moe.residual"));
+  EXPECT_THAT(
+      issued(p, "L1.moe"),
+      ElementsAre("L1.moe.ln", "L1.moe.gate", "L1.moe.permute", "L1.moe.dispatch", "L1.moe.experts",
+                  "L1.moe.combine", "L1.moe.unpermute", "L1.moe.residual"));
   // 128 rows of h = 256 bf16 elements to each member.
   expect_uniform(named(p, "L1.moe.dispatch"), 128 * 256 * 2);
   expect_uniform(named(p, "L1.moe.combine"), 128 * 256 * 2);
@@ -126,8 +126,8 @@ TEST(Program, DccaExchangesAtRTimesTheWidthBetweenTwoProjections) {
   const auto [s, p] = build("dcca");  // r = 0.25: width 64, experts 64 -> 256 -> 64
   EXPECT_THAT(issued(p, "L1.moe"),
               ElementsAre("L1.moe.ln", "L1.moe.gate", "L1.moe.descend", "L1.moe.permute",
-                          "L1.moe.dispatch", "L1.moe.experts", "L1.moe.combine",
-                          "L1.moe.unpermute", "L1.moe.ascend", "L1.moe.residual"));
+                          "L1.moe.dispatch", "L1.moe.experts", "L1.moe.combine", "L1.moe.unpermute",
+                          "L1.moe.ascend", "L1.moe.residual"));
   expect_uniform(named(p, "L1.moe.dispatch"), 128 * 64 * 2);
   const auto& descend = named(p, "L1.moe.descend").forward[0].gemm;
   EXPECT_EQ(std::tuple(descend.m, descend.n, descend.k), std::tuple(256, 64, 256));
@@ -142,25 +142,23 @@ TEST(Program, LshExchangesCentroidsAndCompensates) {
   const auto [s, p] = build("lsh");  // rho = 0.2 of the rows
   EXPECT_THAT(issued(p, "L1.moe"),
               ElementsAre("L1.moe.ln", "L1.moe.gate", "L1.moe.permute", "L1.moe.lsh_hash",
-                          "L1.moe.centroids", "L1.moe.dispatch", "L1.moe.experts",
-                          "L1.moe.combine", "L1.moe.compensate", "L1.moe.unpermute",
-                          "L1.moe.residual"));
+                          "L1.moe.centroids", "L1.moe.dispatch", "L1.moe.experts", "L1.moe.combine",
+                          "L1.moe.compensate", "L1.moe.unpermute", "L1.moe.residual"));
   expect_uniform(named(p, "L1.moe.dispatch"), 128 * 256 * 2 * 0.2);
   // Experts compute ceil(512 x 0.2) = 103 rows each; hashing has no backward.
   EXPECT_THAT(named(p, "L1.moe.experts").forward[0].groups, ElementsAre(103, 103));
   EXPECT_TRUE(named(p, "L1.moe.lsh_hash").backward.empty());
   // 1,024 rows x 0.2 = 205 centroids (rounded up).
-  EXPECT_EQ(named(p, "L1.moe.centroids").forward[0].bytes,
-            (1024.0 + 205) * 256 * 2 + 1024 * 4);
+  EXPECT_EQ(named(p, "L1.moe.centroids").forward[0].bytes, (1024.0 + 205) * 256 * 2 + 1024 * 4);
 }
 
 TEST(Program, PipeliningSplitsEachExchangeIntoChunksWithTheExpertsBetween) {
   const auto [s, p] = build("pipe2");
-  EXPECT_THAT(issued(p, "L1.moe."),
-              ElementsAre("L1.moe.ln", "L1.moe.gate", "L1.moe.permute", "L1.moe.dispatch.c0",
-                          "L1.moe.dispatch.c1", "L1.moe.experts.c0", "L1.moe.combine.c0",
-                          "L1.moe.experts.c1", "L1.moe.combine.c1", "L1.moe.unpermute",
-                          "L1.moe.residual"));
+  EXPECT_THAT(
+      issued(p, "L1.moe."),
+      ElementsAre("L1.moe.ln", "L1.moe.gate", "L1.moe.permute", "L1.moe.dispatch.c0",
+                  "L1.moe.dispatch.c1", "L1.moe.experts.c0", "L1.moe.combine.c0",
+                  "L1.moe.experts.c1", "L1.moe.combine.c1", "L1.moe.unpermute", "L1.moe.residual"));
   expect_uniform(named(p, "L1.moe.dispatch.c0"), 128 * 256 * 2 / 2);
   EXPECT_THAT(named(p, "L1.moe.experts.c1").forward[0].groups, ElementsAre(256, 256));
 }
@@ -230,10 +228,10 @@ TEST(Program, TensorParallelismAddsCollectivesAroundTheRoutedPath) {
   EXPECT_EQ(named(p, "L1.moe.reduce_scatter").collective->kind,
             net::CollectiveKind::kReduceScatter);
   EXPECT_THAT(issued(p, "L1.moe"),
-              ElementsAreArray({"L1.moe.ln", "L1.moe.gate", "L1.moe.descend",
-                                "L1.moe.all_gather", "L1.moe.permute", "L1.moe.dispatch",
-                                "L1.moe.experts", "L1.moe.combine", "L1.moe.unpermute",
-                                "L1.moe.reduce_scatter", "L1.moe.ascend", "L1.moe.residual"}));
+              ElementsAreArray({"L1.moe.ln", "L1.moe.gate", "L1.moe.descend", "L1.moe.all_gather",
+                                "L1.moe.permute", "L1.moe.dispatch", "L1.moe.experts",
+                                "L1.moe.combine", "L1.moe.unpermute", "L1.moe.reduce_scatter",
+                                "L1.moe.ascend", "L1.moe.residual"}));
 }
 
 TEST(SchedulePart, TheTableParsesNamesAndListsEveryPart) {
@@ -246,11 +244,31 @@ TEST(SchedulePart, TheTableParsesNamesAndListsEveryPart) {
   for (const auto& part : schedule_parts()) {
     EXPECT_THAT(schedule_part_list(), ::testing::HasSubstr(std::string(part.description)));
   }
+  EXPECT_EQ(schedule_from_name("dcca0.5").dcca, 0.5);
+  EXPECT_EQ(schedule_from_name("lsh0.1+pipe2").lsh->rate, 0.1);
+  EXPECT_EQ(schedule_from_name("lsh").lsh->rate, LshConfig{}.rate);
+  EXPECT_EQ(schedule_from_name("scmoe2").structure, Structure::kScMoE2);
+  EXPECT_THROW(schedule_from_name("dcca0"), config::ConfigError);
+  EXPECT_THROW(schedule_from_name("dcca1.5"), config::ConfigError);
+  EXPECT_THROW(schedule_from_name("lsh0.1.2"), config::ConfigError);
   EXPECT_THROW(schedule_from_name("pos4"), config::ConfigError);
   EXPECT_THROW(schedule_from_name("scmoe+dgmoe"), config::ConfigError);
 }
 
 // The README lists the parts from the same table, word for word.
+// A schedule's top<N> wins over its structure's routing, per gate; the structure's otherwise.
+TEST(SchedulePart, TopNOverridesTheStructuresRouting) {
+  ModelConfig model;
+  model.moe.top_k = 8;
+  EXPECT_EQ(moe_shape(model, schedule_from_name("scmoe")).k, 1);
+  EXPECT_EQ(moe_shape(model, schedule_from_name("scmoe+top8")).k, 8);
+  EXPECT_EQ(moe_shape(model, schedule_from_name("scmoe2+top4")).k, 4);
+  EXPECT_EQ(moe_shape(model, schedule_from_name("shared_expert+top2")).k, 2);
+  const auto dgmoe = moe_shape(model, schedule_from_name("dgmoe+top2"));
+  EXPECT_EQ(dgmoe.k * dgmoe.paths, 4);
+  EXPECT_EQ(moe_shape(model, schedule_from_name("cdac")).k, 8);
+}
+
 TEST(SchedulePart, TheReadmeListsTheTable) {
   std::ifstream in(kSource + "/README.md");
   std::string line, listed;

@@ -492,9 +492,10 @@ TEST(Layout, MoreExpertsPerTokenThanExpertsIsAClearError) {
   // The error names the key that set k: the schedule's own top_k when it has one.
   s.schedule.top_k = 17;
   EXPECT_THAT(error_of(s), ::testing::StartsWith("schedule.top_k: schedule 'wide' sends"));
+  s.schedule.top_k.reset();
   s.model.moe.top_k = 1;
   s.model.moe.experts = 8;
-  s.schedule.structure = Structure::kScMoE2;  // two experts per token, whatever top_k says
+  s.schedule.structure = Structure::kScMoE2;  // two experts per token, whatever the model says
   EXPECT_EQ(error_of(s), "no error");
   s.model.moe.experts = 1;
   s.parallel.ep = 1;
