@@ -14,6 +14,7 @@
 #include "core/engine.hpp"
 #include "cost/profile.hpp"
 #include "experiment.hpp"
+#include "model/check.hpp"
 #include "parallel.hpp"
 #include "report/chrome_trace.hpp"
 #include "report/dag_csv.hpp"
@@ -67,6 +68,17 @@ std::vector<PointResult> run_study(const ExperimentConfig& e, const std::filesys
   }
   // Every schedule is checked before the first runs: a bad one should not wait for the others.
   check_schedules(e, inputs);
+  if (progress) {
+    // Settings that change nothing, each said once however many schedules it concerns.
+    std::vector<std::string> said;
+    for (const auto& schedule : schedules) {
+      for (auto& note : model::study_notes(make_study(e, schedule, inputs), inputs.cluster)) {
+        if (std::find(said.begin(), said.end(), note) != said.end()) continue;
+        err << fmt::format("[moesim] note: {}\n", note);
+        said.push_back(std::move(note));
+      }
+    }
+  }
   const auto n = schedules.size();
   std::vector<PointResult> results(n);
   if (jobs <= 1 || n == 1) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "check.hpp"
+#include "config/enum_name.hpp"
 #include "config/error.hpp"
 
 namespace moesim::model {
@@ -84,6 +85,46 @@ void check_built(const Study& s, const MoeShape& shape, const RankLayout& layout
       }
     }
   }
+}
+
+std::vector<std::string> study_notes(const Study& s, const topo::Cluster& cluster) {
+  std::vector<std::string> notes;
+  const auto& m = s.model;
+  const auto shape = moe_shape(m, s.schedule);
+  // A shortcut reads the preceding block; after a MoE block it sits at position 1 whatever the
+  // schedule says (moe_block.cpp), so the position matters only after a dense block.
+  const bool shortcut = shape.shortcut[0] || shape.shortcut[1];
+  bool after_dense = false;
+  for (std::int64_t b = 1; b < m.layers; ++b) {
+    after_dense = after_dense || (m.is_moe_block(b) && !m.is_moe_block(b - 1));
+  }
+  if (!shortcut && s.schedule.shortcut != ScheduleConfig{}.shortcut) {
+    notes.push_back(fmt::format(
+        "schedule {}: the shortcut position ({}) changes nothing: its blocks have no shortcut "
+        "(scmoe, scmoe2 and dgmoe do)",
+        s.schedule.name, s.schedule.shortcut));
+  } else if (shortcut && !after_dense) {
+    notes.push_back(fmt::format(
+        "schedule {}: the shortcut position changes nothing on {}: every MoE block follows a "
+        "MoE block, where the shortcut reads at position 1 (positions 2 and 3 need a dense "
+        "block before a MoE block)",
+        s.schedule.name, m.name));
+  }
+  if (m.moe.experts > 0 && m.moe.capacity_factor && s.routing.kind != RoutingKind::kBalanced) {
+    notes.push_back(fmt::format(
+        "routing.kind {} changes nothing: model.moe.capacity_factor {} pads and caps every "
+        "expert at c*T*k/E rows whatever the skew (set it to null for dropless routing)",
+        config::enum_name(s.routing.kind), *m.moe.capacity_factor));
+  }
+  const auto gpus = static_cast<std::int64_t>(cluster.gpus().size());
+  if (s.parallel.world() < gpus) {
+    notes.push_back(fmt::format(
+        "the study uses {} of the cluster's {} GPUs (tp {} x ep {} x dp {}); the other {} stay "
+        "idle",
+        s.parallel.world(), gpus, s.parallel.tp, s.parallel.ep, s.parallel.dp,
+        gpus - s.parallel.world()));
+  }
+  return notes;
 }
 
 }  // namespace moesim::model

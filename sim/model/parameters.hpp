@@ -30,4 +30,16 @@ class Parameters {
   const MoeShape& shape_;
 };
 
+// The model a schedule makes, whole (no parallelism): what a comparison of schedules must show
+// when it differs from the baseline's, so that a speedup is never read as free.
+struct Footprint {
+  double parameters = 0;     // elements, every expert counted
+  double active = 0;         // elements a token passes through (its k experts per path)
+  std::int64_t routed = 0;   // routed experts per token, over every path (k x paths)
+  std::int64_t shared = 0;   // shared experts
+  double exchanged = 1;      // exchanged width over the hidden size (DCCA's r)
+  double computed_rows = 1;  // fraction of routed rows the experts compute (LSH's rho)
+};
+Footprint footprint(const ModelConfig& model, const MoeShape& shape);
+
 }  // namespace moesim::model

@@ -11,6 +11,7 @@
 #include "chrome_trace.hpp"
 #include "config/enum_name.hpp"
 #include "dag_csv.hpp"
+#include "model/moe_shape.hpp"
 #include "text_table.hpp"
 #include "timeline_csv.hpp"
 
@@ -96,6 +97,53 @@ std::string launch_notes(const std::vector<PointResult>& results) {
 }
 
 // Dispatch and combine together.
+// What a schedule changes in the model against the baseline's, in words; empty when nothing.
+std::string model_change(const model::Footprint& f, const model::Footprint& base) {
+  std::vector<std::string> parts;
+  if (f.routed != base.routed) {
+    parts.push_back(fmt::format("{} routed expert(s) per token ({})", f.routed, base.routed));
+  }
+  if (f.shared != base.shared) {
+    parts.push_back(fmt::format("{} shared expert(s) ({})", f.shared, base.shared));
+  }
+  if (f.exchanged != base.exchanged) {
+    parts.push_back(
+        fmt::format("exchanges {:.3g} of the hidden width through added projections "
+                    "({:.3g})",
+                    f.exchanged, base.exchanged));
+  }
+  if (f.computed_rows != base.computed_rows) {
+    parts.push_back(fmt::format("experts compute {:.3g} of the routed rows, as centroids ({:.3g})",
+                                f.computed_rows, base.computed_rows));
+  }
+  const auto relative = [](double a, double b) { return b > 0 ? a / b - 1 : 0.0; };
+  constexpr double kShown = 5e-4;  // changes below 0.05% print as none
+  const double params = relative(f.parameters, base.parameters);
+  const double active = relative(f.active, base.active);
+  if (!parts.empty() || std::abs(params) >= kShown || std::abs(active) >= kShown) {
+    parts.push_back(
+        fmt::format("parameters {:.3f} B ({:+.1f}%), active per token {:.3f} B "
+                    "({:+.1f}%)",
+                    f.parameters / 1e9, params * 1e2, f.active / 1e9, active * 1e2));
+  }
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : "; ") + p;
+  return out;
+}
+
+std::string model_notes(const std::vector<PointResult>& results) {
+  std::string out;
+  for (std::size_t i = 1; i < results.size(); ++i) {
+    const auto change = model_change(results[i].footprint, results.front().footprint);
+    if (!change.empty()) out += fmt::format("  {}: {}\n", results[i].schedule.name, change);
+  }
+  if (out.empty()) return "";
+  return fmt::format(
+      "* changes the model against {} (its values in parentheses): part of its speedup is a "
+      "different model, not a faster schedule\n{}",
+      results.front().schedule.name, out);
+}
+
 core::Time a2a_busy(const RankBreakdown& r) {
   return busy(r, model::Category::kA2aDispatch) + busy(r, model::Category::kA2aCombine);
 }
@@ -123,6 +171,7 @@ PointResult point_result(const model::Study& study, const model::Simulation& sim
   r.breakdown = breakdown(sim.workload->graph, sim.timeline, category, categories(host));
   r.a2a_bytes = sim.workload->a2a_bytes;
   r.memory = model::memory_floor(study, *sim.workload);
+  r.footprint = model::footprint(study.model, model::moe_shape(study.model, study.schedule));
   r.gpu = profile.name;
   if (const auto& capacity = profile.memory.capacity) {
     r.memory_capacity = static_cast<double>(capacity->count);
@@ -288,7 +337,9 @@ std::string summary_table(model::Mode mode, const std::vector<PointResult>& resu
     const auto& c = r.breakdown.critical_rank();
     const double t = r.breakdown.makespan.seconds();
     const auto ms = [](double milliseconds) { return fmt::format("{:.3f}", milliseconds); };
-    std::vector<std::string> row{r.schedule.name,
+    const bool changed =
+        &r != &results.front() && !model_change(r.footprint, results.front().footprint).empty();
+    std::vector<std::string> row{r.schedule.name + (changed ? "*" : ""),
                                  ms(t * 1e3),
                                  fmt::format("{:.3f}x", b0.makespan.seconds() / t),
                                  ms(a2a(c) * 1e3),
@@ -302,7 +353,8 @@ std::string summary_table(model::Mode mode, const std::vector<PointResult>& resu
     if (host) row.push_back(ms(c.host.milliseconds()));
     summary.add_row(std::move(row));
   }
-  std::string out = summary.render() + memory_notes(mode, results) + launch_notes(results);
+  std::string out =
+      summary.render() + model_notes(results) + memory_notes(mode, results) + launch_notes(results);
   if (results.size() > 1) {
     out += fmt::format(
         "\nwhere each saving against {} comes from (critical rank, ms; positive = "

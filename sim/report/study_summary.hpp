@@ -12,6 +12,7 @@
 #include "breakdown.hpp"
 #include "cost/profile.hpp"
 #include "model/memory.hpp"
+#include "model/parameters.hpp"
 #include "model/simulate.hpp"
 
 namespace moesim::report {
@@ -21,6 +22,7 @@ struct PointResult {
   report::Breakdown breakdown;
   double a2a_bytes = 0;
   model::MemoryFloor memory;              // per GPU
+  model::Footprint footprint;             // the model the schedule makes (whole)
   std::string gpu;                        // the profile's name
   std::optional<double> memory_capacity;  // bytes per GPU, when the profile gives it
   // The memory floor within the capacity (or no capacity to check against).
@@ -73,8 +75,9 @@ bool is_summary_column(std::string_view name);
 std::string summary_csv(const std::string& experiment,
                         const std::vector<std::string>& extra_columns,
                         const std::vector<SummaryRow>& rows);
-// Side by side, with what each schedule's saving against the baseline comes from, and which
-// need more device memory than the GPU has.
+// Side by side, with what each schedule's saving against the baseline comes from, which change
+// the model against the baseline (marked *, with what changed), and which need more device
+// memory than the GPU has.
 std::string summary_table(model::Mode mode, const std::vector<PointResult>& results);
 
 }  // namespace moesim::report

@@ -37,8 +37,8 @@ TEST_F(Cli, SchedulesTakeTheirFractionsInTheirNames) {
   EXPECT_THAT(resolved, HasSubstr("dcca: 0.5"));
   EXPECT_THAT(resolved, HasSubstr("rate: 0.1"));
 
-  const auto bad = run("predict -q --no-figure --model '" + small_model() +
-                       "' --schedules cdac,dcca1.5");
+  const auto bad =
+      run("predict -q --no-figure --model '" + small_model() + "' --schedules cdac,dcca1.5");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.err, HasSubstr("'dcca1.5' in 'dcca1.5': expected dcca or dcca<f> with f a "
                                  "fraction in (0, 1]"));
@@ -61,9 +61,10 @@ TEST_F(Cli, PredictSetsAScheduleKeyByItsPlaceInTheList) {
   const auto missing = run("predict -q --no-figure --model '" + small_model() +
                            "' --schedules cdac --set 'schedules[1].dcca=0.5'");
   EXPECT_EQ(missing.exit_code, 2);
-  EXPECT_THAT(missing.err, HasSubstr("'schedules' has 1 item(s), numbered from 0: there is no [1]"));
-  const auto whole = run("predict -q --no-figure --model '" + small_model() +
-                         "' --set 'schedules=[]'");
+  EXPECT_THAT(missing.err,
+              HasSubstr("'schedules' has 1 item(s), numbered from 0: there is no [1]"));
+  const auto whole =
+      run("predict -q --no-figure --model '" + small_model() + "' --set 'schedules=[]'");
   EXPECT_EQ(whole.exit_code, 2);
   EXPECT_THAT(whole.err, HasSubstr("predict takes its list of schedules from --schedules"));
 }
@@ -77,7 +78,8 @@ TEST_F(Cli, TopNIsHonouredByEveryStructureAndModelChangesAreMarked) {
   // ScMoE's top-1 routing and shared expert are a different model; the 2-D exchange is not.
   EXPECT_THAT(r.out, HasSubstr("scmoe*"));
   EXPECT_THAT(r.out, HasSubstr("* changes the model against cdac"));
-  EXPECT_THAT(r.out, HasSubstr("  scmoe: 1 routed expert(s) per token (2); 1 shared expert(s) (0)"));
+  EXPECT_THAT(r.out,
+              HasSubstr("  scmoe: 1 routed expert(s) per token (2); 1 shared expert(s) (0)"));
   EXPECT_THAT(r.out, HasSubstr("  scmoe+top2: 1 shared expert(s) (0)"));
   EXPECT_THAT(r.out, HasSubstr("  dgmoe+top2: 4 routed expert(s) per token (2)"));
   EXPECT_THAT(r.out, ::testing::Not(HasSubstr("  2d:")));
@@ -117,8 +119,8 @@ TEST_F(Cli, DroplessIsNullOnTheCommandLine) {
   const auto dropless = run("predict -q --no-figure --model '" + small_model() +
                             "' --set model.moe.capacity_factor=1.0"
                             " --set model.moe.capacity_factor=null --schedules cdac --out free");
-  const auto plain = run("predict -q --no-figure --model '" + small_model() +
-                         "' --schedules cdac --out plain");
+  const auto plain =
+      run("predict -q --no-figure --model '" + small_model() + "' --schedules cdac --out plain");
   ASSERT_EQ(dropless.exit_code, 0) << dropless.err;
   ASSERT_EQ(padded.exit_code, 0) << padded.err;
   EXPECT_EQ(time_of(slurp(work_ / "free/summary.csv"), "cdac"),
