@@ -15,6 +15,7 @@
 #include "core/error.hpp"
 #include "device_session.hpp"
 #include "model/forward.hpp"
+#include "model/serving.hpp"
 #include "model/simulate.hpp"
 #include "plot_runner.hpp"
 #include "report/output_dir.hpp"
@@ -80,10 +81,10 @@ std::vector<validate::Step> rank_steps(const model::Study& s, model::ProgramBuil
     append(validate::steps_of(program, true));
     return steps;
   }
-  const auto prompt = s.inference.prompt > 0 ? s.inference.prompt : m.seq_len;
-  append(validate::steps_of(builder.forward(rank, m.micro_batch, prompt, prompt), false));
-  for (std::int64_t step = 0; step < s.inference.generate; ++step) {
-    append(validate::steps_of(builder.forward(rank, m.micro_batch, 1, prompt + step + 1), false));
+  const auto requests = model::requests_of(m, s.inference);
+  for (const auto& pass : model::inference_passes(requests)) {
+    append(validate::steps_of(
+        builder.forward(rank, pass.batch, pass.seq_q, pass.seq_kv, pass.tokens), false));
   }
   return steps;
 }

@@ -346,15 +346,30 @@ struct TrainingConfig {
   }
 };
 
+// Serving a static batch: each rank holds model.micro_batch requests, prefilled together, then
+// decoded one token per step until the last request is done (a request leaves the batch when
+// its tokens are out; none joins). Lengths are `prompt` and `generate` for every request, or,
+// with range_ratio r > 0, drawn uniformly from [L(1-r), L(1+r)] per request (seeded; the same
+// draw on every rank).
 struct InferenceConfig {
-  std::int64_t prompt = 0;    // prompt tokens per sequence; 0 = model.seq_len
-  std::int64_t generate = 0;  // decode steps after the prefill
+  std::int64_t prompt = 0;    // prompt tokens per request; 0 = model.seq_len
+  std::int64_t generate = 0;  // decode steps after the prefill (each gives one more token)
+  double range_ratio = 0;     // spread of the lengths around prompt and generate
+  std::int64_t seed = 1;      // of the lengths' draw
 
   template <class V>
   void fields(V& v) {
     using config::Check;
     v.field("prompt", prompt, "prompt length in tokens; 0 = model.seq_len", Check::non_negative());
-    v.field("generate", generate, "decode steps after the prefill", Check::non_negative());
+    v.field("generate", generate,
+            "decode steps after the prefill (a request returns generate + 1 tokens: the prefill "
+            "gives the first)",
+            Check::non_negative());
+    v.field("range_ratio", range_ratio,
+            "r: each request's prompt and generate lengths drawn uniformly from [L(1-r), L(1+r)]; "
+            "0 = all alike",
+            Check::between(0, 0.99));
+    v.field("seed", seed, "seed of the lengths' draw (range_ratio > 0)");
   }
 };
 

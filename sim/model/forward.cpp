@@ -24,10 +24,10 @@ ProgramBuilder::ProgramBuilder(const Study& study, const topo::Cluster& cluster,
 }
 
 Program ProgramBuilder::forward(int rank, std::int64_t batch, std::int64_t seq_q,
-                                std::int64_t seq_kv) {
+                                std::int64_t seq_kv, std::int64_t tokens) {
   const auto& model = study_.model;
   const auto tp = study_.parallel.tp;
-  const auto full = batch * seq_q;
+  const auto full = tokens > 0 ? tokens : batch * seq_q;
   // A decode step may hold fewer tokens than tensor-parallel ranks: no sequence split then.
   const LayerContext c{model, study_.implementation, tp,
                        tp > 1 && study_.parallel.sp && full % tp == 0, study_.mode == Mode::kTrain};

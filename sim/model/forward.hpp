@@ -26,7 +26,10 @@ class ProgramBuilder {
                  const ExchangeEstimator& estimate);
 
   // `batch` sequences of `seq_q` new tokens attending to `seq_kv` (a decode step: seq_q = 1).
-  Program forward(int rank, std::int64_t batch, std::int64_t seq_q, std::int64_t seq_kv);
+  // `tokens`: the pass's tokens where the sequences' lengths differ (attention then runs at
+  // seq_q x seq_kv per sequence, serving.hpp); 0: batch x seq_q.
+  Program forward(int rank, std::int64_t batch, std::int64_t seq_q, std::int64_t seq_kv,
+                  std::int64_t tokens = 0);
   // A training micro-batch: micro_batch sequences of seq_len tokens.
   Program training_forward(int rank) {
     return forward(rank, study_.model.micro_batch, study_.model.seq_len, study_.model.seq_len);

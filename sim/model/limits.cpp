@@ -61,7 +61,9 @@ long double estimated_ops(const Study& s) {
   }
   const Big per_pass =
       big(m.layers) * kOpsPerBlock + moe_blocks * big(s.schedule.pipeline) * kOpsPerChunk;
-  Big passes = 1 + big(s.inference.generate);
+  // The longest request's decode steps: generate, or up to (1 + range_ratio) of it.
+  Big passes =
+      1 + std::ceil(big(s.inference.generate) * (1 + static_cast<Big>(s.inference.range_ratio)));
   if (s.mode == Mode::kTrain) {
     const Big per_step = big(m.micro_batch) * big(s.parallel.ep) * big(s.parallel.dp);
     const Big micro_batches =

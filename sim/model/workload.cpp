@@ -9,6 +9,7 @@
 #include "layout.hpp"
 #include "parameters.hpp"
 #include "routing.hpp"
+#include "serving.hpp"
 #include "training.hpp"
 
 namespace moesim::model {
@@ -47,28 +48,31 @@ void count_holdings(const Study& s, const RankLayout& layout, const Parameters& 
         std::max(w.largest_gather_beyond_shard, beyond_shard(own, expert));
   }
   if (s.mode == Mode::kInfer) {
-    // Keys and values of every layer for each sequence's prompt and generated tokens.
+    // Keys and values of every layer for each request's prompt and generated tokens.
     constexpr double kKeysAndValues = 2;
-    const auto prompt = s.inference.prompt > 0 ? s.inference.prompt : m.seq_len;
-    const auto hd = m.hd();
-    w.tokens = s.parallel.ep * s.parallel.dp * m.micro_batch * (prompt + s.inference.generate);
-    w.kv_cache_bytes_per_rank =
-        kKeysAndValues * static_cast<double>(m.layers) *
-        static_cast<double>(m.kv() / s.parallel.tp * hd) *
-        static_cast<double>(m.micro_batch * (prompt + s.inference.generate)) *
-        cost::bytes_per_element(m.dtype);
+    std::int64_t cached = 0;  // tokens in one rank's cache at the end
+    for (const auto& r : w.requests) cached += r.prompt + r.generate;
+    w.tokens = s.parallel.ep * s.parallel.dp * cached;
+    w.kv_cache_bytes_per_rank = kKeysAndValues * static_cast<double>(m.layers) *
+                                static_cast<double>(m.kv() / s.parallel.tp * m.hd()) *
+                                static_cast<double>(cached) * cost::bytes_per_element(m.dtype);
   }
 }
 
-// Inference on one rank: the prefill over the prompt, then one decode step per generated token,
-// attending to the growing KV cache.
-void inference(const Study& s, int rank, ProgramBuilder& builder, Emitter& emitter) {
-  const auto& m = s.model;
-  const auto prompt = s.inference.prompt > 0 ? s.inference.prompt : m.seq_len;
-  emitter.program(builder.forward(rank, m.micro_batch, prompt, prompt), rank, false, "");
-  for (std::int64_t step = 0; step < s.inference.generate; ++step) {
-    emitter.program(builder.forward(rank, m.micro_batch, 1, prompt + step + 1), rank, false,
-                    fmt::format(".decode{}", step));
+// Inference on one rank: the prefill over the requests' prompts, then one decode step per
+// generated token for the requests still generating, each attending to its own KV cache. Each
+// pass's ops are recorded (serving metrics come from when the last of them ends).
+void inference(int rank, ProgramBuilder& builder, Emitter& emitter, Workload& w) {
+  const auto passes = inference_passes(w.requests);
+  for (std::size_t i = 0; i < passes.size(); ++i) {
+    const auto& pass = passes[i];
+    Workload::PassOpsRange ops{static_cast<std::int64_t>(i), core::kNoId, core::kNoId};
+    emitter.program(builder.forward(rank, pass.batch, pass.seq_q, pass.seq_kv, pass.tokens), rank,
+                    false, pass.suffix, [&ops](core::OpId op, const Node&) {
+                      if (ops.first == core::kNoId) ops.first = op;
+                      ops.last = op;
+                    });
+    if (ops.first != core::kNoId) w.pass_ops.push_back(ops);
   }
 }
 
@@ -81,6 +85,7 @@ Workload build_workload(const Study& study, const topo::Cluster& cluster,
   const auto& m = study.model;
   const auto& layout = programs.layout();
   Workload w;
+  if (study.mode == Mode::kInfer) w.requests = requests_of(m, study.inference);
   const Parameters parameters(m, study.parallel, programs.shape());
   count_holdings(study, layout, parameters, w);
   Emitter emitter(w, layout, programs.graphs(), programs.traffic(), programs.pricer(),
@@ -98,7 +103,7 @@ Workload build_workload(const Study& study, const topo::Cluster& cluster,
       if (train) {
         training.iteration(rank, programs.training_forward(rank), micro_batches);
       } else {
-        inference(study, rank, programs, emitter);
+        inference(rank, programs, emitter, w);
       }
     }
   }

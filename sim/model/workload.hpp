@@ -18,6 +18,7 @@
 #include "net/collective_runner.hpp"
 #include "net/transfer_graph.hpp"
 #include "program.hpp"
+#include "serving.hpp"
 #include "topologies/cluster.hpp"
 
 namespace moesim::model {
@@ -73,6 +74,14 @@ struct Workload {
   // or the embedding and head), beyond what the rank keeps of it as its shard.
   double largest_gather_beyond_shard = 0;
   double kv_cache_bytes_per_rank = 0;
+  // Inference: one rank's requests (every rank serves the same draw), and the ops of each
+  // rank's passes (prefill, then decode steps: inference_passes' order), first and last ids.
+  std::vector<Request> requests;
+  struct PassOpsRange {
+    std::int64_t pass = 0;
+    core::OpId first = core::kNoId, last = core::kNoId;
+  };
+  std::vector<PassOpsRange> pass_ops;
 };
 
 // Throws ConfigError for whatever build_workload() would refuse (ranks that do not fit the

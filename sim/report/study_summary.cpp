@@ -131,6 +131,32 @@ std::string model_change(const model::Footprint& f, const model::Footprint& base
   return out;
 }
 
+// Inference as serving measures it, one row per schedule.
+std::string serving_table(const std::vector<PointResult>& results) {
+  if (results.empty() || !results.front().serving) return "";
+  using Table = TextTable;
+  Table t({{"schedule", 18, Table::Align::kLeft},
+           {"TTFT [ms]", 10},
+           {"TPOT [ms]", 10},
+           {"e2e mean", 10},
+           {"e2e p90", 10},
+           {"prefill tok/s", 14},
+           {"decode tok/s", 13}});
+  for (const auto& r : results) {
+    const auto& m = *r.serving;
+    const auto ms = [](core::Time x) { return fmt::format("{:.3f}", x.milliseconds()); };
+    t.add_row({r.schedule.name, ms(m.ttft), ms(m.tpot_mean), ms(m.e2e_mean), ms(m.e2e_p90),
+               fmt::format("{:.0f}", m.prefill_tokens_per_s),
+               fmt::format("{:.0f}", m.decode_tokens_per_s)});
+  }
+  const auto& m = *results.front().serving;
+  return fmt::format(
+      "\nserving: {} requests ({:.0f} prompt and {:.0f} output tokens) as static batches, "
+      "prefilled together, then decoded (TTFT: time to first token; TPOT: time per output "
+      "token after it; e2e: request latency):\n{}",
+      m.requests, m.prompt_tokens, m.output_tokens, t.render());
+}
+
 std::string model_notes(const std::vector<PointResult>& results) {
   std::string out;
   for (std::size_t i = 1; i < results.size(); ++i) {
@@ -177,6 +203,18 @@ PointResult point_result(const model::Study& study, const model::Simulation& sim
     r.memory_capacity = static_cast<double>(capacity->count);
   }
   r.tokens = sim.workload->tokens;
+  if (study.mode == model::Mode::kInfer) {
+    // Each pass ends when the last of its ops ends on any rank.
+    const auto& w = *sim.workload;
+    std::vector<core::Time> pass_end(model::inference_passes(w.requests).size());
+    for (const auto& range : w.pass_ops) {
+      auto& end = pass_end[static_cast<std::size_t>(range.pass)];
+      for (auto op = range.first; op <= range.last; ++op) {
+        end = std::max(end, sim.timeline.span(op).end);
+      }
+    }
+    r.serving = model::serving_metrics(w.requests, pass_end, study.parallel.ep * study.parallel.dp);
+  }
   r.ops = sim.workload->graph.op_count();
   r.transfers = sim.transfers;
   if (outputs.trace) r.trace = chrome_trace_json(sim.workload->graph, sim.timeline);
@@ -217,6 +255,14 @@ std::vector<double> summary_values(model::Mode mode, const PointResult& r, std::
       r.a2a_bytes / kGiB,
       r.memory.total() / kGiB,
       c.host.milliseconds()};
+  const auto nan = std::nan("");
+  const auto& sv = r.serving;
+  for (const double x :
+       {sv ? sv->ttft.milliseconds() : nan, sv ? sv->tpot_mean.milliseconds() : nan,
+        sv ? sv->e2e_mean.milliseconds() : nan, sv ? sv->e2e_p90.milliseconds() : nan,
+        sv ? sv->prefill_tokens_per_s : nan, sv ? sv->decode_tokens_per_s : nan}) {
+    v.push_back(x);
+  }
   for (std::size_t k = 0; k < model::kCategoryCount; ++k) {
     if (model::is_compute(static_cast<Category>(k))) v.push_back(c.busy[k].milliseconds());
   }
@@ -228,17 +274,32 @@ std::size_t summary_value_count() {
   for (std::size_t k = 0; k < model::kCategoryCount; ++k) {
     compute += model::is_compute(static_cast<model::Category>(k));
   }
-  return kSummaryHostColumn + 1 + compute;
+  return kSummaryHostColumn + 1 + kServingColumns + compute;
 }
 
 namespace {
 // The summary's own columns before and after the extra ones.
 constexpr std::array<std::string_view, 5> kLeadingColumns{"experiment", "point", "schedule", "mode",
                                                           "implementation"};
-constexpr std::array<std::string_view, 13> kValueColumns{
-    "gpus",       "time_ms",    "speedup",    "a2a_ms",  "a2a_exposed_ms",
-    "compute_ms", "tp_comm_ms", "dp_comm_ms", "idle_ms", "tokens_per_s",
-    "a2a_gib",    "memory_gib", "host_ms"};
+constexpr std::array<std::string_view, 13 + kServingColumns> kValueColumns{"gpus",
+                                                                           "time_ms",
+                                                                           "speedup",
+                                                                           "a2a_ms",
+                                                                           "a2a_exposed_ms",
+                                                                           "compute_ms",
+                                                                           "tp_comm_ms",
+                                                                           "dp_comm_ms",
+                                                                           "idle_ms",
+                                                                           "tokens_per_s",
+                                                                           "a2a_gib",
+                                                                           "memory_gib",
+                                                                           "host_ms",
+                                                                           "ttft_ms",
+                                                                           "tpot_ms",
+                                                                           "e2e_mean_ms",
+                                                                           "e2e_p90_ms",
+                                                                           "prefill_tokens_per_s",
+                                                                           "decode_tokens_per_s"};
 }  // namespace
 
 bool is_summary_column(std::string_view name) {
@@ -353,8 +414,8 @@ std::string summary_table(model::Mode mode, const std::vector<PointResult>& resu
     if (host) row.push_back(ms(c.host.milliseconds()));
     summary.add_row(std::move(row));
   }
-  std::string out =
-      summary.render() + model_notes(results) + memory_notes(mode, results) + launch_notes(results);
+  std::string out = summary.render() + model_notes(results) + memory_notes(mode, results) +
+                    launch_notes(results) + serving_table(results);
   if (results.size() > 1) {
     out += fmt::format(
         "\nwhere each saving against {} comes from (critical rank, ms; positive = "

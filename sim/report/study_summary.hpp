@@ -13,6 +13,7 @@
 #include "cost/profile.hpp"
 #include "model/memory.hpp"
 #include "model/parameters.hpp"
+#include "model/serving.hpp"
 #include "model/simulate.hpp"
 
 namespace moesim::report {
@@ -32,8 +33,9 @@ struct PointResult {
   std::int64_t tokens = 0;
   std::size_t ops = 0;
   std::uint64_t transfers = 0;
-  std::string trace;  // Chrome JSON, when asked for
-  std::string dag;    // op DAG dump, when asked for
+  std::optional<model::ServingMetrics> serving;  // inference
+  std::string trace;                             // Chrome JSON, when asked for
+  std::string dag;                               // op DAG dump, when asked for
 };
 
 struct StudyOutputs {
@@ -48,9 +50,12 @@ PointResult point_result(const model::Study& study, const model::Simulation& sim
 // The numeric cells of a summary.csv row (NaN: empty), in the order of its columns from `gpus`
 // on, without `speedup`: gpus, time_ms, a2a_ms, a2a_exposed_ms, compute_ms, tp_comm_ms,
 // dp_comm_ms, idle_ms, tokens_per_s (inference only), a2a_gib, memory_gib (model::MemoryFloor),
-// host_ms, then compute by category.
+// host_ms, the serving columns (inference only), then compute by category.
 std::vector<double> summary_values(model::Mode mode, const PointResult& r, std::int64_t gpus);
 std::size_t summary_value_count();
+// Inference's serving columns after host_ms: ttft_ms, tpot_ms, e2e_mean_ms, e2e_p90_ms,
+// prefill_tokens_per_s, decode_tokens_per_s (empty in training).
+inline constexpr std::size_t kServingColumns = 6;
 inline constexpr std::size_t kSummaryTimeColumn = 1, kSummaryTokensColumn = 8,
                              kSummaryGibColumn = 9, kSummaryMemoryColumn = 10,
                              kSummaryHostColumn = 11;
@@ -68,7 +73,8 @@ std::vector<SummaryRow> summary_rows(model::Mode mode, const std::string& implem
                                      std::int64_t gpus, const std::vector<PointResult>& results);
 // experiment,point,schedule,mode,implementation,<extra
 // columns>,gpus,time_ms,speedup,a2a_ms,a2a_exposed_ms,
-// compute_ms,tp_comm_ms,dp_comm_ms,idle_ms,tokens_per_s,a2a_gib,memory_gib,host_ms, then compute by
+// compute_ms,tp_comm_ms,dp_comm_ms,idle_ms,tokens_per_s,a2a_gib,memory_gib,host_ms,ttft_ms,tpot_ms,
+// e2e_mean_ms,e2e_p90_ms,prefill_tokens_per_s,decode_tokens_per_s, then compute by
 // category.
 // Whether summary.csv has a column of that name of its own (an extra column may not repeat it).
 bool is_summary_column(std::string_view name);

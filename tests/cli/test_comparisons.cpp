@@ -129,5 +129,26 @@ TEST_F(Cli, DroplessIsNullOnTheCommandLine) {
             time_of(slurp(work_ / "plain/summary.csv"), "cdac"));
 }
 
+TEST_F(Cli, InferenceReportsServingMetrics) {
+  const auto r = run("predict -q --no-figure --infer --model '" + small_model() +
+                     "' --schedules cdac,dcca --set inference.prompt=64 --set inference.generate=8"
+                     " --set model.micro_batch=4 --set inference.range_ratio=0.5 --out p");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("serving: 32 requests"));
+  EXPECT_THAT(r.out, HasSubstr("TTFT [ms]"));
+  const auto summary = slurp(work_ / "p/summary.csv");
+  EXPECT_THAT(summary, HasSubstr(",host_ms,ttft_ms,tpot_ms,e2e_mean_ms,e2e_p90_ms,"
+                                 "prefill_tokens_per_s,decode_tokens_per_s,"));
+  // Training leaves the serving columns empty.
+  const auto train =
+      run("predict -q --no-figure --model '" + small_model() + "' --schedules cdac --out t");
+  ASSERT_EQ(train.exit_code, 0) << train.err;
+  EXPECT_THAT(train.out, ::testing::Not(HasSubstr("TTFT")));
+  const auto bad = run("predict -q --no-figure --infer --model '" + small_model() +
+                       "' --set inference.range_ratio=1.5");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("inference.range_ratio"));
+}
+
 }  // namespace
 }  // namespace moesim_cli_test
