@@ -8,7 +8,7 @@ import figlib
 from figlib import plt
 
 rows, out = figlib.args()
-fig, ax = plt.subplots(figsize=(9, 4))
+fig, ax = plt.subplots(figsize=(10.5, 4))
 labels, x = [], 0
 for i, r in enumerate(rows):
     t = figlib.num(r, "time_ms") / 1e3
@@ -26,5 +26,5 @@ ax.set_xticks(range(len(rows)))
 ax.set_xticklabels(labels, fontsize=7)
 ax.set_ylabel("time per iteration [s]")
 ax.set_title(f"Training breakdown by (EP, TP), GPT3-XL base, 4x8 A40 ({figlib.moesim_label(rows)})", fontsize=10)
-ax.legend(fontsize=8)
+figlib.legend_outside(ax)
 figlib.save(fig, out)

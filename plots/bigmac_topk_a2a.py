@@ -7,7 +7,7 @@ import figlib
 from figlib import plt
 
 rows, out = figlib.args()
-fig, (ax, share) = plt.subplots(1, 2, figsize=(9, 3.6))
+fig, (ax, share) = plt.subplots(1, 2, figsize=(11, 3.6))
 for j, mode in enumerate(figlib.ordered(r["mode"] for r in rows)):
     sel = [r for r in rows if r["mode"] == mode]
     k = [int(r["model.moe.top_k"]) for r in sel]
@@ -20,10 +20,10 @@ for j, mode in enumerate(figlib.ordered(r["mode"] for r in rows)):
 ax.set_xlabel("top-k")
 ax.set_ylabel("time [ms]")
 ax.set_title("all-to-all and iteration time")
-ax.legend(fontsize=8)
+figlib.legend_outside(ax)
 share.set_xlabel("top-k")
 share.set_ylabel("all-to-all share of the iteration [%]")
 share.set_ylim(0, 100)
-share.legend(fontsize=8)
+figlib.legend_outside(share)
 fig.suptitle(f"Fine-grained MoE, 64 experts, EP 32, 4x8 A40 ({figlib.moesim_label(rows)})", fontsize=10)
 figlib.save(fig, out)

@@ -10,7 +10,7 @@ rows, out = figlib.args()
 by = {(figlib.point(r), r["schedule"]): r for r in rows}
 groups = figlib.ordered(figlib.point(r) for r in rows)
 schedules = figlib.ordered(r["schedule"] for r in rows)
-fig, ax = plt.subplots(figsize=(9, 3.8))
+fig, ax = plt.subplots(figsize=(10, 3.8))
 figlib.grouped_bars(
     ax, groups, schedules, lambda g, s: figlib.num(by[(g, s)], "time_ms") / 1e3,
     "time per iteration [s]",

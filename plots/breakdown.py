@@ -7,7 +7,7 @@ Output: the image named on the command line (PNG), and a PDF next to it.
 Each bar is the iteration (or batch) time of one schedule, split into compute by kind, the
 all-to-all time left exposed, the tensor- and data-parallel communication, and idle time; the
 hidden part of the all-to-all is drawn as a hatched bar beside it. Speedups over the first
-schedule are printed above the bars.
+schedule are printed above the bars; the legend sits outside the axes, at their right.
 
     plots/breakdown.py out/predict/summary.csv out/predict/breakdown.png
 
@@ -21,6 +21,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+from figlib import fit_labels, legend_outside  # noqa: E402
 
 COMPUTE = ["attention", "dense_mlp", "expert_ffn", "gate", "projections", "lsh", "other"]
 # Blues and greens for compute, red for the all-to-all, grey for the rest.
@@ -37,7 +39,7 @@ def main(argv):
         sys.exit(f"{argv[1]}: no rows")
     names = [r["schedule"] for r in rows]
     x = range(len(rows))
-    fig, ax = plt.subplots(figsize=(max(6, 1.4 * len(rows) + 2), 4.5))
+    fig, ax = plt.subplots(figsize=(max(6, 1.4 * len(rows) + 2) + 2.4, 4.5))
     bottom = [0.0] * len(rows)
 
     def stack(values, label, **style):
@@ -66,9 +68,9 @@ def main(argv):
     mode = rows[0].get("mode", "train")
     ax.set_ylabel("iteration time [ms]" if mode == "train" else "batch latency [ms]")
     ax.set_title(f"{rows[0]['experiment']}: time per schedule (critical rank)")
-    ax.legend(fontsize=8, loc="upper right")
-    ax.set_ylim(0, max(float(r["time_ms"]) for r in rows) * 1.15)
-    fig.tight_layout()
+    legend_outside(ax)
+    ax.set_ylim(0, max(float(r["time_ms"]) for r in rows) * 1.05)
+    fit_labels(fig)  # tight_layout, and room above the bars for the speedups
     out = Path(argv[2])
     fig.savefig(out, dpi=150)
     fig.savefig(out.with_suffix(".pdf"))

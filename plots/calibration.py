@@ -56,7 +56,7 @@ def main(argv):
         ax.set_xlabel("measured (µs)", fontsize=8)
         ax.set_ylabel("fitted (µs)", fontsize=8)
         ax.tick_params(labelsize=7)
-        ax.legend(fontsize=6, loc="upper left")
+        ax.legend(fontsize=6, loc="best")  # the corner freest of points and lines
     for ax in list(axes.flat)[len(ops):]:
         ax.axis("off")
     fig.suptitle("moesim calibrate: measured vs fitted, per op", fontsize=10)

@@ -48,7 +48,6 @@ def style(ax, xlabel, title, log_base):
     ax.set_title(title)
     ax.set_ylim(0, 1)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7)
 
 
 def main():
@@ -66,7 +65,9 @@ def main():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (square_ax, expert_ax) = plt.subplots(1, 2, figsize=(11, 4.2))
+    from figlib import legend_outside
+
+    fig, (square_ax, expert_ax) = plt.subplots(1, 2, figsize=(14, 4.2))
     profiles = sorted({r["profile"] for r in rows})
     for profile in profiles:
         mine = [r for r in rows if r["profile"] == profile]
@@ -77,7 +78,7 @@ def main():
                                marker=".", label=f"{profile} (moesim)")
         expert_ax.plot([int(r["m"]) for r in expert],
                        [float(r["fraction_of_peak"]) for r in expert],
-                       marker=".", color=line.get_color(), label=profile)
+                       marker=".", color=line.get_color())  # in the legend as its square line
         for key, (label, points) in PUBLISHED.items():
             if key in profile:
                 square_ax.scatter([p[0] for p in points], [p[1] for p in points],
@@ -85,6 +86,8 @@ def main():
                                   label=f"published: {label}")
     style(square_ax, "GEMM size [GFLOP per kernel] (square m = n = k)", "Square GEMMs", 10)
     style(expert_ax, "tokens per expert m (n = k = 4096)", "Expert GEMMs: memory-bound at small m", 2)
+    # One legend for both panels (a profile has one colour in each), outside: it covers no curve.
+    legend_outside(expert_ax, [square_ax], fontsize=7)
     fig.tight_layout()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

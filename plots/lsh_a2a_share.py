@@ -16,7 +16,7 @@ models = figlib.ordered(k[0] for k in by)
 setups = figlib.ordered(k[1] for k in by)
 names = {"16": "16 GPUs", "32": "32 GPUs", "16-2x": "16 GPUs, 2x experts"}
 setup_of = {names.get(s, s): s for s in setups}  # legend name -> setup key
-fig, ax = plt.subplots(figsize=(7, 3.6))
+fig, ax = plt.subplots(figsize=(8.4, 3.6))
 figlib.grouped_bars(ax, models, list(setup_of), lambda g, s: by[(g, setup_of[s])],
                     "all-to-all share of training [%]",
                     lambda g, s: f"{by[(g, setup_of[s])]:.0f}%")

@@ -10,7 +10,7 @@ rows, out = figlib.args()
 by = {(figlib.point(r), r["schedule"]): r for r in rows}
 models = figlib.ordered(figlib.point(r) for r in rows)
 schedules = figlib.ordered(r["schedule"] for r in rows)
-fig, ax = plt.subplots(figsize=(8, 3.8))
+fig, ax = plt.subplots(figsize=(9, 3.8))
 figlib.grouped_bars(ax, models, schedules, lambda g, s: figlib.num(by[(g, s)], "speedup"),
                     "training speedup over plain",
                     lambda g, s: f"{figlib.num(by[(g, s)], 'speedup'):.1f}x")

@@ -12,7 +12,7 @@ Runs with Debian's python3 and python3-matplotlib (scripts/install-deps installs
 import math
 import sys
 
-from figlib import plt, read_rows
+from figlib import fit_labels, legend_outside, plt, read_rows
 
 REQUIRED = {"schedule", "phase", "measured_ms", "predicted_ms", "error_pct"}
 
@@ -29,7 +29,7 @@ def main(argv):
         sys.exit(f"validation.py: {argv[1]}: no rows")
     cols = min(2, len(schedules))
     nrows = math.ceil(len(schedules) / cols)
-    fig, axes = plt.subplots(nrows, cols, figsize=(6.0 * cols, 3.4 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, cols, figsize=(6.0 * cols + 1.0, 3.4 * nrows), squeeze=False)
     width = 0.4
     for ax, schedule in zip(axes.flat, schedules):
         mine = [r for r in rows if r["schedule"] == schedule]
@@ -47,12 +47,13 @@ def main(argv):
         ax.set_ylabel("time (ms)", fontsize=8)
         ax.set_title(schedule, fontsize=9)
         ax.tick_params(labelsize=7)
-        ax.legend(fontsize=7)
+    # One legend, outside the top right panel: the panels share it, and it covers no bar or error.
+    legend_outside(axes.flat[cols - 1], list(axes.flat)[:len(schedules)], fontsize=7)
     for ax in list(axes.flat)[len(schedules):]:
         ax.axis("off")
     fig.suptitle("moesim validate: measured vs predicted per phase "
                  "(error = (predicted - measured) / measured; n/r: not replayed)", fontsize=9)
-    fig.tight_layout()
+    fit_labels(fig)  # tight_layout, and the errors lifted clear of each other, inside the panels
     fig.savefig(argv[2], dpi=120)
 
 

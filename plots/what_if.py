@@ -10,7 +10,7 @@ from figlib import plt
 rows, out = figlib.args()
 column = "cluster.network.nic.bandwidth"
 nets = figlib.ordered(r[column] for r in rows)
-fig, axes = plt.subplots(1, len(nets), figsize=(4.3 * len(nets), 3.6), squeeze=False,
+fig, axes = plt.subplots(1, len(nets), figsize=(4.3 * len(nets) + 1.2, 3.6), squeeze=False,
                          sharey=True)
 for ax, net in zip(axes[0], nets):
     sel = [r for r in rows if r[column] == net]
@@ -22,6 +22,6 @@ for ax, net in zip(axes[0], nets):
     ax.set_xlabel("GPUs")
     ax.set_title(f"NICs at {net}", fontsize=10)
 axes[0][0].set_ylabel("speedup over CDAC")
-axes[0][-1].legend(fontsize=7)
+figlib.legend_outside(axes[0][-1], axes[0][:-1], fontsize=7)
 fig.suptitle(f"DGX H100, GPT3-XL with 64 fine-grained experts, training ({figlib.moesim_label(rows)})", fontsize=10)
 figlib.save(fig, out)
