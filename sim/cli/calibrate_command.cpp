@@ -155,7 +155,7 @@ void run(const CalibrateOptions& o, const MpiSession& session, std::ostream& out
 
 calibrate::ModelShapes model_shapes(const std::string& model, const std::string& cluster) {
   const auto model_file = resolve_file(model, ".", kModelPresets, "--model");
-  auto document = config::Document::load_file(model_file.string(), data_dir() / kModelPresets);
+  auto document = load_model_document(model_file);
   document.apply_override("name=calibrate");
   document.apply_override(
       "cluster=" + fs::absolute(resolve_file(cluster, ".", kClusterPresets, "--cluster")).string());
@@ -166,7 +166,7 @@ calibrate::ModelShapes model_shapes(const std::string& model, const std::string&
                           fs::absolute(resolve_file(kLayoutImplementation, ".",
                                                     kImplementationPresets, "implementation"))
                               .string());
-  const auto experiment = config::read_document<ExperimentConfig>(document);
+  const auto experiment = read_experiment(document, ".");
   if (experiment.synthetic) {
     throw config::ConfigError(
         fmt::format("--model {}: a synthetic experiment has no model", model));

@@ -121,9 +121,9 @@ std::vector<Case> load_cases(const FidelityOptions& o) {
       throw config::ConfigError(fmt::format("{}: no such file or folder", root.string()));
     }
     for (const auto& file : files) {
-      const auto document = config::Document::load_file(file.string(), data_dir() / kModelPresets);
+      auto document = config::Document::load_file(file.string(), data_dir() / kModelPresets);
       Case c{file, file.parent_path().filename().string(), file.stem().string(),
-             config::read_document<ExperimentConfig>(document)};
+             read_experiment(document, file.parent_path())};
       check_case(c, document);
       cases.push_back(std::move(c));
     }

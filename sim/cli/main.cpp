@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
       "the embedded default)");
   predict
       ->add_option("--model", predict_options.model,
-                   "Model YAML or preset name (experiments/models)")
+                   "Model YAML, preset name (experiments/models) or Hugging Face config.json")
       ->capture_default_str();
   predict
       ->add_option("--cluster", predict_options.cluster,

@@ -20,7 +20,7 @@ void predict(const PredictOptions& o, std::ostream& out, std::ostream& err) {
   namespace fs = std::filesystem;
   // The model file holds `model:` (and may hold parallel, routing, ... defaults for it).
   const auto model_file = resolve_file(o.model, ".", kModelPresets, "--model");
-  auto document = config::Document::load_file(model_file.string(), data_dir() / kModelPresets);
+  auto document = load_model_document(model_file);
   document.apply_override("name=predict");
   document.apply_override(
       "cluster=" +
@@ -67,7 +67,7 @@ void predict(const PredictOptions& o, std::ostream& out, std::ostream& err) {
     }
     apply_assignment(document, assignment);
   }
-  auto experiment = config::read_document<ExperimentConfig>(document);
+  auto experiment = read_experiment(document, ".", o.progress ? &err : nullptr);
   if (experiment.synthetic) {
     throw config::ConfigError(
         fmt::format("--model {}: a synthetic experiment has no schedules", o.model));

@@ -148,10 +148,10 @@ void write_study(report::OutputDir& dir, const ExperimentConfig& e, const std::s
 }
 
 void run(const RunOptions& options, std::ostream& out, std::ostream& err) {
-  const auto document = load(options);
-  const auto experiment = config::read_document<ExperimentConfig>(document);
+  auto document = load(options);
   const std::filesystem::path base_dir =
       options.experiment ? std::filesystem::path(*options.experiment).parent_path() : ".";
+  const auto experiment = read_experiment(document, base_dir, options.progress ? &err : nullptr);
   const std::string resolved =
       config::to_yaml(experiment.synthetic ? experiment : with_absolute_paths(experiment, base_dir),
                       fmt::format("moesim resolved configuration (from {})", document.name()));

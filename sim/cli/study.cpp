@@ -8,7 +8,9 @@
 
 #include "config/enum_name.hpp"
 #include "config/error.hpp"
+#include "config/reader.hpp"
 #include "cost/profile.hpp"
+#include "model/hf_config.hpp"
 #include "topologies/build.hpp"
 
 #ifndef MOESIM_DATA_DIR
@@ -28,6 +30,54 @@ std::string quote_yaml(const std::string& s) {
   return out + "\"";
 }
 }  // namespace
+
+config::Document load_model_document(const std::filesystem::path& model_file) {
+  if (model_file.extension() == ".json") {
+    return config::Document::from_string(
+        "model:\n  hf_config: " +
+            quote_yaml(std::filesystem::absolute(model_file).lexically_normal().string()) + "\n",
+        "--model " + model_file.string());
+  }
+  return config::Document::load_file(model_file.string(), data_dir() / kModelPresets);
+}
+
+ExperimentConfig read_experiment(config::Document& document, const std::filesystem::path& base_dir,
+                                 std::ostream* report) {
+  namespace fs = std::filesystem;
+  const auto& model = document.root()["model"];
+  if (model.IsDefined() && model.IsMap() && model["hf_config"].IsDefined()) {
+    const auto& value = model["hf_config"];
+    if (!value.IsScalar() || value.Scalar().empty()) {
+      throw document.error_at("model.hf_config", "expected the path of a config.json");
+    }
+    const auto file = fs::path(value.Scalar()).is_absolute() ? fs::path(value.Scalar())
+                                                             : base_dir / value.Scalar();
+    YAML::Node json;
+    try {
+      json = YAML::LoadFile(file.string());
+    } catch (const YAML::BadFile&) {
+      throw document.error_at("model.hf_config", fmt::format("cannot read '{}'", file.string()));
+    } catch (const YAML::ParserException& e) {
+      throw config::ConfigError(fmt::format("{}:{}:{}: not valid JSON: {}", file.string(),
+                                            e.mark.line + 1, e.mark.column + 1, e.msg));
+    }
+    const auto imported = model::import_hf_config(json, file.string());
+    document.import_section("model", "hf_config", imported.model, file.string());
+    if (report != nullptr) {
+      const auto list = [](const std::vector<std::string>& items) {
+        std::string out;
+        for (const auto& item : items) out += "\n    " + item;
+        return out.empty() ? std::string("\n    (none)") : out;
+      };
+      *report << fmt::format(
+          "[moesim] {} ({}):\n  used:{}\n  approximated:{}\n  ignored (changes nothing "
+          "moesim prices):{}\n",
+          file.string(), imported.architecture, list(imported.used), list(imported.approximated),
+          list(imported.ignored));
+    }
+  }
+  return config::read_document<ExperimentConfig>(document);
+}
 
 std::filesystem::path data_dir() {
   if (const char* env = std::getenv("MOESIM_DATA"); env && *env) return env;

@@ -123,7 +123,8 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
     }
     return doc;
   };
-  const auto base = config::read_document<ExperimentConfig>(load(nullptr));
+  auto base_document = load(nullptr);
+  const auto base = read_experiment(base_document, base_dir, options.progress ? &err : nullptr);
   if (base.synthetic) {
     throw config::ConfigError(
         fmt::format("{}: a synthetic experiment cannot be swept", options.experiment));
@@ -137,7 +138,7 @@ std::string sweep(const SweepOptions& options, const MpiSession& mpi, std::ostre
     std::optional<config::Document> document;  // to say where a checked key was written
     try {
       document = load(&p);
-      auto e = config::read_document<ExperimentConfig>(*document);
+      auto e = read_experiment(*document, base_dir);
       if (p.label.empty()) p.label = e.name;
       const auto inputs = load_inputs_of(e, base_dir);
       const auto schedules = schedules_of(e);

@@ -169,8 +169,9 @@ void run(const ValidateOptions& o, std::ostream& out, std::ostream& err) {
   auto backend = make_device_backend(o.device);
   auto comm = kernels::make_communicator(*backend);
   const bool root = comm->info().rank == 0;
-  const auto document = load(o);
-  auto experiment = config::read_document<ExperimentConfig>(document);
+  auto document = load(o);
+  auto experiment = read_experiment(document, std::filesystem::path(o.experiment).parent_path(),
+                                    root && !o.quiet ? &err : nullptr);
   if (experiment.synthetic || experiment.collective || experiment.dispatch) {
     throw config::ConfigError(fmt::format(
         "{}: validate replays MoE studies; this experiment has no model to run", o.experiment));

@@ -134,6 +134,16 @@ void Document::apply_file(const std::string& path) {
   }
 }
 
+void Document::import_section(std::string_view section, std::string_view key,
+                              const YAML::Node& values, const std::string& from) {
+  const std::string name(section);
+  YAML::Node here = root_[name];
+  here.remove(std::string(key));
+  std::vector<std::pair<std::string, std::string>> taken;
+  merge_under(here, values, name, from, taken);
+  inherited_.insert(inherited_.end(), taken.begin(), taken.end());
+}
+
 std::filesystem::path preset_path(const std::filesystem::path& folder, const std::string& name) {
   return folder / (name.ends_with(".yaml") ? name : name + ".yaml");
 }

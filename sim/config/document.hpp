@@ -44,6 +44,12 @@ class Document {
   // it writes through to copies of this document (yaml-cpp nodes are shared handles).
   void apply_file(const std::string& path);
 
+  // Replaces `section.key` (a reference to another file, such as model.hf_config) by `values`:
+  // they fill `section` where it has no value of its own (explicit keys win), and errors in them
+  // name `from`.
+  void import_section(std::string_view section, std::string_view key, const YAML::Node& values,
+                      const std::string& from);
+
   const YAML::Node& root() const { return root_; }
   const std::string& name() const { return name_; }
   // "file.yaml:12:5", or "--set a.b=v" (as the override is shown) when that path (or a section

@@ -150,5 +150,24 @@ TEST_F(Cli, InferenceReportsServingMetrics) {
   EXPECT_THAT(bad.err, HasSubstr("inference.range_ratio"));
 }
 
+// A Hugging Face config.json as --model: it runs, says what it read, and its resolved.yaml
+// reproduces the run without the file.
+TEST_F(Cli, PredictTakesAHuggingFaceConfig) {
+  const auto config =
+      (fs::path(MOESIM_SOURCE_DIR) / "tests/data/hf/olmoe_1b_7b_0924.json").string();
+  const auto r = run("predict --no-figure --model '" + config +
+                     "' --set model.layers=2 --set model.seq_len=256 --schedules cdac --out p");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("(olmoe):\n  used:\n    model_type -> the architecture (olmoe)"));
+  EXPECT_THAT(r.out, HasSubstr("olmoe_1b_7b_0924 on 8 ranks"));
+  const auto resolved = slurp(work_ / "p/resolved.yaml");
+  EXPECT_THAT(resolved, ::testing::Not(HasSubstr("hf_config")));
+  EXPECT_THAT(resolved, HasSubstr("hidden: 2048"));
+  const auto again = run("run -q '" + (work_ / "p/resolved.yaml").string() + "' --out again");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(time_of(slurp(work_ / "again/summary.csv"), "cdac"),
+            time_of(slurp(work_ / "p/summary.csv"), "cdac"));
+}
+
 }  // namespace
 }  // namespace moesim_cli_test
