@@ -13,8 +13,13 @@
 #include "model/hf_config.hpp"
 #include "topologies/build.hpp"
 
-#ifndef MOESIM_DATA_DIR
-#define MOESIM_DATA_DIR "."
+// The source tree moesim was built from (empty: none), and the installed data folder relative
+// to the installed executable's folder (sim/cli/CMakeLists.txt).
+#ifndef MOESIM_SOURCE_DATA_DIR
+#define MOESIM_SOURCE_DATA_DIR "."
+#endif
+#ifndef MOESIM_INSTALLED_DATA_FROM_BIN
+#define MOESIM_INSTALLED_DATA_FROM_BIN "../share/moesim"
 #endif
 
 namespace moesim::cli {
@@ -28,6 +33,16 @@ std::string quote_yaml(const std::string& s) {
     out += c;
   }
   return out + "\"";
+}
+
+// The installed data folder beside the running executable, whether or not it exists; empty
+// when the executable's path is unknown.
+std::filesystem::path installed_data_dir() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec || exe.empty()) return {};
+  return (exe.parent_path() / MOESIM_INSTALLED_DATA_FROM_BIN).lexically_normal();
 }
 }  // namespace
 
@@ -79,9 +94,18 @@ ExperimentConfig read_experiment(config::Document& document, const std::filesyst
   return config::read_document<ExperimentConfig>(document);
 }
 
-std::filesystem::path data_dir() {
-  if (const char* env = std::getenv("MOESIM_DATA"); env && *env) return env;
-  return MOESIM_DATA_DIR;
+DataDir find_data_dir() {
+  for (const char* name : {"MOESIM_DATA_DIR", "MOESIM_DATA"}) {
+    if (const char* env = std::getenv(name); env && *env) return {env, fmt::format("${}", name)};
+  }
+  static const std::filesystem::path installed = installed_data_dir();
+  const std::filesystem::path source = MOESIM_SOURCE_DATA_DIR;
+  std::error_code ec;
+  if (!installed.empty() &&
+      (source.empty() || std::filesystem::is_directory(installed / kModelPresets, ec))) {
+    return {installed, "the installation beside the executable"};
+  }
+  return {source, "the source tree moesim was built from"};
 }
 
 std::string preset_names(std::string_view preset_dir) {
@@ -100,14 +124,21 @@ std::string preset_names(std::string_view preset_dir) {
 std::filesystem::path resolve_file(const std::string& value, const std::filesystem::path& base_dir,
                                    std::string_view preset_dir, std::string_view key) {
   namespace fs = std::filesystem;
+  const auto data = find_data_dir();
   std::vector<fs::path> tried;
   if (!value.empty()) {
     tried.push_back(base_dir / value);
     tried.push_back(fs::path(value));
-    tried.push_back(config::preset_path(data_dir() / preset_dir, value));
+    tried.push_back(config::preset_path(data.path / preset_dir, value));
   }
-  return config::first_file(
-      tried, fmt::format("{}: '{}' is neither a file nor a preset name", key, value));
+  // A data folder without presets at all: say where it came from.
+  std::string missing = fmt::format("{}: '{}' is neither a file nor a preset name", key, value);
+  std::error_code ec;
+  if (!fs::is_directory(data.path / preset_dir, ec)) {
+    missing += fmt::format(", and the data folder {} (from {}) has no {}/", data.path.string(),
+                           data.origin, preset_dir);
+  }
+  return config::first_file(tried, missing);
 }
 
 void apply_assignment(config::Document& document, std::string_view assignment) {

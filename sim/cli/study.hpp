@@ -17,8 +17,18 @@
 
 namespace moesim::cli {
 
-// Where presets live: $MOESIM_DATA, else the source tree moesim was built from.
-std::filesystem::path data_dir();
+// Where presets, experiment files and plots/ live, and why there (for messages).
+struct DataDir {
+  std::filesystem::path path;
+  std::string origin;
+};
+// The first of: $MOESIM_DATA_DIR; $MOESIM_DATA (its older name); the installed share/moesim
+// beside the executable (<bin>/../share/moesim) when it holds the presets; the source tree this
+// moesim was built from (none in a Python wheel's build).
+DataDir find_data_dir();
+inline std::filesystem::path data_dir() {
+  return find_data_dir().path;
+}
 // The preset folders under data_dir(), by kind of file.
 inline constexpr std::string_view kModelPresets = "experiments/models";
 inline constexpr std::string_view kClusterPresets = "topologies/presets";
