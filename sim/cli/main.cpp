@@ -173,6 +173,9 @@ int main(int argc, char** argv) {
   predict->add_option("--out", predict_options.out, "Output folder")->capture_default_str();
   bool no_figure = false;
   predict->add_flag("--no-figure", no_figure, "Do not draw breakdown.png");
+  predict->add_flag("--trace", predict_options.trace,
+                    "Also write a Chrome/Perfetto trace per schedule, with the busiest links' "
+                    "utilisation as counter tracks");
   bool predict_quiet = false;
   predict->add_flag("-q,--quiet", predict_quiet, "No progress on stderr");
   predict->add_option("-j,--jobs", predict_options.jobs, "Schedules simulated at once")

@@ -79,7 +79,7 @@ void predict(const PredictOptions& o, std::ostream& out, std::ostream& err) {
 
   const auto results = [&] {
     try {
-      return run_study(experiment, ".", {}, o.progress, err, o.jobs);
+      return run_study(experiment, ".", {.trace = o.trace}, o.progress, err, o.jobs);
     } catch (const config::ConfigError& e) {
       throw document.located(e);  // where the model file, --schedules or a --set gave the key
     }

@@ -1,6 +1,6 @@
 #pragma once
 // `moesim predict [--model M] [--cluster C] [--profile P] [--implementation I] [--schedules a,b]
-// [--train|--infer]`:
+// [--train|--infer] [--trace]`:
 // the schedules side by side on one cluster, with the breakdown that explains the difference,
 // and a breakdown figure drawn by plots/breakdown.py. With no arguments: the embedded default
 // (GPT3-XL with 64 fine-grained experts on BigMac's 4x8 A40 cluster).
@@ -21,6 +21,7 @@ struct PredictOptions {
   std::vector<std::string> overrides;
   std::string out = "out/predict";
   bool figure = true;
+  bool trace = false;  // a Chrome/Perfetto trace per schedule, with link counter tracks
   bool progress = true;
   int jobs = 1;  // schedules simulated at once
 };

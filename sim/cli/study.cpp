@@ -296,6 +296,7 @@ PointResult run_point(const ExperimentConfig& e, const model::ScheduleConfig& sc
   const auto study = make_study(e, schedule, inputs);
   model::BuildOptions options;
   options.op_args = outputs.trace || outputs.dag;
+  options.link_tracks = outputs.trace ? outputs.trace_links : 0;
   const auto sim =
       model::simulate(study, inputs.cluster, inputs.cost, e.network, options, progress);
   return report::point_result(study, sim, inputs.cost.profile(), outputs);

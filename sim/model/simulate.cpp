@@ -1,5 +1,8 @@
 #include "simulate.hpp"
 
+#include <optional>
+
+#include "net/flow_model.hpp"
 #include "net/network_model.hpp"
 #include "net/run_transfers.hpp"
 #include "topologies/routing.hpp"
@@ -27,12 +30,24 @@ Simulation simulate(const Study& study, const topo::Cluster& cluster, const cost
   auto workload =
       std::make_unique<Workload>(build_workload(study, cluster, cost, estimate, options));
   auto model = net::make_network_model(network.model, cluster, params);
-  net::CollectiveRunner runner(workload->graphs, workload->calls, workload->work, router, *model);
+  // Recording every transfer costs memory: only when a trace asks for the links.
+  std::optional<net::RecordingModel> recorder;
+  if (options.link_tracks > 0) {
+    net::RecordingModel::Rates rates;
+    if (auto* flow = dynamic_cast<net::FlowModel*>(model.get())) {
+      rates = [flow] { return flow->rates(); };
+    }
+    recorder.emplace(*model, cluster.links().size(), std::move(rates));
+  }
+  net::NetworkModel& played = recorder ? static_cast<net::NetworkModel&>(*recorder) : *model;
+  net::CollectiveRunner runner(workload->graphs, workload->calls, workload->work, router, played);
   core::Engine engine(workload->graph, runner);
   if (progress) engine.set_progress(progress, progress_every);
   auto timeline = engine.run();
   const auto transfers = runner.transfers_started();
-  return Simulation{std::move(workload), std::move(timeline), transfers};
+  Simulation sim{std::move(workload), std::move(timeline), transfers, {}};
+  if (recorder) sim.link_loads = recorder->busiest_links(cluster, options.link_tracks);
+  return sim;
 }
 
 }  // namespace moesim::model

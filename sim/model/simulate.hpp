@@ -8,6 +8,7 @@
 #include "config/check.hpp"
 #include "core/engine.hpp"
 #include "core/timeline.hpp"
+#include "net/link_loads.hpp"
 #include "topologies/routing.hpp"
 #include "workload.hpp"
 
@@ -36,6 +37,8 @@ struct Simulation {
   std::unique_ptr<Workload> workload;  // on the heap: the timeline refers to its graph
   core::Timeline timeline;
   std::uint64_t transfers = 0;  // network transfers played
+  // The busiest links' throughput over time (BuildOptions::link_tracks of them), busiest first.
+  std::vector<net::LinkLoad> link_loads;
 };
 
 // An exchange alone on an idle network: what the builder places shortcut paths by. `router`

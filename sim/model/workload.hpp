@@ -43,7 +43,8 @@ inline cost::Dtype gradient_dtype(const Study& s) {
 }
 
 struct BuildOptions {
-  bool op_args = false;  // attach shape, bytes and cost rule to every op (traces, DAG dumps)
+  bool op_args = false;         // attach shape, bytes and cost rule to every op (traces, DAG dumps)
+  std::size_t link_tracks = 0;  // record the throughput of this many busiest links (traces)
 };
 
 struct Workload {

@@ -40,7 +40,8 @@ std::string micros(core::Time t) {
 }
 }  // namespace
 
-std::string chrome_trace_json(const core::OpGraph& graph, const core::Timeline& timeline) {
+std::string chrome_trace_json(const core::OpGraph& graph, const core::Timeline& timeline,
+                              std::span<const net::LinkLoad> links) {
   std::string out = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
   bool first = true;
   const auto sep = [&] {
@@ -76,6 +77,25 @@ std::string chrome_trace_json(const core::OpGraph& graph, const core::Timeline& 
         R"({{"ph":"X","name":{},"cat":{},"pid":{},"tid":{},"ts":{},"dur":{},"args":{{{}}}}})",
         json_string(graph.op_name(span.op)), json_string(labels), span.rank, span.stream,
         micros(span.start), micros(span.end - span.start), args);
+  }
+  // Counter tracks: one per link, in a process of their own after the ranks.
+  const auto links_pid = graph.rank_count();
+  if (!links.empty()) {
+    sep();
+    fmt::format_to(std::back_inserter(out),
+                   R"({{"ph":"M","name":"process_name","pid":{},"args":{{"name":"links"}}}})",
+                   links_pid);
+  }
+  constexpr double kPercent = 100;
+  for (const auto& link : links) {
+    const auto name =
+        json_string(fmt::format("{} [% of {:.1f} GB/s]", link.name, link.capacity / 1e9));
+    for (const auto& [t, rate] : link.steps) {
+      sep();
+      fmt::format_to(std::back_inserter(out),
+                     R"({{"ph":"C","name":{},"pid":{},"ts":{},"args":{{"utilisation":{:.3f}}}}})",
+                     name, links_pid, micros(t), kPercent * rate / link.capacity);
+    }
   }
   out += "\n]}\n";
   return out;

@@ -217,7 +217,9 @@ PointResult point_result(const model::Study& study, const model::Simulation& sim
   }
   r.ops = sim.workload->graph.op_count();
   r.transfers = sim.transfers;
-  if (outputs.trace) r.trace = chrome_trace_json(sim.workload->graph, sim.timeline);
+  if (outputs.trace) {
+    r.trace = chrome_trace_json(sim.workload->graph, sim.timeline, sim.link_loads);
+  }
   if (outputs.dag) {
     const auto& w = *sim.workload;
     r.dag = dag_csv(w.graph, [&w](core::OpId op) {

@@ -41,6 +41,8 @@ struct PointResult {
 struct StudyOutputs {
   bool trace = false;
   bool dag = false;
+  // Traces: a counter track for each of this many busiest links (by bytes carried).
+  std::size_t trace_links = 32;
 };
 
 // One schedule's results from its simulation (`profile`: the GPU's, for the memory check).

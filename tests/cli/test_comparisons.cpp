@@ -169,5 +169,24 @@ TEST_F(Cli, PredictTakesAHuggingFaceConfig) {
             time_of(slurp(work_ / "p/summary.csv"), "cdac"));
 }
 
+// predict --trace, as run --trace: a trace per schedule with the busiest links as counter tracks,
+// and the same results as without it.
+TEST_F(Cli, PredictTracesEachScheduleWithItsLinks) {
+  const auto traced = run("predict -q --no-figure --trace --model '" + small_model() +
+                          "' --schedules cdac,dcca --out traced");
+  ASSERT_EQ(traced.exit_code, 0) << traced.err;
+  const auto plain = run("predict -q --no-figure --model '" + small_model() +
+                         "' --schedules cdac,dcca --out plain");
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(slurp(work_ / "traced/summary.csv"), slurp(work_ / "plain/summary.csv"));
+  const auto trace = slurp(work_ / "traced/trace_dcca.json");
+  EXPECT_THAT(trace, HasSubstr(R"("args":{"name":"links"})"));
+  EXPECT_THAT(trace, HasSubstr(R"("ph":"C","name":"n0.)"));
+  EXPECT_THAT(trace, HasSubstr(R"( GB/s]","pid":8,"ts":)"));  // after the 8 ranks
+  EXPECT_THAT(trace, HasSubstr(R"("args":{"utilisation":100.000})"));
+  EXPECT_TRUE(fs::exists(work_ / "traced/trace_cdac.json"));
+  EXPECT_FALSE(fs::exists(work_ / "plain/trace_cdac.json"));
+}
+
 }  // namespace
 }  // namespace moesim_cli_test

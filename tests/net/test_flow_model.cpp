@@ -9,6 +9,7 @@
 
 #include "net/alpha_beta.hpp"
 #include "net/flow_model.hpp"
+#include "net/link_loads.hpp"
 #include "topologies/routing.hpp"
 #include "topologies/series.hpp"
 
@@ -382,6 +383,43 @@ TEST(AlphaBeta, IgnoresContention) {
   std::vector<std::uint64_t> done;
   m.complete_until(core::Time::us(102), done);
   EXPECT_EQ(done.size(), 2u);
+}
+
+// A recorded run: the links' throughput follows the flow model's shares (a link shared by two
+// transfers full, then the survivor alone), and the times the model decides are unchanged.
+TEST(LinkLoads, RecordedThroughputFollowsTheSharesAndChangesNothing) {
+  const auto c = star(3, 10e9, core::Time::zero());
+  topo::Router router(c, {});
+  FlowModel plain(c, {});
+  FlowModel inner(c, {});
+  RecordingModel recorded(inner, c.links().size(), [&inner] { return inner.rates(); });
+  for (NetworkModel* m :
+       {static_cast<NetworkModel*>(&plain), static_cast<NetworkModel*>(&recorded)}) {
+    m->start(core::Time::zero(), router.route(0, 2), 0.5e6, 1);
+    m->start(core::Time::zero(), router.route(1, 2), 1.5e6, 2);
+  }
+  std::vector<std::uint64_t> a, b;
+  while (const auto t = plain.next_completion()) {
+    EXPECT_EQ(recorded.next_completion(), t);
+    plain.complete_until(*t, a);
+    recorded.complete_until(*t, b);
+  }
+  EXPECT_EQ(recorded.next_completion(), std::nullopt);
+  EXPECT_EQ(a, b);
+  const auto loads = recorded.busiest_links(c, 2);
+  ASSERT_EQ(loads.size(), 2u);
+  // Into GPU 2: both transfers, 2 MB; full until 100 us, then GPU 1's alone, also at 10 GB/s.
+  EXPECT_EQ(loads[0].name, "sw -> g2");
+  EXPECT_DOUBLE_EQ(loads[0].bytes, 2e6);
+  ASSERT_FALSE(loads[0].steps.empty());
+  EXPECT_EQ(loads[0].steps.front(), (std::pair{core::Time::zero(), 10e9}));
+  EXPECT_EQ(loads[0].steps.back(), (std::pair{core::Time::us(200), 0.0}));
+  // GPU 1's uplink: 5 GB/s while shared, 10 after 100 us, idle at 200 us.
+  EXPECT_EQ(loads[1].name, "g1 -> sw");
+  EXPECT_EQ(
+      loads[1].steps,
+      (std::vector<std::pair<core::Time, double>>{
+          {core::Time::zero(), 5e9}, {core::Time::us(100), 10e9}, {core::Time::us(200), 0.0}}));
 }
 
 }  // namespace
