@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include "config/enum_name.hpp"
 #include "config/error.hpp"
@@ -67,16 +69,15 @@ ExperimentConfig read_experiment(config::Document& document, const std::filesyst
     }
     const auto file = fs::path(value.Scalar()).is_absolute() ? fs::path(value.Scalar())
                                                              : base_dir / value.Scalar();
-    YAML::Node json;
-    try {
-      json = YAML::LoadFile(file.string());
-    } catch (const YAML::BadFile&) {
-      throw document.error_at("model.hf_config", fmt::format("cannot read '{}'", file.string()));
-    } catch (const YAML::ParserException& e) {
-      throw config::ConfigError(fmt::format("{}:{}:{}: not valid JSON: {}", file.string(),
-                                            e.mark.line + 1, e.mark.column + 1, e.msg));
+    std::error_code ec;
+    std::ifstream in(file, std::ios::binary);
+    if (!fs::is_regular_file(file, ec) || !in) {
+      throw document.error_at("model.hf_config",
+                              fmt::format("cannot read '{}' (not a readable file)", file.string()));
     }
-    const auto imported = model::import_hf_config(json, file.string());
+    std::ostringstream text;
+    text << in.rdbuf();
+    const auto imported = model::import_hf_config_text(text.str(), file.string());
     document.import_section("model", "hf_config", imported.model, file.string());
     if (report != nullptr) {
       const auto list = [](const std::vector<std::string>& items) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string_view>
 
+#include "config/document.hpp"
 #include "config/error.hpp"
 
 namespace moesim::model {
@@ -386,6 +387,11 @@ class Importer {
 };
 
 }  // namespace
+
+HfImport import_hf_config_text(std::string_view text, const std::string& file) {
+  const auto document = config::Document::from_string(text, file);
+  return import_hf_config(document.root(), file);
+}
 
 std::string hf_architectures() {
   std::string out;

@@ -5,6 +5,7 @@
 // matters to cost but moesim prices it otherwise, with how) or ignored (it changes nothing
 // moesim prices). Nothing is fetched: the user passes the file.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <yaml-cpp/yaml.h>
@@ -25,6 +26,10 @@ struct HfImport {
 // ConfigError naming the file and key for a missing model_type, an architecture moesim does not
 // read (listing those it does), or a missing or malformed key the mapping needs.
 HfImport import_hf_config(const YAML::Node& json, const std::string& file);
+
+// The same from the file's text: parsed as a configuration document is (the same checks on the
+// text, errors at a line and column of `file`).
+HfImport import_hf_config_text(std::string_view text, const std::string& file);
 
 // The model_type values import_hf_config reads, comma-separated.
 std::string hf_architectures();

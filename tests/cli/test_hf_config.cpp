@@ -156,7 +156,8 @@ TEST(HfConfig, BadFilesAreRefusedNamingTheFileAndKey) {
       "  \"num_local_experts\": 4, \"num_experts_per_tok\": 2, \"intermediate_size\": 32\n}\n";
   EXPECT_THAT(error_of(write("negative.json", text)),
               HasSubstr("moesim_hf_negative.json:3:24: model.layers"));
-  EXPECT_THAT(error_of(write("broken.json", "{\"model_type\": ")), HasSubstr("not valid JSON"));
+  EXPECT_THAT(error_of(write("broken.json", "{\"model_type\": ")),
+              HasSubstr("moesim_hf_broken.json:1:"));
   EXPECT_THAT(error_of(kFixtures / "no_such.json"), HasSubstr("cannot read"));
 }
 

@@ -2,21 +2,11 @@
 #include "config/document.hpp"
 #include "config/reader.hpp"
 #include "fuzz_common.hpp"
-#include "model/config.hpp"
-
-namespace {
-struct ModelFile {
-  moesim::model::ModelConfig model;
-  template <class V>
-  void fields(V& v) {
-    v.field("model", model, "the model");
-  }
-};
-}  // namespace
+#include "model_file.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   return moesim::fuzz::expect_only_user_errors([&] {
     const auto doc = moesim::config::Document::from_string(moesim::fuzz::text(data, size), "fuzz");
-    (void)moesim::config::read_document<ModelFile>(doc);
+    (void)moesim::config::read_document<moesim::fuzz::ModelFile>(doc);
   });
 }
