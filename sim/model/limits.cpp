@@ -48,6 +48,30 @@ std::string fmt_big(Big v) {
   return fmt::format("{:.3g}", static_cast<double>(v));
 }
 
+// DCCA exchanges r*h and keeps the experts' parameters with an inner width f/r: both must be
+// widths moesim can build.
+void check_dcca(const Study& s) {
+  if (!s.schedule.dcca) return;
+  const auto& m = s.model;
+  const Big r = *s.schedule.dcca;
+  const Big exchanged = r * big(m.hidden);
+  const Big expert = big(m.expert_ffn()) / r;
+  if (exchanged < 1) {
+    throw ConfigError::about("schedule.dcca",
+                             fmt::format("r = {} exchanges r*h = {} of model.hidden {}: less than "
+                                         "one element; expected r of at least 1/h = {:.3g}",
+                                         *s.schedule.dcca, fmt_big(exchanged), m.hidden,
+                                         1.0 / static_cast<double>(m.hidden)));
+  }
+  if (expert > kMaxWidth) {
+    throw ConfigError::about(
+        "schedule.dcca",
+        fmt::format("r = {} makes the experts' inner width f/r = {}: beyond the largest width "
+                    "moesim takes, 2^24 (16,777,216)",
+                    *s.schedule.dcca, fmt_big(expert)));
+  }
+}
+
 }  // namespace
 
 long double estimated_ops(const Study& s) {
@@ -95,6 +119,7 @@ void check_sizes(const Study& s, std::int64_t cluster_gpus) {
   width(m.moe.shared_ffn, "model.moe.shared_ffn");
   width(m.moe.shared_experts, "model.moe.shared_experts");
   width(s.schedule.pipeline, "schedule.pipeline");
+  check_dcca(s);
 
   const Big ops = estimated_ops(s);
   if (ops > big(std::numeric_limits<std::int64_t>::max())) {

@@ -45,42 +45,42 @@ void set_structure(ScheduleConfig& s, Structure value) {
 using A = PartArgument;
 constexpr std::array<SchedulePart, 14> kParts{{
     {"cdac", "fine-grained baseline: exchange tokens at the full width h", A::kNone, false, 0,
-     [](ScheduleConfig&, double) {}},
+     [](ScheduleConfig&, PartValue) {}},
     {"dcca",
      "BigMac: shared descend/ascend projections, exchange at width r*h (dcca0.5: r = 0.5; "
      "default 0.25)",
-     A::kFraction, false, kDccaRatio, [](ScheduleConfig& s, double r) { s.dcca = r; }},
+     A::kFraction, false, kDccaRatio, [](ScheduleConfig& s, PartValue v) { s.dcca = v.fraction; }},
     {"lsh",
      "LSH-MoE: exchange cluster centroids, a fraction rho of the rows (lsh0.1: rho = 0.1; "
      "default 0.2), 6 cross-polytope hashes",
      A::kFraction, false, LshConfig{}.rate,
-     [](ScheduleConfig& s, double rate) {
+     [](ScheduleConfig& s, PartValue v) {
        s.lsh = LshConfig{};
-       s.lsh->rate = rate;
+       s.lsh->rate = v.fraction;
      }},
     {"scmoe", "ScMoE: shared expert + top-1 routed on the preceding block, exchange overlapped",
-     A::kNone, true, 0, [](ScheduleConfig& s, double) { set_structure(s, Structure::kScMoE); }},
+     A::kNone, true, 0, [](ScheduleConfig& s, PartValue) { set_structure(s, Structure::kScMoE); }},
     {"scmoe2", "ScMoE-2: as scmoe with top-2 routing", A::kNone, true, 0,
-     [](ScheduleConfig& s, double) { set_structure(s, Structure::kScMoE2); }},
+     [](ScheduleConfig& s, PartValue) { set_structure(s, Structure::kScMoE2); }},
     {"dgmoe", "DGMoE: two top-1 gates, on the preceding and on the current representation",
-     A::kNone, true, 0, [](ScheduleConfig& s, double) { set_structure(s, Structure::kDgMoE); }},
+     A::kNone, true, 0, [](ScheduleConfig& s, PartValue) { set_structure(s, Structure::kDgMoE); }},
     {"shared_expert", "shared expert + top-1 routed, both on the current representation", A::kNone,
-     true, 0, [](ScheduleConfig& s, double) { set_structure(s, Structure::kSharedExpert); }},
+     true, 0, [](ScheduleConfig& s, PartValue) { set_structure(s, Structure::kSharedExpert); }},
     {"2d", "hierarchical all-to-all: inside each node, then along each rail", A::kNone, false, 0,
-     [](ScheduleConfig& s, double) { s.all_to_all = ExchangeAlgorithm::kHierarchical; }},
+     [](ScheduleConfig& s, PartValue) { s.all_to_all = ExchangeAlgorithm::kHierarchical; }},
     {"per_expert", "dispatch a token once per routed expert (whatever the model's dispatcher)",
-     A::kNone, false, 0, [](ScheduleConfig& s, double) { s.dispatch = DispatchMode::kPerExpert; }},
+     A::kNone, false, 0,
+     [](ScheduleConfig& s, PartValue) { s.dispatch = DispatchMode::kPerExpert; }},
     {"per_rank", "dispatch a token once per destination rank, not once per expert", A::kNone, false,
-     0, [](ScheduleConfig& s, double) { s.dispatch = DispatchMode::kPerRank; }},
+     0, [](ScheduleConfig& s, PartValue) { s.dispatch = DispatchMode::kPerRank; }},
     {"per_node", "dispatch a token once per destination node, forwarded there over NVLink (DeepEP)",
-     A::kNone, false, 0, [](ScheduleConfig& s, double) { s.dispatch = DispatchMode::kPerNode; }},
+     A::kNone, false, 0, [](ScheduleConfig& s, PartValue) { s.dispatch = DispatchMode::kPerNode; }},
     {"pipe", "pipelining: the exchanges in N chunks overlapping the experts", A::kCount, false, 0,
-     [](ScheduleConfig& s, double n) { s.pipeline = static_cast<std::int64_t>(n); }},
+     [](ScheduleConfig& s, PartValue n) { s.pipeline = n.count; }},
     {"top", "N routed experts per token (per gate) instead of the structure's or model's top-k",
-     A::kCount, false, 0,
-     [](ScheduleConfig& s, double n) { s.top_k = static_cast<std::int64_t>(n); }},
+     A::kCount, false, 0, [](ScheduleConfig& s, PartValue n) { s.top_k = n.count; }},
     {"pos", "shortcut position N (1, 2 or 3) of scmoe, scmoe2 and dgmoe", A::kCount, false, 0,
-     [](ScheduleConfig& s, double n) { s.shortcut = static_cast<std::int64_t>(n); }},
+     [](ScheduleConfig& s, PartValue n) { s.shortcut = n.count; }},
 }};
 
 std::string written(const SchedulePart& p) {
@@ -97,10 +97,12 @@ std::string written(const SchedulePart& p) {
 
 // The value written after a part's name ("4" in pipe4, "0.5" in dcca0.5), or an error naming
 // what was expected.
-double part_value(const SchedulePart& p, std::string_view text, const std::string& part,
-                  const std::string& full) {
+PartValue part_value(const SchedulePart& p, std::string_view text, const std::string& part,
+                     const std::string& full) {
+  PartValue value;
   if (p.argument == A::kFraction) {
-    if (text.empty()) return p.fallback;
+    value.fraction = p.fallback;
+    if (text.empty()) return value;
     double v = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     if (ec != std::errc() || end != text.data() + text.size() || !(v > 0 && v <= 1)) {
@@ -109,7 +111,8 @@ double part_value(const SchedulePart& p, std::string_view text, const std::strin
           "{}0.5",
           part, full, p.name, p.name, p.name));
     }
-    return v;
+    value.fraction = v;
+    return value;
   }
   const auto count = config::count_from(text);
   const bool position = p.name == "pos";
@@ -118,7 +121,8 @@ double part_value(const SchedulePart& p, std::string_view text, const std::strin
         fmt::format("--schedules: '{}' in '{}': expected {}<N> with N a whole number {}", part,
                     full, p.name, position ? "from 1 to 3" : "of at least 1"));
   }
-  return static_cast<double>(*count);
+  value.count = *count;
+  return value;
 }
 
 // Whether `part` is `p`, with what may follow its name.
@@ -128,8 +132,8 @@ bool names(const SchedulePart& p, std::string_view part) {
   switch (p.argument) {
     case A::kNone:
       return rest.empty();
-    case A::kCount:
-      return !rest.empty() && rest.find_first_not_of("0123456789") == std::string_view::npos;
+    case A::kCount:  // a bare name too, refused for its missing number
+      return rest.find_first_not_of("0123456789") == std::string_view::npos;
     case A::kFraction:
       return rest.empty() || rest.find_first_not_of("0123456789.eE-+") == std::string_view::npos;
   }
@@ -200,14 +204,15 @@ std::string schedule_part_list() {
 ScheduleConfig schedule_from_name(const std::string& full) {
   ScheduleConfig s;
   s.name = full;
-  std::string structure;  // the part that set it, if any
+  std::string structure;               // the part that set it, if any
+  std::vector<std::string_view> seen;  // parts named so far
   std::size_t start = 0;
   while (start <= full.size()) {
     const auto end = std::min(full.find('+', start), full.size());
     const std::string part = full.substr(start, end - start);
     start = end + 1;
     const SchedulePart* found = nullptr;
-    double value = 0;
+    PartValue value;
     for (const auto& p : kParts) {
       // The longest name that matches: "scmoe2" is not scmoe followed by a number.
       if (names(p, part) && (found == nullptr || p.name.size() > found->name.size())) found = &p;
@@ -220,6 +225,11 @@ ScheduleConfig schedule_from_name(const std::string& full) {
           fmt::format("--schedules: unknown part '{}' in '{}'; expected parts joined by '+': {}",
                       part, full, schedule_part_names()));
     }
+    if (std::find(seen.begin(), seen.end(), found->name) != seen.end()) {
+      throw config::ConfigError(fmt::format(
+          "--schedules: '{}' gives {} twice; a part may appear once in a name", full, found->name));
+    }
+    seen.push_back(found->name);
     if (found->structure) {
       if (!structure.empty()) {
         throw config::ConfigError(fmt::format(

@@ -44,13 +44,18 @@ enum class PartArgument {
   kCount,     // a whole number N >= 1 follows the name (required)
   kFraction,  // a fraction in (0, 1] may follow the name
 };
+// What follows a part's name: a count (kCount) or a fraction (kFraction), else nothing.
+struct PartValue {
+  std::int64_t count = 0;
+  double fraction = 0;
+};
 struct SchedulePart {
   std::string_view name;
   std::string_view description;
   PartArgument argument = PartArgument::kNone;
   bool structure = false;  // sets the block structure (a schedule has one)
   double fallback = 0;     // kFraction: the value when none is written
-  void (*apply)(ScheduleConfig& schedule, double value);
+  void (*apply)(ScheduleConfig& schedule, PartValue value);
 };
 std::span<const SchedulePart> schedule_parts();
 // "cdac, dcca[<r>], lsh[<rho>], ..., pipe<N>, top<N>, pos<N>" as names are written.

@@ -42,6 +42,20 @@ TEST_F(Cli, SchedulesTakeTheirFractionsInTheirNames) {
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.err, HasSubstr("'dcca1.5' in 'dcca1.5': expected dcca or dcca<f> with f a "
                                  "fraction in (0, 1]"));
+  // Values that parse but cannot be built, counts beyond any double, parts given twice or
+  // without their number: each refused before anything runs.
+  const auto error_of = [this](const std::string& schedules) {
+    return run("predict -q --no-figure --model '" + small_model() + "' --schedules " + schedules)
+        .err;
+  };
+  EXPECT_THAT(error_of("cdac,dcca1e-17"),
+              HasSubstr("schedules[1].dcca: r = 1e-17 exchanges r*h = 2.56e-15 of model.hidden "
+                        "256: less than one element; expected r of at least 1/h = 0.00391"));
+  EXPECT_THAT(error_of("cdac,top9223372036854775807"),
+              HasSubstr("sends each token to 9223372036854775807 distinct experts"));
+  EXPECT_THAT(error_of("cdac,dcca0.5+dcca"),
+              HasSubstr("'dcca0.5+dcca' gives dcca twice; a part may appear once in a name"));
+  EXPECT_THAT(error_of("cdac,pipe"), HasSubstr("'pipe' in 'pipe': expected pipe<N>"));
 }
 
 TEST_F(Cli, PredictSetsAScheduleKeyByItsPlaceInTheList) {
