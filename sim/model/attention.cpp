@@ -64,11 +64,11 @@ Kernels attention_scores(const LayerContext& c, std::int64_t batch, std::int64_t
 }
 
 std::vector<int> attention_block(Program& p, const LayerContext& c, int block, std::int64_t batch,
-                                 std::int64_t seq_q, std::int64_t seq_kv) {
+                                 std::int64_t seq_q, std::int64_t seq_kv, std::int64_t tokens) {
   const auto& m = c.model;
   const auto t = c.dtype();
   const auto tp = c.tp;
-  const auto full = batch * seq_q;
+  const auto full = tokens > 0 ? tokens : batch * seq_q;
   const auto local = c.local(full);
   const auto h = m.hidden;
   const auto hd = m.hd();

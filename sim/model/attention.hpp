@@ -13,8 +13,10 @@
 
 namespace moesim::model {
 
+// `tokens`: the block's tokens where the sequences' lengths differ (the projections, norms and
+// collectives take them; the attention core runs at batch x seq_q x seq_kv); 0: batch x seq_q.
 std::vector<int> attention_block(Program& p, const LayerContext& c, int block, std::int64_t batch,
-                                 std::int64_t seq_q, std::int64_t seq_kv);
+                                 std::int64_t seq_q, std::int64_t seq_kv, std::int64_t tokens = 0);
 
 // Whether the attention of `c` runs as one fused kernel.
 bool flash_attention(const LayerContext& c);

@@ -39,7 +39,7 @@ Program ProgramBuilder::forward(int rank, std::int64_t batch, std::int64_t seq_q
   for (int b = 0; b < model.layers; ++b) {
     p.block = b;
     block_start.push_back(p.order.size());
-    attention_block(p, c, b, batch, seq_q, seq_kv);
+    attention_block(p, c, b, batch, seq_q, seq_kv, full);
     attention_end.push_back(p.order.size());
     if (!model.is_moe_block(b)) {
       mlp_block(p, c, b, full);

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <random>
 
+#include "config/error.hpp"
+
 namespace moesim::model {
 
 namespace {
@@ -19,19 +21,20 @@ std::int64_t draw(std::mt19937_64& random, std::int64_t length, double r, std::i
   return lo + static_cast<std::int64_t>(random() % static_cast<std::uint64_t>(hi - lo + 1));
 }
 
-// The value at fraction q of the sorted values (nearest rank).
-core::Time percentile(const std::vector<core::Time>& sorted, double q) {
-  const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-  return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
-}
-
 }  // namespace
 
 std::vector<Request> requests_of(const ModelConfig& model, const InferenceConfig& inference) {
   const auto prompt = inference.prompt > 0 ? inference.prompt : model.seq_len;
-  std::vector<Request> requests(static_cast<std::size_t>(model.micro_batch),
-                                Request{prompt, inference.generate});
-  if (inference.range_ratio <= 0) return requests;
+  if (inference.range_ratio <= 0) return {Request{prompt, inference.generate, model.micro_batch}};
+  if (model.micro_batch > kMostDrawnRequests) {
+    throw config::ConfigError::about(
+        "model.micro_batch",
+        fmt::format("{} requests per rank, each of its own drawn lengths "
+                    "(inference.range_ratio {}): more than the {} moesim draws; lower it, or set "
+                    "inference.range_ratio to 0 for alike requests",
+                    model.micro_batch, inference.range_ratio, kMostDrawnRequests));
+  }
+  std::vector<Request> requests(static_cast<std::size_t>(model.micro_batch));
   std::mt19937_64 random(static_cast<std::uint64_t>(inference.seed));
   for (auto& r : requests) {
     r.prompt = draw(random, prompt, inference.range_ratio, 1);
@@ -42,12 +45,13 @@ std::vector<Request> requests_of(const ModelConfig& model, const InferenceConfig
 
 std::vector<Pass> inference_passes(std::span<const Request> requests) {
   std::vector<Pass> passes;
-  const auto n = static_cast<std::int64_t>(requests.size());
-  std::int64_t tokens = 0, steps = 0;
+  std::int64_t n = 0, tokens = 0, steps = 0;
   double squares = 0;
   for (const auto& r : requests) {
-    tokens += r.prompt;
-    squares += static_cast<double>(r.prompt) * static_cast<double>(r.prompt);
+    n += r.count;
+    tokens += r.count * r.prompt;
+    squares += static_cast<double>(r.count) * static_cast<double>(r.prompt) *
+               static_cast<double>(r.prompt);
     steps = std::max(steps, r.generate);
   }
   const auto rms =
@@ -57,8 +61,8 @@ std::vector<Pass> inference_passes(std::span<const Request> requests) {
     std::int64_t active = 0, context = 0;
     for (const auto& r : requests) {
       if (r.generate <= step) continue;
-      ++active;
-      context += r.prompt + step + 1;
+      active += r.count;
+      context += r.count * (r.prompt + step + 1);
     }
     const auto mean = (context + active / 2) / active;  // rounded
     passes.push_back({active, 1, mean, active, fmt::format(".decode{}", step)});
@@ -70,30 +74,43 @@ ServingMetrics serving_metrics(std::span<const Request> requests,
                                std::span<const core::Time> pass_end, std::int64_t ranks_serving) {
   ServingMetrics m;
   if (requests.empty() || pass_end.empty()) return m;
-  m.requests = static_cast<std::int64_t>(requests.size()) * ranks_serving;
   m.ttft = pass_end.front();
-  std::vector<core::Time> e2e;
-  double tpot = 0, generated = 0;
-  std::int64_t decoding = 0;  // requests with at least one decode step
+  // Each entry's end (its last pass) with its count, sorted for the percentiles.
+  std::vector<std::pair<core::Time, std::int64_t>> ends;
+  double e2e = 0, tpot = 0, generated = 0;
+  std::int64_t n = 0, decoding = 0;  // requests; those with at least one decode step
   for (const auto& r : requests) {
-    const auto end = pass_end[static_cast<std::size_t>(r.generate)];  // its last pass
-    e2e.push_back(end);
-    m.prompt_tokens += static_cast<double>(r.prompt);
-    m.output_tokens += static_cast<double>(r.generate + 1);
-    generated += static_cast<double>(r.generate);
+    const auto end = pass_end[static_cast<std::size_t>(r.generate)];
+    const auto count = static_cast<double>(r.count);
+    ends.emplace_back(end, r.count);
+    n += r.count;
+    e2e += count * end.seconds();
+    m.prompt_tokens += count * static_cast<double>(r.prompt);
+    m.output_tokens += count * static_cast<double>(r.generate + 1);
+    generated += count * static_cast<double>(r.generate);
     if (r.generate > 0) {
-      tpot += (end - m.ttft).seconds() / static_cast<double>(r.generate);
-      ++decoding;
+      tpot += count * (end - m.ttft).seconds() / static_cast<double>(r.generate);
+      decoding += r.count;
     }
   }
-  std::sort(e2e.begin(), e2e.end());
-  double total = 0;
-  for (const auto t : e2e) total += t.seconds();
-  m.e2e_mean = core::Time::from_seconds(total / static_cast<double>(e2e.size()));
+  std::sort(ends.begin(), ends.end());
+  // The value at fraction q of the requests (nearest rank).
+  const auto percentile = [&ends, n](double q) {
+    const auto rank =
+        std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(q * static_cast<double>(n))));
+    std::int64_t seen = 0;
+    for (const auto& [end, count] : ends) {
+      seen += count;
+      if (seen >= rank) return end;
+    }
+    return ends.back().first;
+  };
   constexpr double kMedian = 0.5, kP90 = 0.9;
-  m.e2e_p50 = percentile(e2e, kMedian);
-  m.e2e_p90 = percentile(e2e, kP90);
-  m.e2e_max = e2e.back();
+  m.requests = n * ranks_serving;
+  m.e2e_mean = core::Time::from_seconds(e2e / static_cast<double>(n));
+  m.e2e_p50 = percentile(kMedian);
+  m.e2e_p90 = percentile(kP90);
+  m.e2e_max = ends.back().first;
   if (decoding > 0) m.tpot_mean = core::Time::from_seconds(tpot / static_cast<double>(decoding));
   const auto ranks = static_cast<double>(ranks_serving);
   m.prompt_tokens *= ranks;
@@ -101,6 +118,7 @@ ServingMetrics serving_metrics(std::span<const Request> requests,
   if (m.ttft > core::Time::zero()) m.prefill_tokens_per_s = m.prompt_tokens / m.ttft.seconds();
   const auto decode = pass_end.back() - m.ttft;
   if (decode > core::Time::zero()) m.decode_tokens_per_s = generated * ranks / decode.seconds();
+  m.decodes = generated > 0;
   return m;
 }
 

@@ -15,12 +15,17 @@
 
 namespace moesim::model {
 
+// `count` requests of the same lengths (alike requests are one entry, however many).
 struct Request {
   std::int64_t prompt = 0;    // tokens
   std::int64_t generate = 0;  // decode steps after the prefill
+  std::int64_t count = 1;
 };
 
-// The requests of one rank's batch (model.micro_batch of them), in order.
+// The requests of one rank's batch (model.micro_batch of them), in order: one entry when they
+// are alike, else one per request drawn. Throws ConfigError (model.micro_batch) when more would
+// be drawn than kMostDrawnRequests.
+inline constexpr std::int64_t kMostDrawnRequests = std::int64_t{1} << 20;
 std::vector<Request> requests_of(const ModelConfig& model, const InferenceConfig& inference);
 
 // One forward pass over a batch: `batch` sequences of `seq_q` new tokens attending to `seq_kv`,
@@ -40,6 +45,7 @@ struct ServingMetrics {
   core::Time tpot_mean;             // per request: (e2e - ttft) / decode steps, averaged
   double prefill_tokens_per_s = 0;  // prompt tokens over the prefill
   double decode_tokens_per_s = 0;   // decode steps' tokens over the decode phase
+  bool decodes = false;  // any decode step (else TPOT and decode throughput are undefined)
 };
 // From the end of each pass (inference_passes' order, the latest over ranks); `ranks_serving`:
 // the ranks holding their own batch (ep x dp: tensor-parallel ranks share one).

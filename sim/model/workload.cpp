@@ -51,7 +51,7 @@ void count_holdings(const Study& s, const RankLayout& layout, const Parameters& 
     // Keys and values of every layer for each request's prompt and generated tokens.
     constexpr double kKeysAndValues = 2;
     std::int64_t cached = 0;  // tokens in one rank's cache at the end
-    for (const auto& r : w.requests) cached += r.prompt + r.generate;
+    for (const auto& r : w.requests) cached += r.count * (r.prompt + r.generate);
     w.tokens = s.parallel.ep * s.parallel.dp * cached;
     w.kv_cache_bytes_per_rank = kKeysAndValues * static_cast<double>(m.layers) *
                                 static_cast<double>(m.kv() / s.parallel.tp * m.hd()) *

@@ -145,9 +145,10 @@ std::string serving_table(const std::vector<PointResult>& results) {
   for (const auto& r : results) {
     const auto& m = *r.serving;
     const auto ms = [](core::Time x) { return fmt::format("{:.3f}", x.milliseconds()); };
-    t.add_row({r.schedule.name, ms(m.ttft), ms(m.tpot_mean), ms(m.e2e_mean), ms(m.e2e_p90),
-               fmt::format("{:.0f}", m.prefill_tokens_per_s),
-               fmt::format("{:.0f}", m.decode_tokens_per_s)});
+    // Without a decode step there is no time per output token nor decode throughput.
+    t.add_row({r.schedule.name, ms(m.ttft), m.decodes ? ms(m.tpot_mean) : "-", ms(m.e2e_mean),
+               ms(m.e2e_p90), fmt::format("{:.0f}", m.prefill_tokens_per_s),
+               m.decodes ? fmt::format("{:.0f}", m.decode_tokens_per_s) : "-"});
   }
   const auto& m = *results.front().serving;
   return fmt::format(
@@ -260,9 +261,9 @@ std::vector<double> summary_values(model::Mode mode, const PointResult& r, std::
   const auto nan = std::nan("");
   const auto& sv = r.serving;
   for (const double x :
-       {sv ? sv->ttft.milliseconds() : nan, sv ? sv->tpot_mean.milliseconds() : nan,
+       {sv ? sv->ttft.milliseconds() : nan, sv && sv->decodes ? sv->tpot_mean.milliseconds() : nan,
         sv ? sv->e2e_mean.milliseconds() : nan, sv ? sv->e2e_p90.milliseconds() : nan,
-        sv ? sv->prefill_tokens_per_s : nan, sv ? sv->decode_tokens_per_s : nan}) {
+        sv ? sv->prefill_tokens_per_s : nan, sv && sv->decodes ? sv->decode_tokens_per_s : nan}) {
     v.push_back(x);
   }
   for (std::size_t k = 0; k < model::kCategoryCount; ++k) {

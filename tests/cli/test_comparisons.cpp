@@ -158,6 +158,12 @@ TEST_F(Cli, InferenceReportsServingMetrics) {
       run("predict -q --no-figure --model '" + small_model() + "' --schedules cdac --out t");
   ASSERT_EQ(train.exit_code, 0) << train.err;
   EXPECT_THAT(train.out, ::testing::Not(HasSubstr("TTFT")));
+  // Without a decode step, no time per output token nor decode throughput: empty, not 0.
+  const auto prefill = run("predict -q --no-figure --infer --model '" + small_model() +
+                           "' --schedules cdac --set inference.generate=0 --out prefill");
+  ASSERT_EQ(prefill.exit_code, 0) << prefill.err;
+  EXPECT_THAT(prefill.out, HasSubstr("          -      "));  // TPOT
+  EXPECT_THAT(prefill.out, HasSubstr("             -\n"));   // decode tok/s, last column
   const auto bad = run("predict -q --no-figure --infer --model '" + small_model() +
                        "' --set inference.range_ratio=1.5");
   EXPECT_EQ(bad.exit_code, 2);

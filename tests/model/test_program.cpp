@@ -13,6 +13,7 @@
 #include "cost/profile.hpp"
 #include "model/forward.hpp"
 #include "model/moe_shape.hpp"
+#include "model/serving.hpp"
 #include "topologies/build.hpp"
 
 namespace moesim::model {
@@ -267,6 +268,37 @@ TEST(SchedulePart, TopNOverridesTheStructuresRouting) {
   const auto dgmoe = moe_shape(model, schedule_from_name("dgmoe+top2"));
   EXPECT_EQ(dgmoe.k * dgmoe.paths, 4);
   EXPECT_EQ(moe_shape(model, schedule_from_name("cdac")).k, 8);
+}
+
+// Requests of different lengths: the prefill's projections and collectives carry the real tokens
+// (the sum of the prompts), only the attention core runs at the root mean square length.
+TEST(Program, APrefillOfUnequalPromptsCarriesTheirTokens) {
+  const auto b = build("cdac", [](Study& s) {
+    s.mode = Mode::kInfer;
+    s.parallel.tp = 2;
+    s.parallel.ep = 4;
+    s.model.micro_batch = 8;
+    s.inference.range_ratio = 0.9;
+  });
+  const auto requests = requests_of(b.study.model, b.study.inference);
+  const auto prefill = inference_passes(requests).front();
+  std::int64_t prompts = 0;
+  for (const auto& r : requests) prompts += r.prompt;
+  ASSERT_NE(prefill.batch * prefill.seq_q, prompts);  // the draw makes them differ
+  ProgramBuilder builder(b.study, bigmac(), a40(), kNoEstimate);
+  const auto p = builder.forward(0, prefill.batch, prefill.seq_q, prefill.seq_kv, prefill.tokens);
+  const auto elem = 2.0;  // bf16
+  // The tensor-parallel collective closing the attention and the dense MLP of block 0.
+  for (const std::string prefix : {"L0.attn.", "L0.mlp."}) {
+    const Node* closing = nullptr;
+    for (const int id : p.order) {
+      if (p.node(id).name.starts_with(prefix) && p.node(id).collective) closing = &p.node(id);
+    }
+    ASSERT_NE(closing, nullptr) << prefix;
+    EXPECT_DOUBLE_EQ(closing->collective->bytes,
+                     static_cast<double>(prompts * b.study.model.hidden) * elem)
+        << closing->name;
+  }
 }
 
 TEST(SchedulePart, TheReadmeListsTheTable) {

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "config/error.hpp"
 #include "cost/profile.hpp"
 #include "model/serving.hpp"
 #include "model/simulate.hpp"
@@ -20,7 +21,8 @@ TEST(Serving, AlikeRequestsGiveThePassesOfOneBatch) {
   InferenceConfig inference;
   inference.generate = 3;
   const auto requests = requests_of(m, inference);
-  ASSERT_EQ(requests.size(), 4u);
+  ASSERT_EQ(requests.size(), 1u);  // alike: one entry
+  EXPECT_EQ(requests[0].count, 4);
   const auto passes = inference_passes(requests);
   ASSERT_EQ(passes.size(), 4u);  // the prefill, then three decode steps
   EXPECT_EQ(passes[0].batch, 4);
@@ -70,6 +72,24 @@ TEST(Serving, LengthsAreDrawnWithinTheRangeAndTheSameForASeed) {
             a[0].prompt + a[1].prompt);
 }
 
+// Alike requests are one entry whatever their number, and count as many in the metrics.
+TEST(Serving, AlikeRequestsCountAsMany) {
+  ModelConfig m;
+  m.micro_batch = 1'000'000'000;
+  InferenceConfig inference;
+  inference.generate = 2;
+  const auto requests = requests_of(m, inference);
+  ASSERT_EQ(requests.size(), 1u);
+  const auto passes = inference_passes(requests);
+  EXPECT_EQ(passes[0].tokens, 1'000'000'000 * m.seq_len);
+  const std::vector<Time> end{Time::us(1), Time::us(2), Time::us(3)};
+  const auto metrics = serving_metrics(requests, end, 1);
+  EXPECT_EQ(metrics.requests, 1'000'000'000);
+  EXPECT_EQ(metrics.e2e_p50, Time::us(3));
+  inference.range_ratio = 0.1;  // each drawn: a bound, named
+  EXPECT_THROW(requests_of(m, inference), config::ConfigError);
+}
+
 TEST(Serving, MetricsFollowFromThePassesEnds) {
   const std::vector<Request> requests{{10, 1}, {30, 3}, {20, 0}};
   const std::vector<Time> end{Time::from_seconds(1.0), Time::from_seconds(1.5),
@@ -107,7 +127,8 @@ TEST(Serving, ASimulatedStudyReportsItsServingMetrics) {
   s.inference.generate = 4;
   const auto sim = simulate(s, cluster, cost, {});
   const auto& w = *sim.workload;
-  ASSERT_EQ(w.requests.size(), 4u);
+  ASSERT_EQ(w.requests.size(), 1u);
+  EXPECT_EQ(w.requests[0].count, 4);
   ASSERT_EQ(w.pass_ops.size(), 8u * 5);  // every rank: the prefill and four decode steps
   std::vector<Time> end(5);
   for (const auto& range : w.pass_ops) {
