@@ -49,7 +49,16 @@ std::filesystem::path installed_data_dir() {
 }  // namespace
 
 config::Document load_model_document(const std::filesystem::path& model_file) {
-  if (model_file.extension() == ".json") {
+  // A .json file is a Hugging Face config unless it is a moesim model file written as JSON (one
+  // with a `model` section), which is read as any other.
+  const auto hugging_face = [&model_file] {
+    if (model_file.extension() != ".json") return false;
+    std::ifstream in(model_file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str().find("\"model\"") == std::string::npos;
+  };
+  if (hugging_face()) {
     return config::Document::from_string(
         "model:\n  hf_config: " +
             quote_yaml(std::filesystem::absolute(model_file).lexically_normal().string()) + "\n",
@@ -67,9 +76,14 @@ ExperimentConfig read_experiment(config::Document& document, const std::filesyst
     if (!value.IsScalar() || value.Scalar().empty()) {
       throw document.error_at("model.hf_config", "expected the path of a config.json");
     }
-    const auto file = fs::path(value.Scalar()).is_absolute() ? fs::path(value.Scalar())
-                                                             : base_dir / value.Scalar();
+    // Relative to the file that wrote it (a base file's, an experiment's); from --set, to
+    // base_dir.
+    const auto written = document.file_of("model.hf_config");
     std::error_code ec;
+    const auto from =
+        written && fs::is_regular_file(*written, ec) ? fs::path(*written).parent_path() : base_dir;
+    const auto file =
+        fs::path(value.Scalar()).is_absolute() ? fs::path(value.Scalar()) : from / value.Scalar();
     std::ifstream in(file, std::ios::binary);
     if (!fs::is_regular_file(file, ec) || !in) {
       throw document.error_at("model.hf_config",
@@ -77,7 +91,24 @@ ExperimentConfig read_experiment(config::Document& document, const std::filesyst
     }
     std::ostringstream text;
     text << in.rdbuf();
-    const auto imported = model::import_hf_config_text(text.str(), file.string());
+    auto imported = model::import_hf_config_text(text.str(), file.string());
+    // Keys written beside hf_config win: say so where the file's value is not the one used.
+    std::vector<std::string> own;
+    for (auto it = model.begin(); it != model.end(); ++it) {
+      const auto key = it->first.Scalar();
+      own.push_back("model." + key);
+      if (!it->second.IsMap()) continue;
+      for (auto inner = it->second.begin(); inner != it->second.end(); ++inner) {
+        own.push_back("model." + key + "." + inner->first.Scalar());
+      }
+    }
+    for (auto& used : imported.used) {
+      const auto field = used.substr(used.find(" -> ") + 4);
+      if (std::find(own.begin(), own.end(), field) != own.end()) {
+        used += fmt::format(" (not used: {} sets {} itself)",
+                            document.file_of(field).value_or("--set"), field);
+      }
+    }
     document.import_section("model", "hf_config", imported.model, file.string());
     if (report != nullptr) {
       const auto list = [](const std::vector<std::string>& items) {

@@ -59,9 +59,9 @@ void apply_assignment(config::Document& document, std::string_view assignment);
 // The document of a --model value: a model file (YAML, with its bases), or a Hugging Face
 // config.json (read as `model: {hf_config: FILE}`).
 config::Document load_model_document(const std::filesystem::path& model_file);
-// Reads an experiment, first replacing `model.hf_config: FILE` (relative to `base_dir`) by the
-// model it describes (keys written beside it win). What the import used, approximated and
-// ignored goes to `report` when given.
+// Reads an experiment, first replacing `model.hf_config: FILE` (relative to the file that wrote
+// it, or to `base_dir` when --set did) by the model it describes (keys written beside it win). What
+// the import used, approximated and ignored goes to `report` when given.
 ExperimentConfig read_experiment(config::Document& document, const std::filesystem::path& base_dir,
                                  std::ostream* report = nullptr);
 // The experiment's cluster (with its cluster_set) and cost model; files relative to base_dir.

@@ -398,13 +398,11 @@ ConfigError Document::located(const ConfigError& e) const {
   return e.key().empty() ? e : error_at(e.key(), e.problem());
 }
 
-std::string Document::location(std::string_view path, const YAML::Node& node) const {
+std::optional<std::string> Document::file_of(std::string_view path) const {
   // The latest override that covers this path wins, as it did when it was applied.
   for (auto it = overrides_.rbegin(); it != overrides_.rend(); ++it) {
     // The override set this path, a value inside it, or a section it replaced.
-    if (starts_with_path(path, it->first) || starts_with_path(it->first, path)) {
-      return it->second;
-    }
+    if (starts_with_path(path, it->first) || starts_with_path(it->first, path)) return {};
   }
   std::string file = name_;
   std::size_t best = 0;
@@ -414,6 +412,19 @@ std::string Document::location(std::string_view path, const YAML::Node& node) co
       best = key.size();
     }
   }
+  return file;
+}
+
+std::string Document::location(std::string_view path, const YAML::Node& node) const {
+  const auto written = file_of(path);
+  if (!written) {
+    for (auto it = overrides_.rbegin(); it != overrides_.rend(); ++it) {
+      if (starts_with_path(path, it->first) || starts_with_path(it->first, path)) {
+        return it->second;
+      }
+    }
+  }
+  const std::string file = written.value_or(name_);
   if (node.IsDefined() && node.Mark().line >= 0) {
     return fmt::format("{}:{}:{}", file, node.Mark().line + 1, node.Mark().column + 1);
   }

@@ -2,6 +2,7 @@
 // A YAML configuration document: where it came from (file, or embedded defaults), its tree, and
 // the --set overrides applied to it, so that every error can say where a value was written.
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -52,6 +53,9 @@ class Document {
 
   const YAML::Node& root() const { return root_; }
   const std::string& name() const { return name_; }
+  // The file that wrote `path` (this document's, or the base it was inherited from); none when
+  // an override wrote it. For paths written relative to the file that holds them.
+  std::optional<std::string> file_of(std::string_view path) const;
   // "file.yaml:12:5", or "--set a.b=v" (as the override is shown) when that path (or a section
   // above it) was overridden.
   std::string location(std::string_view path, const YAML::Node& node) const;

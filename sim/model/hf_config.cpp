@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <filesystem>
+#include <map>
 #include <string_view>
 
 #include "config/document.hpp"
@@ -84,6 +85,10 @@ constexpr std::array<Architecture, 9> kArchitectures{{
      "vision tower is not priced"},
 }};
 
+// The most blocks a derived list of MoE blocks may hold: far beyond any model (hundreds), small
+// enough that building the list costs nothing; the model's own limits refuse far fewer.
+constexpr std::int64_t kMostListedBlocks = 65'536;
+
 // Keys that matter to cost but that moesim prices otherwise: how, in a sentence.
 struct Approximation {
   std::string_view key;
@@ -93,7 +98,11 @@ constexpr std::string_view kMla =
     "multi-head latent attention priced as multi-head attention of hidden/heads per head (its "
     "projections' parameters come within about 10% of MLA's; the low-rank steps and the 192-wide "
     "q/k heads are not modelled)";
-constexpr std::array<Approximation, 12> kApproximations{{
+constexpr std::string_view kStorage =
+    "the checkpoint's storage type; moesim prices the model at model.dtype (bf16 unless set)";
+constexpr std::array<Approximation, 14> kApproximations{{
+    {"torch_dtype", kStorage},
+    {"dtype", kStorage},
     {"q_lora_rank", kMla},
     {"kv_lora_rank", kMla},
     {"qk_nope_head_dim", kMla},
@@ -113,6 +122,22 @@ constexpr std::array<Approximation, 12> kApproximations{{
      "traffic)"},
 }};
 
+// A JSON object with a key twice: the parser keeps one silently (Python's json keeps the last),
+// so refuse it, as moesim refuses a YAML key written twice.
+void check_unique_keys(const YAML::Node& map, const std::string& file, const std::string& path) {
+  std::map<std::string, YAML::Mark> seen;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    const auto key = it->first.Scalar();
+    const auto shown = path.empty() ? key : path + "." + key;
+    if (const auto [at, fresh] = seen.emplace(key, it->first.Mark()); !fresh) {
+      throw config::ConfigError(fmt::format("{}:{}:{}: {}: written twice (first at line {})", file,
+                                            it->first.Mark().line + 1, it->first.Mark().column + 1,
+                                            shown, at->second.line + 1));
+    }
+    if (it->second.IsMap()) check_unique_keys(it->second, file, shown);
+  }
+}
+
 const Architecture* find_architecture(std::string_view type) {
   const auto* it = std::find_if(kArchitectures.begin(), kArchitectures.end(),
                                 [type](const Architecture& a) { return a.type == type; });
@@ -123,7 +148,6 @@ class Importer {
  public:
   Importer(const YAML::Node& json, const std::string& file, const Architecture& a)
       : file_(file), arch_(a), section_(a.section.empty() ? json : json[std::string(a.section)]) {
-    if (!section_.IsMap()) fail(std::string(a.section), "expected a section of keys");
     result_.architecture = std::string(a.type);
     result_.model = YAML::Node(YAML::NodeType::Map);
   }
@@ -156,6 +180,8 @@ class Importer {
         fail(key, fmt::format("missing; a {} config gives model.{} there", arch_.type, field));
       return;
     }
+    // Every count and width in these files is positive (moesim's 0 would mean a default).
+    if (integer(key, 1) < 1) fail(key, fmt::format("{} must be at least 1", at(key).Scalar()));
     set(field, at(key));
     use(key, field);
   }
@@ -246,7 +272,6 @@ class Importer {
     const bool qk_norm = a.qk_norm || (!a.qk_norm_key.empty() && flag(a.qk_norm_key, false));
     set_value("qk_norm", qk_norm);
     if (has(a.qk_norm_key)) use(a.qk_norm_key, "qk_norm");
-    dtype();
     blocks();
     shared();
     if (a.blocks != Blocks::kAll) take(a.dense_ffn, "ffn", false);
@@ -256,25 +281,11 @@ class Importer {
   }
 
  private:
-  void dtype() {
-    constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kTypes{
-        {{"bfloat16", "bf16"}, {"float16", "fp16"}, {"float32", "fp32"}}};
-    for (const auto key : {std::string_view("torch_dtype"), std::string_view("dtype")}) {
-      if (!has(key)) continue;
-      for (const auto& [hf, ours] : kTypes) {
-        if (at(key).Scalar() == hf) {
-          set_value("dtype", std::string(ours));
-          use(key, "dtype");
-        }
-      }
-      return;
-    }
-  }
-
   void blocks() {
     const auto layers = integer(arch_.layers, 0);
     std::int64_t first = 0, every = 1;
     std::vector<std::int64_t> list;
+    bool listed = false;  // the blocks are a list (possibly empty), not first and every
     switch (arch_.blocks) {
       case Blocks::kAll:
         break;
@@ -284,6 +295,12 @@ class Importer {
         first = every - 1;
         const auto dense = integers("mlp_only_layers");
         if (!dense.empty()) {
+          if (layers > kMostListedBlocks) {
+            fail(arch_.layers, fmt::format("{} blocks with mlp_only_layers: more than the {} a "
+                                           "list of MoE blocks may hold",
+                                           layers, kMostListedBlocks));
+          }
+          listed = true;
           for (std::int64_t i = first; i < layers; i += every) {
             if (std::find(dense.begin(), dense.end(), i) == dense.end()) list.push_back(i);
           }
@@ -293,20 +310,18 @@ class Importer {
         break;
       }
       case Blocks::kFirstDense: {
+        // i >= k and i % freq == 0: from the first multiple of freq at or after k, every freq.
         const auto k = integer("first_k_dense_replace", 0);
-        const auto freq = integer("moe_layer_freq", 1);
-        if (freq < 1) fail("moe_layer_freq", "must be at least 1");
-        first = k;
-        if (freq > 1) {
-          for (std::int64_t i = k; i < layers; ++i) {
-            if (i % freq == 0) list.push_back(i);
-          }
-        }
+        every = integer("moe_layer_freq", 1);
+        if (k < 0) fail("first_k_dense_replace", "must not be negative");
+        if (every < 1) fail("moe_layer_freq", "must be at least 1");
+        first = (k + every - 1) / every * every;
         mark_used("first_k_dense_replace", "model.moe.first");
-        mark_used("moe_layer_freq", "model.moe.every/blocks");
+        mark_used("moe_layer_freq", "model.moe.every");
         break;
       }
       case Blocks::kInterleave: {
+        listed = has("moe_layers");
         list = integers("moe_layers");
         every = integer("interleave_moe_layer_step", 1);
         if (every < 1) fail("interleave_moe_layer_step", "must be at least 1");
@@ -316,7 +331,11 @@ class Importer {
         break;
       }
     }
-    if (!list.empty()) {
+    if (listed && list.empty()) {
+      fail(arch_.blocks == Blocks::kInterleave ? "moe_layers" : "mlp_only_layers",
+           "leaves no MoE block: a dense model, which moesim's MoE schedules do not apply to");
+    }
+    if (listed) {
       set_value("moe.blocks", list);
       return;
     }
@@ -333,7 +352,8 @@ class Importer {
         return;
       case Shared::kOneOfKey: {
         constexpr std::string_view kKey = "shared_expert_intermediate_size";
-        if (integer(kKey, 0) <= 0) return;
+        if (integer(kKey, 0) < 0) fail(kKey, "must not be negative");
+        if (integer(kKey, 0) == 0) return;
         set_value("moe.shared_experts", 1);
         take(kKey, "moe.shared_ffn", true);
         return;
@@ -389,7 +409,11 @@ class Importer {
 }  // namespace
 
 HfImport import_hf_config_text(std::string_view text, const std::string& file) {
-  const auto document = config::Document::from_string(text, file);
+  // JSON separates tokens with tabs as with spaces (a tab inside a string is not JSON), where
+  // YAML's indentation takes no tabs: read them as spaces.
+  std::string json(text);
+  std::replace(json.begin(), json.end(), '\t', ' ');
+  const auto document = config::Document::from_string(json, file);
   return import_hf_config(document.root(), file);
 }
 
@@ -418,6 +442,19 @@ HfImport import_hf_config(const YAML::Node& json, const std::string& file) {
         "the model in a model: section)",
         file, type.Mark().line + 1, type.Mark().column + 1, type.Scalar(), hf_architectures()));
   }
+  if (!architecture->section.empty()) {
+    const auto section = json[std::string(architecture->section)];
+    if (!section.IsDefined() || !section.IsMap()) {
+      const auto where =
+          section.IsDefined()
+              ? fmt::format("{}:{}:{}", file, section.Mark().line + 1, section.Mark().column + 1)
+              : file;
+      throw config::ConfigError(fmt::format(
+          "{}: {}: missing or not an object; a {} config nests the text model's keys there", where,
+          architecture->section, architecture->type));
+    }
+  }
+  check_unique_keys(json, file, "");
   Importer importer(json, file, *architecture);
   auto result = importer.run(std::filesystem::path(file).stem().string());
   // The top level's own keys, beside a nested text model's (Llama 4).

@@ -28,7 +28,7 @@ struct HfImport {
 HfImport import_hf_config(const YAML::Node& json, const std::string& file);
 
 // The same from the file's text: parsed as a configuration document is (the same checks on the
-// text, errors at a line and column of `file`).
+// text, errors at a line and column of `file`; tabs are whitespace, as in JSON).
 HfImport import_hf_config_text(std::string_view text, const std::string& file);
 
 // The model_type values import_hf_config reads, comma-separated.

@@ -155,10 +155,81 @@ TEST(HfConfig, BadFilesAreRefusedNamingTheFileAndKey) {
       "  \"hidden_size\": 64, \"num_attention_heads\": 4, \"vocab_size\": 100,\n" +
       "  \"num_local_experts\": 4, \"num_experts_per_tok\": 2, \"intermediate_size\": 32\n}\n";
   EXPECT_THAT(error_of(write("negative.json", text)),
-              HasSubstr("moesim_hf_negative.json:3:24: model.layers"));
+              HasSubstr("moesim_hf_negative.json:3:24: num_hidden_layers: -2 must be at least 1"));
   EXPECT_THAT(error_of(write("broken.json", "{\"model_type\": ")),
               HasSubstr("moesim_hf_broken.json:1:"));
   EXPECT_THAT(error_of(kFixtures / "no_such.json"), HasSubstr("cannot read"));
+}
+
+// Files a reviewer wrote to break the reader: each refused naming the file and key, none left to
+// run as something else.
+TEST(HfConfig, EdgeCasesAreRefusedOrReadAsTheirModellingCodeDoes) {
+  const std::string mixtral_body =
+      "\"hidden_size\": 64, \"num_attention_heads\": 4, \"vocab_size\": 100, "
+      "\"num_local_experts\": 4, \"num_experts_per_tok\": 2, \"intermediate_size\": 32";
+  EXPECT_THAT(error_of(write("l4.json", "{\"model_type\": \"llama4\"}")),
+              HasSubstr("text_config: missing or not an object; a llama4 config nests"));
+  EXPECT_THAT(error_of(write("l4null.json", "{\"model_type\": \"llama4\", \"text_config\": 3}")),
+              HasSubstr("moesim_hf_l4null.json:1:41: text_config: missing or not an object"));
+  EXPECT_THAT(
+      error_of(write("dup.json",
+                     "{\"model_type\": \"mixtral\",\n \"num_hidden_layers\": 2,\n"
+                     " \"num_hidden_layers\": 4, " +
+                         mixtral_body + "}")),
+      HasSubstr("moesim_hf_dup.json:3:2: num_hidden_layers: written twice (first at line 2)"));
+  // Qwen: a block in mlp_only_layers is dense; all of them dense is no MoE model.
+  const std::string qwen =
+      "{\"model_type\": \"qwen2_moe\", \"num_hidden_layers\": 4, \"hidden_size\": 64, "
+      "\"num_attention_heads\": 4, \"vocab_size\": 100, \"num_experts\": 4, "
+      "\"num_experts_per_tok\": 2, \"moe_intermediate_size\": 32, ";
+  auto document = load_model_document(write("qwen.json", qwen + "\"mlp_only_layers\": [1, 2]}"));
+  const auto m = read_experiment(document, ".").model;
+  EXPECT_EQ(m.moe.blocks, (std::vector<std::int64_t>{0, 3}));
+  EXPECT_THAT(error_of(write("qwen_dense.json", qwen + "\"mlp_only_layers\": [0, 1, 2, 3]}")),
+              HasSubstr("mlp_only_layers: leaves no MoE block"));
+  // A block list is built only for a model of a believable depth.
+  EXPECT_THAT(
+      error_of(write("qwen_deep.json",
+                     "{\"model_type\": \"qwen2_moe\", \"num_hidden_layers\": 1000000000000000, "
+                     "\"hidden_size\": 64, \"num_attention_heads\": 4, \"vocab_size\": 100, "
+                     "\"num_experts\": 4, \"num_experts_per_tok\": 2, "
+                     "\"moe_intermediate_size\": 32, \"mlp_only_layers\": [1]}")),
+      HasSubstr("num_hidden_layers: 1000000000000000 blocks with mlp_only_layers: more than"));
+  // DeepSeek's moe_layer_freq: first and every, no list, whatever the depth.
+  document = load_model_document(
+      write("ds.json",
+            "{\"model_type\": \"deepseek_v3\", \"num_hidden_layers\": 10, "
+            "\"hidden_size\": 64, \"num_attention_heads\": 4, \"vocab_size\": 100, "
+            "\"n_routed_experts\": 4, \"num_experts_per_tok\": 2, "
+            "\"moe_intermediate_size\": 32, \"first_k_dense_replace\": 3, "
+            "\"moe_layer_freq\": 2}"));
+  const auto ds = read_experiment(document, ".").model;
+  EXPECT_EQ(ds.moe.first, 4);
+  EXPECT_EQ(ds.moe.every, 2);
+  // JSON may indent with tabs; zero counts are refused (moesim's 0 would mean a default).
+  document = load_model_document(write(
+      "tabs.json",
+      "{\n\t\"model_type\": \"mixtral\",\n\t\"num_hidden_layers\": 2,\n\t" + mixtral_body + "}"));
+  EXPECT_EQ(read_experiment(document, ".").model.layers, 2);
+  EXPECT_THAT(error_of(write("kv0.json",
+                             "{\"model_type\": \"mixtral\", \"num_hidden_layers\": 2, "
+                             "\"num_key_value_heads\": 0, " +
+                                 mixtral_body + "}")),
+              HasSubstr("num_key_value_heads: 0 must be at least 1"));
+  // A moesim model file written as JSON is read as one.
+  document = load_model_document(write("own.json", "{\"model\": {\"layers\": 3}}"));
+  EXPECT_EQ(read_experiment(document, ".").model.layers, 3);
+}
+
+// A model file given to --model that names a config.json beside it.
+TEST(HfConfig, APathInAModelFileIsThatFilesFolders) {
+  const auto folder = fs::temp_directory_path() / "moesim_hf_model_file";
+  fs::create_directories(folder);
+  fs::copy_file(kFixtures / "mixtral_8x7b.json", folder / "mixtral.json",
+                fs::copy_options::overwrite_existing);
+  std::ofstream(folder / "m.yaml") << "model:\n  hf_config: mixtral.json\n";
+  auto document = load_model_document(folder / "m.yaml");
+  EXPECT_EQ(read_experiment(document, "/").model.hidden, 4096);  // not relative to "/"
 }
 
 // In an experiment: the path is the experiment's folder's, and keys beside it win.
