@@ -103,7 +103,7 @@ std::vector<std::string> study_notes(const Study& s, const topo::Cluster& cluste
         "schedule {}: the shortcut position ({}) changes nothing: its blocks have no shortcut "
         "(scmoe, scmoe2 and dgmoe do)",
         s.schedule.name, s.schedule.shortcut));
-  } else if (shortcut && !after_dense) {
+  } else if (shortcut && !after_dense && s.schedule.shortcut != ScheduleConfig{}.shortcut) {
     notes.push_back(fmt::format(
         "schedule {}: the shortcut position changes nothing on {}: every MoE block follows a "
         "MoE block, where the shortcut reads at position 1 (positions 2 and 3 need a dense "
