@@ -207,8 +207,10 @@ PointResult point_result(const model::Study& study, const model::Simulation& sim
   if (study.mode == model::Mode::kInfer) {
     // Each pass ends when the last of its ops ends on any rank.
     const auto& w = *sim.workload;
-    std::vector<core::Time> pass_end(model::inference_passes(w.requests).size());
+    // The passes are those the workload recorded (rebuilding them would redo their work).
+    std::vector<core::Time> pass_end;
     for (const auto& range : w.pass_ops) {
+      pass_end.resize(std::max(pass_end.size(), static_cast<std::size_t>(range.pass) + 1));
       auto& end = pass_end[static_cast<std::size_t>(range.pass)];
       for (auto op = range.first; op <= range.last; ++op) {
         end = std::max(end, sim.timeline.span(op).end);
